@@ -1,0 +1,28 @@
+import { z } from "zod";
+
+/**
+ * What every stack provider returns (local, docker, external): the addresses suites,
+ * drivers and the load engine use. Nothing downstream knows which provider made it.
+ */
+export const stackEndpointsSchema = z.object({
+  stack: z.enum(["local", "docker", "external"]),
+  /** Base URL of nginx: REST under /api/ (the gateway), WebSocket under /msg_gateway (OpenIM). */
+  nginx: z.string(),
+  /** WebSocket URL clients use: nginx's /msg_gateway route, straight to OpenIM's message gateway. */
+  wsURL: z.string(),
+  /** OpenIM's REST API, internal: admin calls only, never exposed through nginx. */
+  openimApi: z.string(),
+  /** OpenIM's message gateway without nginx in between. */
+  openimWs: z.string(),
+  redis: z.string(),
+  /** The reference gateway, once the stack has one. */
+  gateway: z.string().optional(),
+  kafka: z.string().optional(),
+  etcd: z.string().optional(),
+  adminSecret: z.string(),
+  adminUserID: z.string(),
+  /** What the stack is made of, named honestly (stand-ins included) for every report. */
+  parts: z.array(z.object({ name: z.string(), what: z.string(), note: z.string().optional() })),
+});
+
+export type StackEndpoints = z.infer<typeof stackEndpointsSchema>;

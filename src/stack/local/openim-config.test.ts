@@ -1,0 +1,85 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { parse } from "yaml";
+import { openimModuleDir } from "./artifacts.js";
+import { editOpenImConfig, writeOpenImConfig } from "./openim-config.js";
+import { assignPorts, PORT_COUNT } from "./ports-plan.js";
+
+const ports = assignPorts(Array.from({ length: PORT_COUNT }, (_, i) => 21000 + i));
+const input = {
+  logDir: "/run/logs",
+  ports,
+  adminSecret: "s3cret",
+  adminUserID: "imAdmin",
+  webhookURL: "http://127.0.0.1:1/webhooks",
+  redisPassword: "openIM123",
+};
+
+describe("OpenIM config for a run", () => {
+  test("offline push never calls an outside service", () => {
+    const doc = editOpenImConfig(
+      "openim-push.yml",
+      { enable: "geTui", rpc: { ports: [10170, 10171] } },
+      input,
+    );
+    expect(doc.enable).toBe("none");
+    expect(doc.rpc).toMatchObject({
+      ports: [ports.rpc["openim-push"]],
+      listenIP: "127.0.0.1",
+      registerIP: "127.0.0.1",
+    });
+  });
+
+  test("every service uses the run's own ports and no Prometheus", () => {
+    const api = editOpenImConfig(
+      "openim-api.yml",
+      { api: { listenIP: "0.0.0.0", ports: [10002] }, prometheus: { enable: true } },
+      input,
+    );
+    expect(api).toMatchObject({
+      api: { listenIP: "127.0.0.1", ports: [ports.openimApi] },
+      prometheus: { enable: false },
+    });
+    const gw = editOpenImConfig("openim-msggateway.yml", { longConnSvr: { ports: [10001] }, rpc: {} }, input);
+    expect(gw).toMatchObject({
+      longConnSvr: { ports: [ports.openimWs] },
+      rpc: { ports: [ports.rpc["openim-msggateway"]] },
+    });
+  });
+
+  test("dependencies are addressed on 127.0.0.1, Mongo by a URI without credentials", () => {
+    expect(editOpenImConfig("redis.yml", { address: ["localhost:16379"] }, input).address).toEqual([
+      `127.0.0.1:${ports.redis}`,
+    ]);
+    expect(editOpenImConfig("mongodb.yml", {}, input).uri).toBe(
+      `mongodb://127.0.0.1:${ports.mongo}/openim_v3?maxPoolSize=100`,
+    );
+    expect(
+      editOpenImConfig("discovery.yml", { etcd: { address: ["localhost:12379"] } }, input),
+    ).toMatchObject({
+      enable: "etcd",
+      etcd: { address: [`127.0.0.1:${ports.etcd}`] },
+    });
+  });
+
+  const stock = path.join(openimModuleDir("3.8.3"), "config");
+  test.skipIf(!existsSync(stock))(
+    "the rendered folder from OpenIM's stock config mentions no localhost or outside host",
+    () => {
+      const target = mkdtempSync(path.join(os.tmpdir(), "cutover-openim-config-"));
+      writeOpenImConfig({ ...input, sourceDir: stock, targetDir: target });
+      const files = readdirSync(target);
+      expect(files).toContain("share.yml");
+      for (const file of files) {
+        const text = readFileSync(path.join(target, file), "utf8");
+        expect(text, file).not.toMatch(/localhost|0\.0\.0\.0/);
+      }
+      expect(parse(readFileSync(path.join(target, "share.yml"), "utf8"))).toMatchObject({
+        secret: "s3cret",
+        imAdminUserID: ["imAdmin"],
+      });
+    },
+  );
+});

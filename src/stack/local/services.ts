@@ -1,0 +1,124 @@
+import path from "node:path";
+import type { Artifacts, OpenImCommand } from "./artifacts.js";
+import { OPENIM_COMMANDS } from "./artifacts.js";
+import type { KafkaFiles } from "./kafka.js";
+import { kafkaJavaArgs } from "./kafka.js";
+import type { RunDirLayout } from "./layout.js";
+import type { LocalPorts } from "./ports-plan.js";
+
+/** OpenIM's redis.yml expects this password; the local Redis is started with it. */
+export const REDIS_PASSWORD = "openIM123";
+
+export interface ServiceSpec {
+  name: string;
+  command: string;
+  args: string[];
+  /** What it is, as every report names it. */
+  what: string;
+  note?: string;
+}
+
+export interface DependencyInput {
+  layout: RunDirLayout;
+  ports: LocalPorts;
+  artifacts: Artifacts;
+  kafka: KafkaFiles;
+  mongoPersist: boolean;
+}
+
+/** The processes OpenIM depends on; each is real where a real one can run here, a named stand-in where not. */
+export function dependencyServices(input: DependencyInput): ServiceSpec[] {
+  const { layout, ports, artifacts } = input;
+  const data = (name: string) => path.join(layout.data, name);
+  const mongoArgs = [
+    "-Xmx512m",
+    "-XX:+UseSerialGC",
+    "-jar",
+    artifacts.mongoStandinJar,
+    "--port",
+    String(ports.mongo),
+  ];
+  if (input.mongoPersist) mongoArgs.push("--h2", path.join(layout.data, "mongo", "openim.mv.db"));
+  return [
+    {
+      name: "redis",
+      command: "redis-server",
+      args: [
+        "--port",
+        String(ports.redis),
+        "--bind",
+        "127.0.0.1",
+        "--requirepass",
+        REDIS_PASSWORD,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        data("redis"),
+        "--daemonize",
+        "no",
+      ],
+      what: "redis-server (Debian)",
+    },
+    {
+      name: "etcd",
+      command: "etcd",
+      args: [
+        "--name",
+        "cutover",
+        "--data-dir",
+        data("etcd"),
+        "--listen-client-urls",
+        `http://127.0.0.1:${ports.etcd}`,
+        "--advertise-client-urls",
+        `http://127.0.0.1:${ports.etcd}`,
+        "--listen-peer-urls",
+        `http://127.0.0.1:${ports.etcdPeer}`,
+        "--initial-advertise-peer-urls",
+        `http://127.0.0.1:${ports.etcdPeer}`,
+        "--initial-cluster",
+        `cutover=http://127.0.0.1:${ports.etcdPeer}`,
+        "--log-level",
+        "warn",
+      ],
+      what: "etcd (Debian etcd-server)",
+    },
+    {
+      name: "kafka",
+      command: "java",
+      args: kafkaJavaArgs(artifacts.kafkaLibs, input.kafka, "kafka.Kafka").concat(input.kafka.properties),
+      what: "Apache Kafka (KRaft, jars from Maven Central)",
+    },
+    {
+      name: "mongo",
+      command: "java",
+      args: mongoArgs,
+      what: "MongoDB stand-in: mongo-java-server 1.47.0 + cutover's pipeline-update support",
+      note: input.mongoPersist
+        ? "not a real mongod (none can run here); data persisted in an H2 file"
+        : "not a real mongod (none can run here); data in memory, lost on restart",
+    },
+    {
+      name: "s3",
+      command: artifacts.s3Standin,
+      args: ["-addr", `127.0.0.1:${ports.s3}`, "-bucket", "openim"],
+      what: "S3 stand-in (gofakes3, in memory) in MinIO's role",
+    },
+    {
+      name: "nginx",
+      command: "nginx",
+      args: ["-p", layout.nginx, "-c", path.join(layout.nginx, "nginx.conf"), "-g", "daemon off;"],
+      what: "nginx (Debian)",
+    },
+  ];
+}
+
+export function openimServices(artifacts: Artifacts, configDir: string): ServiceSpec[] {
+  return OPENIM_COMMANDS.map((command: OpenImCommand) => ({
+    name: command,
+    command: path.join(artifacts.openimBin, command),
+    args: ["-c", `${configDir}/`, "-i", "0"],
+    what: "OpenIM v3.8.3 (real server, built from the Go module proxy)",
+  }));
+}

@@ -1,0 +1,103 @@
+import { spawnSync } from "node:child_process";
+
+/** A program the local stack runs, how to ask its version, and the Debian package that provides it. */
+export interface SystemProgram {
+  name: string;
+  command: string;
+  versionArgs: string[];
+  /** Debian package for `doctor --fix`; undefined when it is not an apt package here. */
+  aptPackage?: string;
+  /** Needed now by the local stack, or only by a part that comes later (legacy stack, browser SDK). */
+  requiredFor: "local stack" | "legacy stack" | "browser SDK suite";
+}
+
+export const SYSTEM_PROGRAMS: SystemProgram[] = [
+  {
+    name: "Go",
+    command: "go",
+    versionArgs: ["version"],
+    aptPackage: "golang-go",
+    requiredFor: "local stack",
+  },
+  {
+    name: "Java",
+    command: "java",
+    versionArgs: ["-version"],
+    aptPackage: "default-jdk-headless",
+    requiredFor: "local stack",
+  },
+  { name: "Maven", command: "mvn", versionArgs: ["-v"], aptPackage: "maven", requiredFor: "local stack" },
+  {
+    name: "redis-server",
+    command: "redis-server",
+    versionArgs: ["--version"],
+    aptPackage: "redis-server",
+    requiredFor: "local stack",
+  },
+  {
+    name: "etcd",
+    command: "etcd",
+    versionArgs: ["--version"],
+    aptPackage: "etcd-server",
+    requiredFor: "local stack",
+  },
+  {
+    name: "nginx",
+    command: "nginx",
+    versionArgs: ["-v"],
+    aptPackage: "nginx-light",
+    requiredFor: "local stack",
+  },
+  {
+    name: "rabbitmq-server",
+    command: "rabbitmq-server",
+    versionArgs: [],
+    aptPackage: "rabbitmq-server",
+    requiredFor: "legacy stack",
+  },
+  {
+    name: "PostgreSQL",
+    command: "pg_ctl",
+    versionArgs: ["--version"],
+    aptPackage: "postgresql",
+    requiredFor: "legacy stack",
+  },
+  {
+    name: "Chromium",
+    command: "chromium",
+    versionArgs: ["--version"],
+    aptPackage: "chromium",
+    requiredFor: "browser SDK suite",
+  },
+];
+
+export interface ProgramCheck {
+  program: SystemProgram;
+  found: boolean;
+  version?: string;
+}
+
+function whichPath(command: string): string | undefined {
+  const res = spawnSync("sh", ["-c", `command -v ${command}`], { encoding: "utf8" });
+  const out = res.stdout.trim();
+  return res.status === 0 && out ? out : undefined;
+}
+
+/** First line mentioning a version number, from stdout or stderr (java and nginx print to stderr). */
+function versionOf(program: SystemProgram): string | undefined {
+  if (program.versionArgs.length === 0) return "installed";
+  const res = spawnSync(program.command, program.versionArgs, { encoding: "utf8", timeout: 15_000 });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips terminal colour codes (Maven prints them)
+  const text = `${res.stdout ?? ""}\n${res.stderr ?? ""}`.replace(/\u001b\[[0-9;]*m/g, "");
+  const line = text.split("\n").find((l) => /\d+\.\d+/.test(l));
+  return line?.trim();
+}
+
+export function checkProgram(program: SystemProgram): ProgramCheck {
+  if (!whichPath(program.command)) return { program, found: false };
+  return { program, found: true, version: versionOf(program) };
+}
+
+export function checkPrograms(filter?: (p: SystemProgram) => boolean): ProgramCheck[] {
+  return SYSTEM_PROGRAMS.filter(filter ?? (() => true)).map(checkProgram);
+}

@@ -1,0 +1,30 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { TestProject } from "vitest/node";
+import { progressPrinter } from "../../src/cli/progress-printer.js";
+import { parseConfig } from "../../src/config/load.js";
+import type { StackEndpoints } from "../../src/stack/endpoints.js";
+import { downLocal, upLocal } from "../../src/stack/local/local-stack.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    endpoints: StackEndpoints;
+    runDir: string;
+  }
+}
+
+/**
+ * Starts the real local stack once per test run (OpenIM built on first use, then cached),
+ * in a fresh run dir on free ports; CUTOVER_TEST_RUN_DIR reuses a stack already up there.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const reuse = process.env.CUTOVER_TEST_RUN_DIR;
+  const runDir = reuse ?? mkdtempSync(path.join(os.tmpdir(), "cutover-test-"));
+  const result = await upLocal({ config: parseConfig({}), runDir, progress: progressPrinter() });
+  project.provide("endpoints", result.endpoints);
+  project.provide("runDir", runDir);
+  return async () => {
+    if (result.kind === "started") await downLocal(runDir);
+  };
+}
