@@ -3,6 +3,7 @@ import pc from "picocolors";
 import { CutoverError, EXIT, errorMessage } from "../util/errors.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { downCommand } from "./commands/down.js";
+import { runCommand } from "./commands/run.js";
 import { statusCommand } from "./commands/status.js";
 import { upCommand } from "./commands/up.js";
 
@@ -18,6 +19,7 @@ const program = new Command("cutover")
     "after",
     `
 Examples:
+  $ cutover run                   the main job: stack up, every check, a message end to end, results JSON
   $ cutover doctor --fix          install what the local stack needs (apt-get, as root)
   $ cutover up                    start the local stack in .cutover/ and print its endpoints
   $ cutover up --json             the same, as one JSON object on stdout
@@ -27,6 +29,7 @@ Examples:
 Exit codes: 0 ok, 1 failures, 2 usage/config error, 3 stack failed to start, 99 thresholds crossed.`,
   );
 
+program.addCommand(runCommand());
 program.addCommand(doctorCommand());
 program.addCommand(upCommand());
 program.addCommand(statusCommand());

@@ -1,5 +1,11 @@
 import { request } from "undici";
-import WebSocket from "ws";
+import {
+  createRestClient,
+  getUserToken,
+  OpenImError,
+  OpenImWsClient,
+  registerUsers,
+} from "../../protocol/index.js";
 import type { StackEndpoints } from "../endpoints.js";
 import { kafkaHealthy } from "./kafka.js";
 import { openimAnswers } from "./openim-ready.js";
@@ -17,58 +23,30 @@ export interface HealthCheck {
 const STATUS_USER = "cutover_status_probe";
 const STATUS_PLATFORM = 7; // Linux: a platform no suite uses, so the probe never kicks a test's session.
 
-async function adminPost(
-  api: string,
-  route: string,
-  token: string,
-  body: unknown,
-): Promise<{ errCode: number; errMsg?: string; data?: unknown }> {
-  const res = await request(`${api}/${route}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", operationID: `cutover-status-${Date.now()}`, token },
-    body: JSON.stringify(body),
-    headersTimeout: 3000,
-    bodyTimeout: 3000,
-  });
-  return (await res.body.json()) as { errCode: number; errMsg?: string; data?: unknown };
-}
-
 /** Registers the status probe user if needed and opens an authenticated WebSocket through nginx. */
 async function websocketThroughNginx(endpoints: StackEndpoints, adminToken: string): Promise<string> {
-  const reg = await adminPost(endpoints.openimApi, "user/user_register", adminToken, {
-    users: [{ userID: STATUS_USER, nickname: "cutover status" }],
-  });
-  if (reg.errCode !== 0 && reg.errCode !== 1102) throw new Error(`user_register errCode ${reg.errCode}`);
-  const tok = await adminPost(endpoints.openimApi, "auth/get_user_token", adminToken, {
-    userID: STATUS_USER,
-    platformID: STATUS_PLATFORM,
-  });
-  const token = (tok.data as { token?: string } | undefined)?.token;
-  if (tok.errCode !== 0 || !token) throw new Error(`get_user_token errCode ${tok.errCode}`);
-  const url = `${endpoints.wsURL}?sendID=${STATUS_USER}&token=${encodeURIComponent(token)}&platformID=${STATUS_PLATFORM}&operationID=status${Date.now()}&sdkType=js&isMsgResp=true`;
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { handshakeTimeout: 3000 });
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error("no handshake answer in 3s"));
-    }, 3500);
-    ws.once("message", (data) => {
-      clearTimeout(timer);
-      const text = data.toString();
-      ws.close();
-      const parsed = JSON.parse(text) as { errCode?: number };
-      if (parsed.errCode === 0) resolve("authenticated WebSocket accepted via nginx /msg_gateway");
-      else reject(new Error(`handshake answered ${text}`));
+  const rest = createRestClient({ baseUrl: endpoints.openimApi, connections: 1 });
+  try {
+    await registerUsers(rest, adminToken, [{ userID: STATUS_USER, nickname: "cutover status" }]).catch(
+      (err: unknown) => {
+        if (!(err instanceof OpenImError && err.errCode === 1102)) throw err; // 1102: registered already
+      },
+    );
+    const { token } = await getUserToken(rest, adminToken, STATUS_USER, STATUS_PLATFORM);
+    const client = await OpenImWsClient.connect({
+      wsUrl: endpoints.wsURL,
+      userID: STATUS_USER,
+      token,
+      platformID: STATUS_PLATFORM,
+      handshakeTimeoutMs: 3000,
+      heartbeat: false,
+      reconnect: false,
     });
-    ws.once("unexpected-response", (_req, res) => {
-      clearTimeout(timer);
-      reject(new Error(`upgrade refused with HTTP ${res.statusCode}`));
-    });
-    ws.once("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
+    await client.close();
+    return "authenticated WebSocket accepted via nginx /msg_gateway";
+  } finally {
+    await rest.close();
+  }
 }
 
 async function check(name: string, probe: () => Promise<string>): Promise<HealthCheck> {

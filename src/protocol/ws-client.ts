@@ -1,0 +1,691 @@
+import { EventEmitter } from "node:events";
+import { type MsgProto, PbCoder, type SdkWsProto } from "@openim/protocol";
+import WebSocket from "ws";
+import { isTokenErrorCode, OpenImError, OpenImTransportError } from "./errors.js";
+import {
+  encodeDelUserPushTokenReq,
+  encodeGetMaxSeqReq,
+  encodeSetAppBackgroundStatusReq,
+} from "./hand-coders.js";
+import { conversationIDOf, newOperationID } from "./ids.js";
+import { buildTextMsg, type MsgData } from "./msg-data.js";
+import { endFlags, flattenConversationMaps, type ReceivedMsg } from "./received.js";
+import { chunkRanges, SeqTracker } from "./seq-tracker.js";
+import { dialGateway, rawToBuffer } from "./ws-dial.js";
+import {
+  decodeResponseFrame,
+  encodeRequestFrame,
+  FrameDecodeError,
+  ReqIdentifier,
+  TEXT_PING,
+  textFrameType,
+  type WsResponse,
+} from "./ws-frames.js";
+
+export interface HeartbeatOptions {
+  /** Default 25 s: under the gateway's 30 s read deadline (server: msggateway/constant.go pongWait). */
+  intervalMs?: number;
+  /** `text` sends {"type":"ping"}, `control` a WS ping frame. Default both: either answer proves liveness. */
+  mode?: "text" | "control" | "both";
+}
+
+export interface ReconnectOptions {
+  maxAttempts?: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Pull what was missed while disconnected (1001 then 1002). Default true. */
+  catchUp?: boolean;
+  /** Upper bound on seqs pulled per conversation in one catch-up. */
+  maxCatchUpPerConversation?: number;
+}
+
+export interface OpenImWsConnectOptions {
+  wsUrl: string;
+  userID: string;
+  token: string;
+  platformID: number;
+  compression?: boolean;
+  /** Ask the gateway for its verdict as a text frame (default true), so connect() resolves only once auth passed. */
+  isMsgResp?: boolean;
+  operationID?: string;
+  handshakeTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  heartbeat?: HeartbeatOptions | false;
+  reconnect?: ReconnectOptions | false;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  operationID?: string;
+  /** Override the envelope's sendID (conformance cases; the gateway closes on a mismatch). */
+  sendID?: string;
+}
+
+export interface SendMsgResult {
+  serverMsgID: string;
+  clientMsgID: string;
+  sendTime: number;
+}
+
+export interface SendTextParams {
+  recvID?: string;
+  groupID?: string;
+  text: string;
+  clientMsgID?: string;
+  ex?: string;
+  senderNickname?: string;
+  createTime?: number;
+}
+
+export interface SendTextResult extends SendMsgResult {
+  conversationID: string;
+  createTime: number;
+}
+
+export interface SeqRangeRequest {
+  conversationID: string;
+  begin: number;
+  end: number;
+  /** Defaults to end - begin + 1. The server returns the last `num` seqs of the range. */
+  num?: number;
+}
+
+export interface PullResult {
+  messages: ReceivedMsg[];
+  isEnd: Record<string, boolean>;
+}
+
+export interface NewestSeqs {
+  maxSeqs: Record<string, number>;
+  minSeqs: Record<string, number>;
+}
+
+export interface CloseInfo {
+  code: number;
+  reason: string;
+  wasKicked: boolean;
+  /** Set when reconnecting was enabled and gave up. */
+  reconnectError?: Error;
+}
+
+export type PushSource = "push" | "catch-up";
+
+export interface OpenImWsEvents {
+  push: [messages: ReceivedMsg[], source: PushSource];
+  kicked: [];
+  "online-status": [users: SdkWsProto.SubUserOnlineStatusElem[]];
+  reconnecting: [info: { attempt: number; delayMs: number; code: number; reason: string }];
+  reconnected: [info: { attempts: number; caughtUp: number }];
+  close: [info: CloseInfo];
+  error: [err: Error];
+}
+
+interface Pending {
+  reqIdentifier: number;
+  operationID: string;
+  resolve: (resp: WsResponse) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+type State = "open" | "reconnecting" | "closed";
+
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+const DEFAULT_HEARTBEAT_MS = 25_000;
+const CLOSE_GRACE_MS = 3_000;
+
+/**
+ * One user's connection to the OpenIM msg gateway, JSON-encoded (sdkType=js). Owns the
+ * socket, the requests in flight (matched by msgIncr), the heartbeat, optional
+ * reconnection, and the per-conversation seqs it has delivered.
+ */
+export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
+  readonly userID: string;
+  readonly platformID: number;
+  /** Resolves once the client is finally closed (never rejects). */
+  readonly closed: Promise<void>;
+
+  private readonly opts: OpenImWsConnectOptions;
+  private readonly gzip: boolean;
+  private readonly seqs = new SeqTracker();
+  private readonly pending = new Map<string, Pending>();
+  private ws: WebSocket | undefined;
+  private state: State = "open";
+  private msgIncr = 0;
+  private closeRequested = false;
+  private wasKicked = false;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private lastPingAt = 0;
+  private lastFrameAt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private wakeRetry: (() => void) | undefined;
+  private dialAbort: AbortController | undefined;
+  private resolveClosed: () => void = () => {};
+
+  private constructor(opts: OpenImWsConnectOptions) {
+    super();
+    this.opts = opts;
+    this.userID = opts.userID;
+    this.platformID = opts.platformID;
+    this.gzip = opts.compression ?? false;
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+  }
+
+  /** Resolves once the gateway accepted the user; rejects with OpenImError when it refused. */
+  static async connect(opts: OpenImWsConnectOptions): Promise<OpenImWsClient> {
+    const client = new OpenImWsClient(opts);
+    await client.dial(opts.operationID);
+    client.startHeartbeat();
+    const reconnect = client.reconnectOptions();
+    if (reconnect && reconnect.catchUp !== false) await client.takeBaseline();
+    return client;
+  }
+
+  get isOpen(): boolean {
+    return this.state === "open" && this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  /** The highest seq delivered (pushed or caught up) in a conversation during this session. */
+  lastSeenSeq(conversationID: string): number | undefined {
+    return this.seqs.lastSeq(conversationID);
+  }
+
+  /** Sends one request envelope and waits for the reply with the same msgIncr. */
+  request(reqIdentifier: number, data: Uint8Array, opts: RequestOptions = {}): Promise<WsResponse> {
+    const operationID = opts.operationID ?? newOperationID();
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN || this.state !== "open") {
+      return Promise.reject(
+        new OpenImTransportError({
+          kind: "closed",
+          reqIdentifier,
+          operationID,
+          message: `not connected (${this.state})`,
+        }),
+      );
+    }
+    this.msgIncr += 1;
+    const msgIncr = String(this.msgIncr);
+    const frame = encodeRequestFrame(
+      {
+        reqIdentifier,
+        token: this.opts.token,
+        sendID: opts.sendID ?? this.userID,
+        operationID,
+        msgIncr,
+        data,
+      },
+      { gzip: this.gzip },
+    );
+    const timeoutMs = opts.timeoutMs ?? this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    return new Promise<WsResponse>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(msgIncr);
+        reject(
+          new OpenImTransportError({
+            kind: "timeout",
+            reqIdentifier,
+            operationID,
+            message: `no reply within ${timeoutMs} ms`,
+          }),
+        );
+      }, timeoutMs);
+      this.pending.set(msgIncr, { reqIdentifier, operationID, resolve, reject, timer });
+      ws.send(frame, { binary: true }, (err) => {
+        if (err)
+          this.settle(
+            msgIncr,
+            new OpenImTransportError({
+              kind: "network",
+              reqIdentifier,
+              operationID,
+              message: err.message,
+              cause: err,
+            }),
+          );
+      });
+    });
+  }
+
+  async sendMessage(msg: MsgData, opts?: RequestOptions): Promise<SendMsgResult> {
+    const resp = await this.request(ReqIdentifier.SendMsg, PbCoder.MsgData.encode(msg).finish(), opts);
+    // msg.SendMsgResp is wire-identical to sdkws.UserSendMsgResp.
+    const ack = this.decode(resp, (b) => PbCoder.UserSendMsgResp.decode(b));
+    return { serverMsgID: ack.serverMsgID, clientMsgID: ack.clientMsgID, sendTime: ack.sendTime };
+  }
+
+  async sendText(p: SendTextParams, opts?: RequestOptions): Promise<SendTextResult> {
+    const msg = buildTextMsg({ ...p, sendID: this.userID, senderPlatformID: this.platformID });
+    const ack = await this.sendMessage(msg, opts);
+    return { ...ack, conversationID: conversationIDOf(msg) ?? "", createTime: msg.createTime };
+  }
+
+  async getNewestSeq(opts?: RequestOptions): Promise<NewestSeqs> {
+    const resp = await this.request(
+      ReqIdentifier.GetNewestSeq,
+      encodeGetMaxSeqReq({ userID: this.userID }),
+      opts,
+    );
+    const decoded = this.decode(resp, (b) => PbCoder.GetMaxSeqResp.decode(b));
+    return { maxSeqs: decoded.maxSeqs, minSeqs: decoded.minSeqs };
+  }
+
+  async pullBySeqs(
+    ranges: SeqRangeRequest[],
+    order: "asc" | "desc" = "asc",
+    opts?: RequestOptions,
+  ): Promise<PullResult> {
+    const req: SdkWsProto.PullMessageBySeqsReq = {
+      userID: this.userID,
+      seqRanges: ranges.map((r) => ({
+        conversationID: r.conversationID,
+        begin: r.begin,
+        end: r.end,
+        num: r.num ?? r.end - r.begin + 1,
+      })),
+      order: order === "asc" ? 0 : 1,
+    };
+    const resp = await this.request(
+      ReqIdentifier.PullMsgBySeqList,
+      PbCoder.PullMessageBySeqsReq.encode(req).finish(),
+      opts,
+    );
+    const decoded = this.decode(resp, (b) => PbCoder.PullMessageBySeqsResp.decode(b));
+    return {
+      messages: flattenConversationMaps(decoded.msgs, decoded.notificationMsgs),
+      isEnd: endFlags(decoded.msgs, decoded.notificationMsgs),
+    };
+  }
+
+  async getConversationsMaxReadSeq(
+    conversationIDs: string[],
+    opts?: RequestOptions,
+  ): Promise<Record<string, MsgProto.Seqs>> {
+    const data = PbCoder.GetConversationsHasReadAndMaxSeqReq.encode({
+      userID: this.userID,
+      conversationIDs,
+    }).finish();
+    const resp = await this.request(ReqIdentifier.GetConvMaxReadSeq, data, opts);
+    return this.decode(resp, (b) => PbCoder.GetConversationsHasReadAndMaxSeqResp.decode(b)).seqs;
+  }
+
+  async subscribeOnlineStatus(
+    subscribeUserIDs: string[],
+    unsubscribeUserIDs: string[] = [],
+    opts?: RequestOptions,
+  ): Promise<SdkWsProto.SubUserOnlineStatusElem[]> {
+    const data = PbCoder.SubUserOnlineStatus.encode({
+      subscribeUserID: subscribeUserIDs,
+      unsubscribeUserID: unsubscribeUserIDs,
+    }).finish();
+    const resp = await this.request(ReqIdentifier.SubUserOnlineStatus, data, opts);
+    return this.decode(resp, (b) => PbCoder.SubUserOnlineStatusTips.decode(b)).subscribers;
+  }
+
+  async setBackground(isBackground: boolean, opts?: RequestOptions): Promise<void> {
+    await this.request(
+      ReqIdentifier.SetBackgroundStatus,
+      encodeSetAppBackgroundStatusReq({ userID: this.userID, isBackground }),
+      opts,
+    );
+  }
+
+  /** 2003: the gateway answers, then closes the connection; resolves once it is closed. */
+  async logout(opts?: RequestOptions): Promise<void> {
+    this.closeRequested = true;
+    this.cancelRetry();
+    try {
+      await this.request(
+        ReqIdentifier.Logout,
+        encodeDelUserPushTokenReq({ userID: this.userID, platformID: this.platformID }),
+        opts,
+      );
+    } catch (err) {
+      // The close may overtake the reply; that is still a completed logout.
+      if (!(err instanceof OpenImTransportError && err.kind === "closed")) {
+        await this.close();
+        throw err;
+      }
+    }
+    await this.close();
+  }
+
+  /** Writes raw bytes to the socket (conformance cases: malformed frames). */
+  sendRawFrame(data: Uint8Array | string, binary = typeof data !== "string"): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      throw new OpenImTransportError({
+        kind: "closed",
+        message: `cannot send a raw frame: not connected (${this.state})`,
+      });
+    }
+    ws.send(data, { binary });
+  }
+
+  /** Closes for good (no reconnect). Resolves when the socket is closed; never rejects. */
+  close(): Promise<void> {
+    this.closeRequested = true;
+    this.cancelRetry();
+    this.stopHeartbeat();
+    const ws = this.ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) {
+      this.finish({ code: 1000, reason: "closed by client", wasKicked: this.wasKicked });
+      return this.closed;
+    }
+    const killer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    void this.closed.then(() => clearTimeout(killer));
+    if (ws.readyState === WebSocket.OPEN) ws.close(1000, "client close");
+    else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+    return this.closed;
+  }
+
+  // ---- connection lifecycle ----
+
+  private async dial(operationID?: string): Promise<void> {
+    const abort = new AbortController();
+    this.dialAbort = abort;
+    try {
+      await dialGateway({
+        wsUrl: this.opts.wsUrl,
+        userID: this.userID,
+        token: this.opts.token,
+        platformID: this.platformID,
+        operationID: operationID ?? newOperationID(),
+        compression: this.gzip,
+        isMsgResp: this.opts.isMsgResp ?? true,
+        handshakeTimeoutMs: this.opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+        signal: abort.signal,
+        attach: (ws) => this.adopt(ws),
+      });
+    } finally {
+      if (this.dialAbort === abort) this.dialAbort = undefined;
+    }
+  }
+
+  private adopt(ws: WebSocket): void {
+    if (this.state === "closed") {
+      // close() won the race against a reconnect dial.
+      ws.on("error", () => {});
+      ws.terminate();
+      return;
+    }
+    this.ws = ws;
+    this.state = "open";
+    this.lastFrameAt = Date.now();
+    this.lastPingAt = 0;
+    ws.on("message", (data, isBinary) => {
+      this.lastFrameAt = Date.now();
+      this.onFrame(data, isBinary);
+    });
+    ws.on("pong", () => {
+      this.lastFrameAt = Date.now();
+    });
+    ws.on("error", (err) =>
+      this.report(new OpenImTransportError({ kind: "network", message: err.message, cause: err })),
+    );
+    ws.on("close", (code, reason) => this.onSocketClose(ws, code, reason.toString("utf8")));
+  }
+
+  private onSocketClose(ws: WebSocket, code: number, reason: string): void {
+    if (this.ws !== ws) return;
+    this.ws = undefined;
+    this.stopHeartbeat();
+    this.rejectPending(`connection closed (code ${code}${reason ? `, ${reason}` : ""})`);
+    const reconnect = this.reconnectOptions();
+    if (this.closeRequested || this.wasKicked || !reconnect) {
+      this.finish({ code, reason, wasKicked: this.wasKicked });
+      return;
+    }
+    this.state = "reconnecting";
+    this.reconnectLoop(reconnect, code, reason).catch((err: unknown) => {
+      this.report(err instanceof Error ? err : new Error(String(err)));
+      this.finish({ code, reason, wasKicked: false, reconnectError: err instanceof Error ? err : undefined });
+    });
+  }
+
+  private async reconnectLoop(r: ReconnectOptions, code: number, reason: string): Promise<void> {
+    const maxAttempts = r.maxAttempts ?? 5;
+    const initial = r.initialDelayMs ?? 200;
+    const maxDelay = r.maxDelayMs ?? 5_000;
+    let lastError: Error | undefined;
+    for (let attempt = 1; attempt <= maxAttempts && !this.closeRequested; attempt++) {
+      const base = Math.min(maxDelay, initial * 2 ** (attempt - 1));
+      const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
+      this.emit("reconnecting", { attempt, delayMs, code, reason });
+      await this.sleepUnlessClosed(delayMs);
+      if (this.closeRequested) break;
+      try {
+        await this.dial();
+      } catch (err) {
+        lastError = err instanceof Error ? err : new Error(String(err));
+        if (err instanceof OpenImError && isTokenErrorCode(err.errCode)) break; // the token will not get better
+        continue;
+      }
+      if (this.closeRequested) {
+        await this.close();
+        return;
+      }
+      this.startHeartbeat();
+      let caughtUp = 0;
+      if (r.catchUp !== false) {
+        try {
+          caughtUp = await this.catchUp(r.maxCatchUpPerConversation);
+        } catch (err) {
+          this.report(err instanceof Error ? err : new Error(String(err)));
+        }
+      }
+      this.emit("reconnected", { attempts: attempt, caughtUp });
+      return;
+    }
+    this.finish({ code, reason, wasKicked: false, ...(lastError ? { reconnectError: lastError } : {}) });
+  }
+
+  /** Pulls every seq the server has that this session did not deliver; returns how many were emitted. */
+  private async catchUp(maxPerConversation?: number): Promise<number> {
+    const newest = await this.getNewestSeq();
+    let emitted = 0;
+    for (const batch of chunkRanges(this.seqs.catchUpRanges(newest.maxSeqs, maxPerConversation))) {
+      const pulled = await this.pullBySeqs(batch, "asc");
+      const fresh = pulled.messages.filter((m) => this.seqs.markSeen(m.conversationID, m.seq));
+      if (fresh.length > 0) {
+        emitted += fresh.length;
+        this.emit("push", fresh, "catch-up");
+      }
+    }
+    return emitted;
+  }
+
+  private async takeBaseline(): Promise<void> {
+    try {
+      this.seqs.setBaseline((await this.getNewestSeq()).maxSeqs);
+    } catch (err) {
+      // Without a baseline catch-up still works for conversations seen in this session.
+      this.report(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private sleepUnlessClosed(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wakeRetry = resolve;
+      this.retryTimer = setTimeout(resolve, ms);
+    });
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.wakeRetry?.();
+    this.wakeRetry = undefined;
+    this.dialAbort?.abort();
+  }
+
+  private finish(info: CloseInfo): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.stopHeartbeat();
+    this.cancelRetry();
+    this.rejectPending("client closed");
+    this.emit("close", info);
+    this.resolveClosed();
+  }
+
+  private reconnectOptions(): ReconnectOptions | undefined {
+    const r = this.opts.reconnect;
+    return r === undefined || r === false ? undefined : r;
+  }
+
+  // ---- heartbeat ----
+
+  private startHeartbeat(): void {
+    const hb = this.opts.heartbeat;
+    if (hb === false) return;
+    this.stopHeartbeat();
+    const interval = hb?.intervalMs ?? DEFAULT_HEARTBEAT_MS;
+    const mode = hb?.mode ?? "both";
+    this.heartbeatTimer = setInterval(() => this.beat(mode), interval);
+    this.heartbeatTimer.unref();
+  }
+
+  private beat(mode: "text" | "control" | "both"): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    if (this.lastPingAt > 0 && this.lastFrameAt < this.lastPingAt) {
+      // Nothing at all came back for a whole interval: the connection is dead, not idle.
+      ws.terminate();
+      return;
+    }
+    this.lastPingAt = Date.now();
+    if (mode !== "control") ws.send(TEXT_PING);
+    if (mode !== "text") ws.ping();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  // ---- incoming frames ----
+
+  private onFrame(data: WebSocket.RawData, isBinary: boolean): void {
+    if (!isBinary) {
+      // Text frames are pongs ({"type":"pong"}); anything else has no meaning to a client.
+      const type = textFrameType(rawToBuffer(data).toString("utf8"));
+      if (type !== "pong")
+        this.report(
+          new OpenImTransportError({
+            kind: "bad-frame",
+            message: `unexpected text frame (type ${type ?? "?"})`,
+          }),
+        );
+      return;
+    }
+    let resp: WsResponse;
+    try {
+      resp = decodeResponseFrame(rawToBuffer(data), { gzip: this.gzip });
+    } catch (err) {
+      if (err instanceof FrameDecodeError) {
+        this.report(new OpenImTransportError({ kind: "bad-frame", message: err.message, cause: err }));
+        return;
+      }
+      throw err;
+    }
+    try {
+      this.dispatch(resp);
+    } catch (err) {
+      // A listener or decoder threw; it must not tear down the socket's read loop.
+      this.report(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private dispatch(resp: WsResponse): void {
+    if (resp.msgIncr !== "" && this.pending.has(resp.msgIncr)) {
+      if (resp.errCode !== 0) {
+        const p = this.pending.get(resp.msgIncr);
+        this.settle(
+          resp.msgIncr,
+          new OpenImError({
+            errCode: resp.errCode,
+            errMsg: resp.errMsg,
+            reqIdentifier: resp.reqIdentifier,
+            operationID: p?.operationID ?? resp.operationID,
+          }),
+        );
+      } else {
+        this.settle(resp.msgIncr, resp);
+      }
+      return;
+    }
+    switch (resp.reqIdentifier) {
+      case ReqIdentifier.PushMsg: {
+        const push = PbCoder.PushMessages.decode(resp.data);
+        const fresh = flattenConversationMaps(push.msgs, push.notificationMsgs).filter((m) =>
+          this.seqs.markSeen(m.conversationID, m.seq),
+        );
+        if (fresh.length > 0) this.emit("push", fresh, "push");
+        return;
+      }
+      case ReqIdentifier.KickOnlineMsg:
+        this.wasKicked = true;
+        this.emit("kicked");
+        return;
+      case ReqIdentifier.SubUserOnlineStatus:
+        this.emit("online-status", PbCoder.SubUserOnlineStatusTips.decode(resp.data).subscribers);
+        return;
+      default:
+        // A reply whose request already timed out lands here too; only a stranger is worth reporting.
+        if (resp.msgIncr === "") {
+          this.report(
+            new OpenImTransportError({
+              kind: "bad-frame",
+              message: `unexpected frame with reqIdentifier ${resp.reqIdentifier}`,
+            }),
+          );
+        }
+    }
+  }
+
+  private settle(msgIncr: string, outcome: WsResponse | Error): void {
+    const p = this.pending.get(msgIncr);
+    if (!p) return;
+    this.pending.delete(msgIncr);
+    clearTimeout(p.timer);
+    if (outcome instanceof Error) p.reject(outcome);
+    else p.resolve(outcome);
+  }
+
+  private rejectPending(why: string): void {
+    for (const [msgIncr, p] of this.pending) {
+      this.settle(
+        msgIncr,
+        new OpenImTransportError({
+          kind: "closed",
+          reqIdentifier: p.reqIdentifier,
+          operationID: p.operationID,
+          message: why,
+        }),
+      );
+    }
+  }
+
+  private decode<T>(resp: WsResponse, decoder: (bytes: Uint8Array) => T): T {
+    try {
+      return decoder(resp.data);
+    } catch (err) {
+      throw new OpenImTransportError({
+        kind: "bad-data",
+        reqIdentifier: resp.reqIdentifier,
+        operationID: resp.operationID,
+        message: `reply data is not the expected protobuf: ${(err as Error).message}`,
+        cause: err,
+      });
+    }
+  }
+
+  private report(err: Error): void {
+    if (this.listenerCount("error") > 0) this.emit("error", err);
+    else process.emitWarning(err.message, { code: "CUTOVER_OPENIM_WS" });
+  }
+}

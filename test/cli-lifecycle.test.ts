@@ -1,0 +1,105 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { isPortFree } from "../src/stack/local/ports.js";
+import { isAlive } from "../src/stack/local/processes.js";
+import { type RunState, runStateSchema } from "../src/stack/local/state.js";
+
+// The CLI as a user runs it, from source, on a run dir of its own (a second stack beside the shared one).
+const runDir = mkdtempSync(path.join(os.tmpdir(), "cutover-cli-"));
+
+const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+delete env.FORCE_COLOR;
+
+function cutover(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const res = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "src/cli/main.ts", ...args, "--run-dir", runDir],
+    {
+      encoding: "utf8",
+      timeout: 300_000,
+      env,
+    },
+  );
+  return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
+}
+
+const state = (): RunState =>
+  runStateSchema.parse(JSON.parse(readFileSync(path.join(runDir, "state.json"), "utf8")));
+
+afterAll(() => {
+  cutover("down");
+});
+
+describe("cutover up / status / down", { timeout: 300_000 }, () => {
+  test("up --json prints exactly one JSON object with the endpoints", () => {
+    const up = cutover("up", "--json");
+    expect(up.code, up.stderr).toBe(0);
+    const lines = up.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const endpoints = JSON.parse(lines[0]!) as Record<string, string>;
+    expect(endpoints.nginx).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(endpoints.openimApi).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(endpoints.openimWs).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    expect(endpoints.redis).toMatch(/^redis:\/\/:.+@127\.0\.0\.1:\d+$/);
+    expect(endpoints.gateway).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  test("status checks every component and exits 0 when all are healthy", () => {
+    const status = cutover("status");
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+    for (const name of [
+      "redis",
+      "etcd",
+      "kafka",
+      "nginx",
+      "openim api",
+      "websocket via nginx",
+      "process openim-rpc-msg",
+    ]) {
+      expect(status.stdout).toMatch(new RegExp(`✓ ${name}\\s`));
+    }
+  });
+
+  test("a second up on a live run dir says so and changes nothing", () => {
+    const before = state().processes.map((p) => p.pid);
+    const again = cutover("up");
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("already up");
+    expect(state().processes.map((p) => p.pid)).toEqual(before);
+  });
+
+  test("status names a dead OpenIM process and exits non-zero", () => {
+    const victim = state().processes.find((p) => p.name === "openim-rpc-msg");
+    expect(victim).toBeDefined();
+    process.kill(victim!.pid, "SIGKILL");
+    const status = cutover("status");
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/✗ process openim-rpc-msg/);
+    expect(status.stderr).toMatch(/unhealthy: .*process openim-rpc-msg/);
+  });
+
+  test("up on a crashed run dir cleans it up and starts a healthy stack", () => {
+    const survivors = state().processes.filter(isAlive);
+    const up = cutover("up");
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(/cleaned up a stale run .*stopped \d+ leftover processes/);
+    for (const old of survivors) expect(isAlive(old)).toBe(false);
+    expect(cutover("status").code).toBe(0);
+  });
+
+  test("down stops every process it started and frees every port", async () => {
+    const { processes, ports } = state();
+    const down = cutover("down");
+    expect(down.code).toBe(0);
+    expect(down.stdout).toMatch(new RegExp(`stopped ${processes.length} processes`));
+    for (const p of processes) expect(isAlive(p), p.name).toBe(false);
+    const flat = Object.values(ports).flatMap((v) =>
+      typeof v === "number" ? [v] : Object.values(v as Record<string, number>),
+    );
+    for (const port of flat) expect(await isPortFree(port, "0.0.0.0"), `port ${port}`).toBe(true);
+    expect(cutover("status").code).toBe(1);
+  });
+});
