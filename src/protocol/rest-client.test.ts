@@ -28,6 +28,15 @@ const routes: Record<
   "/not/json": () => ({ body: "<html>oops</html>" }),
   "/not/envelope": () => ({ body: '{"hello":"world"}' }),
   "/bad/status": () => ({ status: 502, body: "<html>Bad Gateway</html>" }),
+  // gin BindJSON on a malformed body (observed on the real server for msg/send_msg)
+  "/msg/bad_body": () => ({
+    status: 400,
+    body: JSON.stringify({
+      errCode: 1001,
+      errMsg: "ArgsError",
+      errDlt: "invalid character 'n' looking for beginning of object key string",
+    }),
+  }),
   "/gzipped": () => ({
     headers: { "content-encoding": "gzip" },
     body: gzipSync(JSON.stringify({ errCode: 0, errMsg: "", errDlt: "", data: { z: 1 } })),
@@ -132,6 +141,12 @@ describe("createRestClient", () => {
     const err = await rest.call("bad/status", {}).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: "http-status", status: 502, route: "bad/status" });
     expect((err as Error).message).toContain("HTTP 502");
+  });
+
+  it("a non-200 answer that still carries an OpenIM envelope is an OpenImError with the status", async () => {
+    const err = await rest.call("msg/bad_body", {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenImError);
+    expect(err).toMatchObject({ errCode: 1001, httpStatus: 400, route: "msg/bad_body" });
   });
 
   it("decodes a gzip body", async () => {

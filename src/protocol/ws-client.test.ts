@@ -78,6 +78,7 @@ class FakeGateway {
         }
         const conn: Conn = {
           ws,
+          socket,
           userID: query.get("sendID") ?? "",
           gzip: query.get("compression") === "gzip",
           query,

@@ -33,7 +33,10 @@ export interface ReconnectOptions {
   maxAttempts?: number;
   initialDelayMs?: number;
   maxDelayMs?: number;
-  /** Pull what was missed while disconnected (1001 then 1002). Default true. */
+  /**
+   * Pull what was missed while disconnected (1001 then 1002). Default true. Costs one
+   * extra 1001 at connect time: the baseline that separates old history from misses.
+   */
   catchUp?: boolean;
   /** Upper bound on seqs pulled per conversation in one catch-up. */
   maxCatchUpPerConversation?: number;
@@ -477,7 +480,8 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
           this.report(err instanceof Error ? err : new Error(String(err)));
         }
       }
-      this.emit("reconnected", { attempts: attempt, caughtUp });
+      // The new socket may already have dropped during catch-up; its own loop reports that.
+      if (this.state === "open") this.emit("reconnected", { attempts: attempt, caughtUp });
       return;
     }
     this.finish({ code, reason, wasKicked: false, ...(lastError ? { reconnectError: lastError } : {}) });
