@@ -8,7 +8,7 @@ import { WebSocketServer } from "ws";
 import { decodeText } from "./content.js";
 import { OpenImError, OpenImTransportError } from "./errors.js";
 import { conversationIDOf, singleConversationID } from "./ids.js";
-import type { MsgData } from "./msg-data.js";
+import { buildTextMsg, type MsgData } from "./msg-data.js";
 import type { ReceivedMsg } from "./received.js";
 import { OpenImWsClient, type OpenImWsConnectOptions } from "./ws-client.js";
 import {
@@ -460,6 +460,19 @@ describe("OpenImWsClient server-initiated frames", () => {
       data,
     });
     await expect(status).resolves.toEqual([{ userID: "bob", onlinePlatformIDs: [3, 5] }]);
+  });
+
+  it("holds pushes that arrive before any 'push' listener and delivers them once one is attached", async () => {
+    gw.hooks.onConnect = (conn) => {
+      const early = gw.deliver(
+        buildTextMsg({ sendID: "alice", recvID: "bob", senderPlatformID: 3, text: "early" }),
+      );
+      gw.push(conn, "si_alice_bob", early);
+    };
+    const b = await connect("bob");
+    await new Promise((r) => setTimeout(r, 30)); // the push has long arrived
+    const got = await nextPush(b);
+    expect(got.map((m) => [m.seq, decodeText(m)])).toEqual([[1, "early"]]);
   });
 
   it("a malformed frame from the server is reported, not thrown", async () => {

@@ -121,6 +121,8 @@ export interface OpenImWsEvents {
   reconnected: [info: { attempts: number; caughtUp: number }];
   close: [info: CloseInfo];
   error: [err: Error];
+  /** Node's own, emitted before a listener is added; declared so the client can use it. */
+  newListener: [event: string | symbol, listener: (...args: never[]) => void];
 }
 
 interface Pending {
@@ -137,6 +139,7 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const DEFAULT_HEARTBEAT_MS = 25_000;
 const CLOSE_GRACE_MS = 3_000;
+const MAX_HELD_PUSHES = 10_000;
 
 /**
  * One user's connection to the OpenIM msg gateway, JSON-encoded (sdkType=js). Owns the
@@ -165,6 +168,7 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
   private wakeRetry: (() => void) | undefined;
   private dialAbort: AbortController | undefined;
   private resolveClosed: () => void = () => {};
+  private heldPushes: Array<[ReceivedMsg[], PushSource]> = [];
 
   private constructor(opts: OpenImWsConnectOptions) {
     super();
@@ -174,6 +178,11 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
     this.gzip = opts.compression ?? false;
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
+    });
+    // Pushes can arrive before connect() has even returned to the caller; they are held
+    // until the first 'push' listener exists, so a message is never delivered to nobody.
+    this.on("newListener", (event) => {
+      if (event === "push" && this.heldPushes.length > 0) queueMicrotask(() => this.releaseHeldPushes());
     });
   }
 
@@ -496,7 +505,7 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
       const fresh = pulled.messages.filter((m) => this.seqs.markSeen(m.conversationID, m.seq));
       if (fresh.length > 0) {
         emitted += fresh.length;
-        this.emit("push", fresh, "catch-up");
+        this.emitPush(fresh, "catch-up");
       }
     }
     return emitted;
@@ -628,7 +637,7 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
         const fresh = flattenConversationMaps(push.msgs, push.notificationMsgs).filter((m) =>
           this.seqs.markSeen(m.conversationID, m.seq),
         );
-        if (fresh.length > 0) this.emit("push", fresh, "push");
+        if (fresh.length > 0) this.emitPush(fresh, "push");
         return;
       }
       case ReqIdentifier.KickOnlineMsg:
@@ -649,6 +658,22 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
           );
         }
     }
+  }
+
+  private emitPush(messages: ReceivedMsg[], source: PushSource): void {
+    if (this.listenerCount("push") > 0) {
+      this.emit("push", messages, source);
+    } else if (this.heldPushes.length < MAX_HELD_PUSHES) {
+      this.heldPushes.push([messages, source]);
+    } else {
+      this.report(new Error(`dropped ${messages.length} pushed message(s): no 'push' listener attached`));
+    }
+  }
+
+  private releaseHeldPushes(): void {
+    const held = this.heldPushes;
+    this.heldPushes = [];
+    for (const [messages, source] of held) this.emitPush(messages, source);
   }
 
   private settle(msgIncr: string, outcome: WsResponse | Error): void {

@@ -17,6 +17,8 @@ export const stackEndpointsSchema = z.object({
   redis: z.string(),
   /** The reference gateway, once the stack has one. */
   gateway: z.string().optional(),
+  /** An account with the gateway's admin role, when the stack's owner allows admin calls. */
+  gatewayAdmin: z.object({ userID: z.string(), password: z.string() }).optional(),
   kafka: z.string().optional(),
   etcd: z.string().optional(),
   adminSecret: z.string(),

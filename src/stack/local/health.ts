@@ -1,4 +1,5 @@
 import { request } from "undici";
+import { gatewayClient } from "../../drivers/gateway-client.js";
 import {
   createRestClient,
   getUserToken,
@@ -49,6 +50,25 @@ async function websocketThroughNginx(endpoints: StackEndpoints, adminToken: stri
   }
 }
 
+/** The gateway answers, and a real DH + JWT login through nginx comes back with an imToken. */
+async function gatewayLogin(endpoints: StackEndpoints): Promise<string> {
+  if (!endpoints.gateway) throw new Error("this stack has no gateway");
+  if (!(await httpGetOk(`${endpoints.gateway}/healthz`))) throw new Error("/healthz not ok");
+  if (!endpoints.gatewayAdmin) return "/healthz ok (no admin account to log in with)";
+  const client = gatewayClient(endpoints.nginx, { connections: 1 });
+  try {
+    const login = await client.login(
+      endpoints.gatewayAdmin.userID,
+      endpoints.gatewayAdmin.password,
+      STATUS_PLATFORM,
+    );
+    if (!login.imToken) throw new Error("login answered without an imToken");
+    return "/healthz ok; DH + JWT login via nginx /api/ minted an imToken";
+  } finally {
+    await client.close();
+  }
+}
+
 async function check(name: string, probe: () => Promise<string>): Promise<HealthCheck> {
   try {
     return { name, ok: true, detail: await probe() };
@@ -95,6 +115,7 @@ export async function checkLocalHealth(state: RunState): Promise<HealthCheck[]> 
       adminToken = await openimAnswers(endpoints.openimApi, endpoints.adminSecret, endpoints.adminUserID);
       return "auth/get_admin_token and every RPC service answer errCode 0";
     }),
+    check("gateway", () => gatewayLogin(endpoints)),
     check("openim ws", async () =>
       expect(await tcpOpen(portOf(endpoints.openimWs)), "port open", "port closed"),
     ),

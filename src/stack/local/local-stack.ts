@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { CutoverConfig } from "../../config/schema.js";
@@ -13,6 +14,7 @@ import {
   openimModuleDir,
   planArtifacts,
 } from "./artifacts.js";
+import { writeGatewayConfig } from "./gateway-config.js";
 import { ensureOpenImTopics, formatKafkaStorage, writeKafkaConfig } from "./kafka.js";
 import { createRunDir, type RunDirLayout, runDirLayout } from "./layout.js";
 import { writeOpenImConfig } from "./openim-config.js";
@@ -21,7 +23,13 @@ import { pickFreePorts } from "./ports.js";
 import { assignPorts, type LocalPorts, PORT_COUNT } from "./ports-plan.js";
 import { httpGetOk, redisPing, tcpOpen } from "./probes.js";
 import { isAlive, type ProcessRecord, startProcess, stopProcess, tailLog } from "./processes.js";
-import { dependencyServices, openimServices, REDIS_PASSWORD, type ServiceSpec } from "./services.js";
+import {
+  dependencyServices,
+  gatewayService,
+  openimServices,
+  REDIS_PASSWORD,
+  type ServiceSpec,
+} from "./services.js";
 import { liveness, type RunState, readState, writeState } from "./state.js";
 import { checkPrograms } from "./system-programs.js";
 
@@ -252,7 +260,14 @@ async function startAll(
     redisPassword: REDIS_PASSWORD,
   });
 
-  const deps = dependencyServices({ layout, ports, artifacts, kafka, mongoPersist: local.mongo.persist });
+  const gatewayAdmin = { userID: "cutover_admin", password: randomBytes(18).toString("base64url") };
+  const gatewayConfigFile = path.join(layout.config, "gateway.json");
+  writeGatewayConfig(gatewayConfigFile, config, ports, gatewayAdmin);
+
+  const deps = [
+    ...dependencyServices({ layout, ports, artifacts, kafka, mongoPersist: local.mongo.persist }),
+    gatewayService(gatewayConfigFile),
+  ];
   const byName = (name: string): ServiceSpec => {
     const spec = deps.find((d) => d.name === name);
     if (!spec) throw new Error(`no service ${name}`);
@@ -285,6 +300,19 @@ async function startAll(
     ),
     kafkaStarted,
   ]);
+  // OpenIM's before-send hooks call the gateway synchronously and fail every send while it is
+  // unreachable, so the gateway (which needs Redis) is up before any OpenIM process starts.
+  await step(
+    progress,
+    "gateway",
+    () =>
+      started.startAndWait(
+        byName("gateway"),
+        () => httpGetOk(`http://127.0.0.1:${ports.gateway}/healthz`),
+        timeout,
+      ),
+    detail("gateway"),
+  );
 
   const openim = openimServices(artifacts, layout.openimConfig);
   await step(
@@ -321,7 +349,7 @@ async function startAll(
     },
     () => `api 127.0.0.1:${ports.openimApi}, ws 127.0.0.1:${ports.openimWs}`,
   );
-  return endpointsFor(config, ports, [...deps, ...openim]);
+  return { ...endpointsFor(config, ports, [...deps, ...openim]), gatewayAdmin };
 }
 
 export interface DownResult {

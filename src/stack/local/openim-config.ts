@@ -82,6 +82,17 @@ export function editOpenImConfig(
       break;
     case "webhooks.yml":
       doc.url = input.webhookURL;
+      // Moderation: the gateway answers these; an unreachable before-send hook fails every send.
+      for (const hook of [
+        "beforeSendSingleMsg",
+        "beforeSendGroupMsg",
+        "afterSendSingleMsg",
+        "afterSendGroupMsg",
+      ]) {
+        const h = section(doc, hook);
+        h.enable = true;
+        h.timeout = 5;
+      }
       break;
     case "openim-api.yml": {
       const api = section(doc, "api");

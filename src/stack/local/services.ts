@@ -1,4 +1,5 @@
 import path from "node:path";
+import { nodeEntry } from "../../util/node-entry.js";
 import type { Artifacts, OpenImCommand } from "./artifacts.js";
 import { OPENIM_COMMANDS } from "./artifacts.js";
 import type { KafkaFiles } from "./kafka.js";
@@ -112,6 +113,17 @@ export function dependencyServices(input: DependencyInput): ServiceSpec[] {
       what: "nginx (Debian)",
     },
   ];
+}
+
+/** The reference gateway: DH/JWT login → imToken, REST proxy, admin routes, moderation webhooks. */
+export function gatewayService(configFile: string): ServiceSpec {
+  const entry = nodeEntry("reference/gateway/src/main.ts");
+  return {
+    name: "gateway",
+    command: entry.command,
+    args: [...entry.args, "--config", configFile],
+    what: "cutover reference gateway (DH + JWT login, imToken cache, REST proxy, moderation hooks)",
+  };
 }
 
 export function openimServices(artifacts: Artifacts, configDir: string): ServiceSpec[] {

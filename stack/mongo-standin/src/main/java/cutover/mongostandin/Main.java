@@ -37,7 +37,7 @@ public final class Main {
         final Standin standin;
         try {
             standin = Standin.start(options.bind, options.port, options.h2File);
-        } catch (RuntimeException e) {
+        } catch (Exception | LinkageError e) {
             System.err.println("mongo-standin: cannot start on " + options.bind + ":" + options.port + ": " + describe(e));
             System.exit(1);
             return;
@@ -93,8 +93,8 @@ public final class Main {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        String message = root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
-        return root == e ? message : e.getClass().getSimpleName() + ": " + message;
+        String message = root.getMessage() != null ? root.getMessage() : "";
+        return (root.getClass().getSimpleName() + ": " + message).replace('\n', ' ').trim();
     }
 
     static final class Options {

@@ -46,13 +46,13 @@ public final class Standin implements AutoCloseable {
         MongoServer server = new MongoServer(backend);
         try {
             server.bind(bindAddress, port);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // netty rethrows checked exceptions (BindException) undeclared
             try {
                 server.shutdownNow();
             } catch (RuntimeException ignored) {
                 backend.close();
             }
-            throw e;
+            throw e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e.toString(), e);
         }
         InetSocketAddress address = server.getLocalAddress();
         return new Standin(server, bindAddress, address.getPort(), description);

@@ -1,0 +1,50 @@
+import { jwtVerify, SignJWT } from "jose";
+import type { GatewayConfig } from "./config.js";
+
+export type Role = "user" | "admin";
+
+export interface SessionClaims {
+  userID: string;
+  platformID: number;
+  role: Role;
+  expiresAt: number;
+}
+
+/** Signs and verifies the gateway's own JWTs. The algorithm is pinned: `none` and every other alg are refused. */
+export function jwtCodec(config: GatewayConfig["jwt"]) {
+  const key = new TextEncoder().encode(config.secret);
+  return {
+    async sign(claims: Omit<SessionClaims, "expiresAt">): Promise<{ jwt: string; expiresAt: number }> {
+      const expiresAt = Math.floor(Date.now() / 1000) + config.ttlSeconds;
+      const jwt = await new SignJWT({ plat: claims.platformID, role: claims.role })
+        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+        .setSubject(claims.userID)
+        .setIssuer(config.issuer)
+        .setAudience(config.audience)
+        .setIssuedAt()
+        .setExpirationTime(expiresAt)
+        .sign(key);
+      return { jwt, expiresAt };
+    },
+    /** Throws on anything but a valid, unexpired HS256 token of this gateway. */
+    async verify(jwt: string): Promise<SessionClaims> {
+      const { payload } = await jwtVerify(jwt, key, {
+        algorithms: ["HS256"],
+        issuer: config.issuer,
+        audience: config.audience,
+      });
+      const { sub, plat, role, exp } = payload;
+      if (
+        typeof sub !== "string" ||
+        typeof plat !== "number" ||
+        (role !== "user" && role !== "admin") ||
+        typeof exp !== "number"
+      ) {
+        throw new Error("token claims are incomplete");
+      }
+      return { userID: sub, platformID: plat, role, expiresAt: exp };
+    },
+  };
+}
+
+export type JwtCodec = ReturnType<typeof jwtCodec>;

@@ -1,0 +1,49 @@
+/**
+ * The one seam the load engine and the suites know: how a virtual user gets an account,
+ * logs in, opens its realtime channel, sends, and receives. `openim` goes through the
+ * gateway as an app does; `openim-direct` skips it to isolate OpenIM; `legacy` drives the
+ * stack being retired; a team can plug in its own module with the same shape.
+ */
+
+export interface DriverUser {
+  userID: string;
+  password: string;
+  platformID: number;
+}
+
+export type Recipient = { userID: string } | { groupID: string };
+
+export interface InboundMessage {
+  conversationID: string;
+  /** Per-conversation sequence number assigned by the server (0 when the stack has none). */
+  seq: number;
+  sendID: string;
+  clientMsgID: string;
+  text: string | undefined;
+  /** performance.now() at arrival, in this process. */
+  receivedAt: number;
+}
+
+export interface SendAck {
+  clientMsgID: string;
+  serverMsgID?: string;
+}
+
+export interface DriverSession {
+  readonly userID: string;
+  /** Opens the realtime channel; every message delivered to this user goes to `onMessage`. */
+  connect(onMessage: (msg: InboundMessage) => void): Promise<void>;
+  /** Resolves when the server acknowledged the send. */
+  send(to: Recipient, text: string): Promise<SendAck>;
+  disconnect(): Promise<void>;
+}
+
+export interface ChatDriver {
+  readonly name: string;
+  /** Creates `count` fresh accounts, unique across runs, that `login` accepts. */
+  createUsers(count: number, prefix?: string): Promise<DriverUser[]>;
+  login(user: DriverUser): Promise<DriverSession>;
+  /** A group owned by `owner` with `members`; resolves with its ID. */
+  createGroup(owner: DriverUser, members: DriverUser[]): Promise<string>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,56 @@
+import { decodeText, OpenImWsClient, type ReceivedMsg } from "../protocol/index.js";
+import type { DriverSession, InboundMessage, Recipient, SendAck } from "./driver.js";
+
+function toInbound(msg: ReceivedMsg, receivedAt: number): InboundMessage {
+  return {
+    conversationID: msg.conversationID,
+    seq: Number(msg.seq),
+    sendID: msg.sendID,
+    clientMsgID: msg.clientMsgID,
+    text: decodeText(msg),
+    receivedAt,
+  };
+}
+
+/** A logged-in user on OpenIM's message gateway, whichever way the token was obtained. */
+export class OpenImSession implements DriverSession {
+  private client: OpenImWsClient | undefined;
+
+  constructor(
+    readonly userID: string,
+    private readonly platformID: number,
+    private readonly token: string,
+    private readonly wsURL: string,
+  ) {}
+
+  async connect(onMessage: (msg: InboundMessage) => void): Promise<void> {
+    const client = await OpenImWsClient.connect({
+      wsUrl: this.wsURL,
+      userID: this.userID,
+      token: this.token,
+      platformID: this.platformID,
+      reconnect: { maxAttempts: 5 },
+    });
+    client.on("push", (messages) => {
+      const at = performance.now();
+      // Notifications (group created, member joined, …: contentType 1000–5000) are the server's, not a user's.
+      for (const m of messages) {
+        if (!m.notification && (m.contentType < 1000 || m.contentType > 5000)) onMessage(toInbound(m, at));
+      }
+    });
+    this.client = client;
+  }
+
+  async send(to: Recipient, text: string): Promise<SendAck> {
+    if (!this.client) throw new Error(`${this.userID} is not connected`);
+    const ack = await this.client.sendText(
+      "userID" in to ? { recvID: to.userID, text } : { groupID: to.groupID, text },
+    );
+    return { clientMsgID: ack.clientMsgID, serverMsgID: ack.serverMsgID };
+  }
+
+  async disconnect(): Promise<void> {
+    await this.client?.close();
+    this.client = undefined;
+  }
+}
