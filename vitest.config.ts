@@ -13,7 +13,8 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["test/**/*.test.ts"],
+          // The conformance suites run here too, so CI holds the local stack to the whole contract.
+          include: ["test/**/*.test.ts", "conformance/**/*.test.ts"],
           // One real local stack for the whole run; tests isolate themselves by unique user and group IDs.
           globalSetup: ["test/setup/local-stack.ts"],
           testTimeout: 30_000,

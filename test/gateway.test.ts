@@ -3,10 +3,10 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { closed, nextPush } from "../conformance/support/fixtures.js";
 import { GatewayError } from "../src/drivers/gateway-client.js";
 import { openimDriver } from "../src/drivers/openim-driver.js";
 import { decodeText, newOperationID, OpenImError, OpenImWsClient } from "../src/protocol/index.js";
-import { closed, nextPush } from "./support/users.js";
 
 // The reference gateway in the local stack, reached as apps reach it: nginx /api/ → gateway.
 const endpoints = inject("endpoints");

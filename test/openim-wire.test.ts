@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, inject, test } from "vitest";
+import { closed, nextPush, type StackFixtures, stackFixtures } from "../conformance/support/fixtures.js";
 import {
   decodeText,
   getUserToken,
@@ -6,7 +7,6 @@ import {
   parseToken,
   singleConversationID,
 } from "../src/protocol/index.js";
-import { closed, nextPush, type StackFixtures, stackFixtures } from "./support/users.js";
 
 // The real OpenIM v3.8.3 of the local stack, through nginx as clients reach it.
 let stack: StackFixtures;

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import pc from "picocolors";
 import { CutoverError, EXIT, errorMessage } from "../util/errors.js";
+import { conformanceCommand } from "./commands/conformance.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { downCommand } from "./commands/down.js";
 import { runCommand } from "./commands/run.js";
@@ -34,6 +35,7 @@ program.addCommand(doctorCommand());
 program.addCommand(upCommand());
 program.addCommand(statusCommand());
 program.addCommand(downCommand());
+program.addCommand(conformanceCommand());
 // Settings are not inherited by commands built on their own: usage errors must exit 2 everywhere.
 for (const command of program.commands)
   command.exitOverride().showHelpAfterError("(run with --help for usage)");

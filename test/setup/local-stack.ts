@@ -4,15 +4,10 @@ import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { progressPrinter } from "../../src/cli/progress-printer.js";
 import { parseConfig } from "../../src/config/load.js";
-import type { StackEndpoints } from "../../src/stack/endpoints.js";
 import { downLocal, upLocal } from "../../src/stack/local/local-stack.js";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    endpoints: StackEndpoints;
-    runDir: string;
-  }
-}
+import "../../conformance/support/context.js";
+import { defaultProfile } from "../../src/conformance/profile.js";
 
 /**
  * Starts the real local stack once per test run (OpenIM built on first use, then cached),
@@ -24,6 +19,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const result = await upLocal({ config: parseConfig({}), runDir, progress: progressPrinter() });
   project.provide("endpoints", result.endpoints);
   project.provide("runDir", runDir);
+  project.provide("profile", defaultProfile());
   return async () => {
     if (result.kind === "started") await downLocal(runDir);
   };

@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import { type GatewayClient, gatewayClient, type LoginResult } from "../../src/drivers/gateway-client.js";
 import {
   createRestClient,
   getAdminToken,
@@ -11,32 +13,56 @@ import {
 } from "../../src/protocol/index.js";
 import type { StackEndpoints } from "../../src/stack/endpoints.js";
 
+/**
+ * What a suite needs from a deployment (Complement's idea): clients for fresh, uniquely
+ * named users. A case never reaches into a process; it makes its own users and groups.
+ */
+
 export interface TestUser {
   userID: string;
   token: string;
   platformID: number;
 }
 
-/** What a test needs from a stack: an admin REST client and fresh, uniquely named users. */
+/** A user who logged in through the gateway as an app does. */
+export interface GatewayUser {
+  userID: string;
+  password: string;
+  login: LoginResult;
+}
+
 export interface StackFixtures {
   endpoints: StackEndpoints;
+  /** OpenIM's REST API with the admin token (admin calls only; not how apps reach OpenIM). */
   rest: RestClient;
   adminToken: string;
+  /** The gateway through nginx (/api/), as apps reach it. */
+  gateway: GatewayClient;
+  /** Fresh users registered and tokened with the admin API. */
   newUsers(count: number, platformID?: number): Promise<TestUser[]>;
+  /** Fresh accounts registered and logged in through the gateway (DH + JWT → imToken). */
+  gatewayUsers(count: number, platformID?: number): Promise<GatewayUser[]>;
+  /** The gateway admin's JWT. */
+  adminJwt(): Promise<string>;
   connect(
     user: TestUser,
     opts?: Partial<OpenImWsConnectOptions> & { via?: "nginx" | "direct" },
   ): Promise<OpenImWsClient>;
+  /** Closes every client a case opened. */
+  cleanup(): Promise<void>;
 }
 
 export async function stackFixtures(endpoints: StackEndpoints): Promise<StackFixtures> {
   const rest = createRestClient({ baseUrl: endpoints.openimApi });
+  const gateway = gatewayClient(endpoints.nginx);
   const { token: adminToken } = await getAdminToken(rest, endpoints.adminSecret, endpoints.adminUserID);
   const clients: OpenImWsClient[] = [];
+  let adminLogin: Promise<LoginResult> | undefined;
   return {
     endpoints,
     rest,
     adminToken,
+    gateway,
     async newUsers(count, platformID = 3) {
       const ids = Array.from({ length: count }, () => uniqueUserID("t"));
       await registerUsers(
@@ -52,6 +78,22 @@ export async function stackFixtures(endpoints: StackEndpoints): Promise<StackFix
         })),
       );
     },
+    async gatewayUsers(count, platformID = 3) {
+      return Promise.all(
+        Array.from({ length: count }, async () => {
+          const userID = uniqueUserID("g");
+          const password = randomBytes(12).toString("base64url");
+          await gateway.register(userID, password);
+          return { userID, password, login: await gateway.login(userID, password, platformID) };
+        }),
+      );
+    },
+    adminJwt() {
+      const admin = endpoints.gatewayAdmin;
+      if (!admin) return Promise.reject(new Error("the target offers no gateway admin account"));
+      adminLogin ??= gateway.login(admin.userID, admin.password, 3);
+      return adminLogin.then((l) => l.jwt);
+    },
     async connect(user, opts = {}) {
       const { via = "nginx", ...rest } = opts;
       const client = await OpenImWsClient.connect({
@@ -66,8 +108,18 @@ export async function stackFixtures(endpoints: StackEndpoints): Promise<StackFix
       clients.push(client);
       return client;
     },
+    async cleanup() {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+    },
   };
 }
+
+/** The gateway user as a TestUser, for connecting with the imToken the gateway handed out. */
+export const asTestUser = (u: GatewayUser): TestUser => ({
+  userID: u.userID,
+  token: u.login.imToken,
+  platformID: u.login.platformID,
+});
 
 /** Resolves with the first pushed message matching `match`, or rejects after `timeoutMs`. */
 export function nextPush(
@@ -91,6 +143,13 @@ export function nextPush(
   });
 }
 
+/** Collects every push a client receives, for cases that count copies or check what never arrived. */
+export function inbox(client: OpenImWsClient): ReceivedMsg[] {
+  const got: ReceivedMsg[] = [];
+  client.on("push", (messages) => got.push(...messages));
+  return got;
+}
+
 /** Resolves with the close info once the server has closed `client`'s socket. */
 export function closed(
   client: OpenImWsClient,
@@ -107,3 +166,19 @@ export function closed(
     });
   });
 }
+
+/** Polls `probe` until it returns true (bounded), for effects that land asynchronously (seq assignment, hooks). */
+export async function eventually(
+  probe: () => Promise<boolean> | boolean,
+  timeoutMs = 5000,
+  stepMs = 100,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return true;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  return probe();
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

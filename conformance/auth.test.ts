@@ -1,0 +1,267 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Redis } from "ioredis";
+import { SignJWT } from "jose";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from "vitest";
+import { getUserToken, OpenImError, parseToken } from "../src/protocol/index.js";
+import { asTestUser, closed, type StackFixtures, sleep, stackFixtures } from "./support/fixtures.js";
+import "./support/context.js";
+
+// Suite `auth`: login → imToken → WebSocket, the imToken cache, and the tokens that must be refused.
+const endpoints = inject("endpoints");
+const profile = inject("profile");
+const runDir = inject("runDir");
+let stack: StackFixtures;
+let redis: Redis | undefined;
+
+beforeAll(async () => {
+  stack = await stackFixtures(endpoints);
+  if (profile.redisAccess) redis = new Redis(endpoints.redis, { maxRetriesPerRequest: 1 });
+});
+afterEach(() => stack.cleanup());
+afterAll(async () => {
+  redis?.disconnect();
+  await stack.gateway.close();
+});
+
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+
+describe("login through the gateway", () => {
+  test("login answers a JWT, an imToken, the WebSocket URL and the expiry", async () => {
+    const [u] = await stack.gatewayUsers(1);
+    expect(u!.login).toMatchObject({
+      userID: u!.userID,
+      platformID: 3,
+      role: "user",
+      wsURL: endpoints.wsURL,
+    });
+    expect(u!.login.jwt.split(".")).toHaveLength(3);
+    expect(u!.login.expiresAt).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  test("OpenIM accepts the imToken from login on the returned wsURL", async () => {
+    const [u] = await stack.gatewayUsers(1);
+    const ws = await stack.connect(asTestUser(u!));
+    expect(ws.isOpen).toBe(true);
+  });
+
+  test("the imToken names the user and platform that logged in (auth/parse_token)", async () => {
+    // openim-protocol.md §3 auth/parse_token — expireTimeSeconds is an absolute Unix time
+    const [u] = await stack.gatewayUsers(1, 5);
+    const parsed = await parseToken(stack.rest, u!.login.imToken);
+    expect(parsed).toMatchObject({ userID: u!.userID, platformID: 5 });
+    expect(parsed.expireTimeSeconds * 1000).toBeGreaterThan(Date.now() + 86_400_000);
+  });
+
+  test.runIf(profile.redisAccess)(
+    "the imToken is cached in Redis as imtoken:<userID>:<platformID>",
+    async () => {
+      const [u] = await stack.gatewayUsers(1, 4);
+      const cached = JSON.parse((await redis!.get(`imtoken:${u!.userID}:4`)) ?? "{}") as { token?: string };
+      expect(cached.token).toBe(u!.login.imToken);
+    },
+  );
+
+  test.runIf(profile.redisAccess)(
+    "the cache entry's TTL is the token's lifetime (90 days by default)",
+    async () => {
+      // server: config/openim-rpc-auth.yml tokenPolicy.expire = 90 (days)
+      const [u] = await stack.gatewayUsers(1, 2);
+      const ttl = await redis!.ttl(`imtoken:${u!.userID}:2`);
+      expect(ttl).toBeGreaterThan(90 * 86_400 - 120);
+      expect(ttl).toBeLessThanOrEqual(90 * 86_400);
+    },
+  );
+
+  test("a second login reuses the cached imToken instead of minting one that would kick the first", async () => {
+    const [u] = await stack.gatewayUsers(1);
+    await sleep(1100); // OpenIM tokens minted in another second differ, so a fresh mint would show
+    const again = await stack.gateway.login(u!.userID, u!.password, 3);
+    expect(again.imToken).toBe(u!.login.imToken);
+  });
+
+  test("concurrent logins of one user all get the same imToken and the live session is not kicked", async () => {
+    const [u] = await stack.gatewayUsers(1);
+    const ws = await stack.connect(asTestUser(u!));
+    const kicked = closed(ws, 3000).then(
+      () => true,
+      () => false,
+    );
+    await sleep(1100);
+    const logins = await Promise.all(
+      Array.from({ length: 8 }, () => stack.gateway.login(u!.userID, u!.password, 3)),
+    );
+    expect(new Set(logins.map((l) => l.imToken))).toEqual(new Set([u!.login.imToken]));
+    expect(await kicked).toBe(false);
+  });
+
+  test("logins on two platforms get two tokens and both sessions stay online", async () => {
+    const [u] = await stack.gatewayUsers(1, 3);
+    const mobile = await stack.gateway.login(u!.userID, u!.password, 2);
+    expect(mobile.imToken).not.toBe(u!.login.imToken);
+    const pc = await stack.connect(asTestUser(u!));
+    const phone = await stack.connect({ userID: u!.userID, token: mobile.imToken, platformID: 2 });
+    await sleep(300);
+    expect(pc.isOpen && phone.isOpen).toBe(true);
+  });
+
+  test("a wrong password is refused with 401", async () => {
+    const [u] = await stack.gatewayUsers(1);
+    await expect(stack.gateway.login(u!.userID, `${u!.password}x`, 3)).rejects.toMatchObject({ status: 401 });
+  });
+
+  test("an unknown user is refused with 401, the same answer as a wrong password", async () => {
+    await expect(stack.gateway.login("nobody_by_this_name", "some-password", 3)).rejects.toMatchObject({
+      status: 401,
+      code: "unauthorized",
+    });
+  });
+
+  test("a login with a handshake that was never issued is refused with 401", async () => {
+    const res = await stack.gateway.request("POST", "/api/auth/login", {
+      sessionID: "never-issued",
+      nonce: "AAAAAAAAAAAAAAAA",
+      sealed: "A".repeat(40),
+      platformID: 3,
+    });
+    expect(res.status).toBe(401);
+  });
+
+  test("registering a taken user ID is refused with 409", async () => {
+    const [u] = await stack.gatewayUsers(1);
+    await expect(stack.gateway.register(u!.userID, "another-password")).rejects.toMatchObject({
+      status: 409,
+    });
+  });
+
+  test("logout removes the cached imToken and OpenIM refuses it afterwards (1506)", async () => {
+    const [u] = await stack.gatewayUsers(1);
+    await stack.gateway.logout(u!.login.jwt);
+    if (redis) expect(await redis.exists(`imtoken:${u!.userID}:3`)).toBe(0);
+    await expect(stack.connect(asTestUser(u!))).rejects.toMatchObject({ errCode: 1506 });
+  });
+
+  test("a login after logout mints a new imToken that OpenIM accepts", async () => {
+    const [u] = await stack.gatewayUsers(1);
+    await stack.gateway.logout(u!.login.jwt);
+    await sleep(1100);
+    const again = await stack.gateway.login(u!.userID, u!.password, 3);
+    expect(again.imToken).not.toBe(u!.login.imToken);
+    await expect(
+      stack.connect({ userID: u!.userID, token: again.imToken, platformID: 3 }),
+    ).resolves.toBeDefined();
+  });
+});
+
+describe("tokens that must be refused", () => {
+  const claims = (userID: string) => ({
+    plat: 3,
+    role: "user",
+    sub: userID,
+    iss: "cutover-gateway",
+    aud: "cutover",
+  });
+  const gatewaySecret = () =>
+    new TextEncoder().encode(
+      (
+        JSON.parse(readFileSync(path.join(runDir, "config", "gateway.json"), "utf8")) as {
+          jwt: { secret: string };
+        }
+      ).jwt.secret,
+    );
+
+  test("a gateway JWT with a forged signature gets 401", async () => {
+    const [u] = await stack.gatewayUsers(1);
+    const [h, p] = u!.login.jwt.split(".");
+    const res = await stack.gateway.im(`${h}.${p}.${"A".repeat(43)}`, "user/get_users_info", {
+      userIDs: [u!.userID],
+    });
+    expect(res.status).toBe(401);
+  });
+
+  test("a gateway JWT with alg:none gets 401", async () => {
+    const [u] = await stack.gatewayUsers(1);
+    const none = `${b64({ alg: "none", typ: "JWT" })}.${b64({ ...claims(u!.userID), exp: Math.floor(Date.now() / 1000) + 3600 })}.`;
+    const res = await stack.gateway.im(none, "user/get_users_info", { userIDs: [u!.userID] });
+    expect(res.status).toBe(401);
+  });
+
+  test.runIf(profile.localFiles && runDir !== "")(
+    "an expired gateway JWT, correctly signed, gets 401",
+    async () => {
+      const [u] = await stack.gatewayUsers(1);
+      const now = Math.floor(Date.now() / 1000);
+      const expired = await new SignJWT(claims(u!.userID))
+        .setProtectedHeader({ alg: "HS256" })
+        .setIssuedAt(now - 7200)
+        .setExpirationTime(now - 60)
+        .sign(gatewaySecret());
+      expect((await stack.gateway.im(expired, "user/get_users_info", { userIDs: [] })).status).toBe(401);
+    },
+  );
+
+  test.runIf(profile.localFiles && runDir !== "")(
+    "a gateway JWT signed with another algorithm (HS512) gets 401",
+    async () => {
+      const [u] = await stack.gatewayUsers(1);
+      const hs512 = await new SignJWT(claims(u!.userID))
+        .setProtectedHeader({ alg: "HS512" })
+        .setExpirationTime(Math.floor(Date.now() / 1000) + 600)
+        .sign(gatewaySecret());
+      expect((await stack.gateway.im(hs512, "user/get_users_info", { userIDs: [] })).status).toBe(401);
+    },
+  );
+
+  test("an imToken with a forged signature is refused at the WebSocket (1505) and on REST", async () => {
+    // tools: tokenverify/jwt_token.go — a bad signature maps to TokenUnknownError
+    const [u] = await stack.newUsers(1);
+    const [h, p] = u!.token.split(".");
+    const forged = { ...u!, token: `${h}.${p}.${"B".repeat(43)}` };
+    await expect(stack.connect(forged)).rejects.toMatchObject({ errCode: 1505 });
+    const rest = await stack.rest
+      .call("user/get_users_info", { userIDs: [u!.userID] }, { token: forged.token })
+      .catch((e: unknown) => e);
+    expect((rest as OpenImError).errCode).toBe(1505);
+  });
+
+  test("a malformed imToken is refused at the WebSocket (1503)", async () => {
+    const [u] = await stack.newUsers(1);
+    await expect(stack.connect({ ...u!, token: "not.a-token" })).rejects.toMatchObject({ errCode: 1503 });
+  });
+
+  test("another user's imToken is refused at the WebSocket (1502: sendID must match)", async () => {
+    // server: internal/msggateway/ws_server.go validateRespWithRequest
+    const [a, b] = await stack.newUsers(2);
+    await expect(stack.connect({ ...a!, token: b!.token })).rejects.toMatchObject({ errCode: 1502 });
+  });
+
+  test("an imToken used with another platformID is refused (1502)", async () => {
+    const [a] = await stack.newUsers(1, 3);
+    await expect(stack.connect({ ...a!, platformID: 4 })).rejects.toMatchObject({ errCode: 1502 });
+  });
+
+  test("a token replaced by a newer one for the same platform is refused as kicked (1506)", async () => {
+    // server: pkg/common/storage/controller/auth.go CreateToken — multiLogin policy 1
+    if (profile.multiLoginPolicy !== 1) return;
+    const [u] = await stack.newUsers(1);
+    await sleep(1100);
+    await getUserToken(stack.rest, stack.adminToken, u!.userID, 3);
+    await expect(stack.connect(u!)).rejects.toMatchObject({ errCode: 1506 });
+  });
+
+  test("a user token cannot call admin-only OpenIM endpoints (1002)", async () => {
+    const [u] = await stack.newUsers(1);
+    const err = await stack.rest
+      .call("auth/get_user_token", { userID: u!.userID, platformID: 5 }, { token: u!.token })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenImError);
+    expect((err as OpenImError).errCode).toBe(1002);
+  });
+
+  test("the wrong admin secret is refused (1002)", async () => {
+    const err = await stack.rest
+      .call("auth/get_admin_token", { secret: "not-the-secret", userID: endpoints.adminUserID })
+      .catch((e: unknown) => e);
+    expect((err as OpenImError).errCode).toBe(1002);
+  });
+});

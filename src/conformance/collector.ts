@@ -1,0 +1,57 @@
+import path from "node:path";
+import type { Reporter, TestCase, TestModule } from "vitest/node";
+import { redact } from "../util/redact.js";
+import type { CaseResult } from "./results.js";
+
+const suiteOf = (moduleId: string) => path.basename(moduleId).replace(/\.test\.ts$/, "");
+
+function toResult(test: TestCase): CaseResult {
+  const result = test.result();
+  const diagnostic = test.diagnostic();
+  const base = {
+    suite: suiteOf(test.module.moduleId),
+    name: test.name,
+    fullName: test.fullName,
+    durationMs: diagnostic?.duration ?? 0,
+    startedAt: diagnostic?.startTime,
+  };
+  if (result.state === "failed") {
+    const error = (result.errors ?? [])
+      .map((e) => [e.message, e.diff].filter(Boolean).join("\n"))
+      .join("\n---\n");
+    return { ...base, state: "failed", error: redact(error || "failed") };
+  }
+  if (result.state === "passed") return { ...base, state: "passed" };
+  const note = "note" in result && typeof result.note === "string" ? result.note : undefined;
+  return { ...base, state: "skipped", skipReason: note ?? "skipped without a reason (a bug in the suite)" };
+}
+
+/** A vitest reporter that keeps every case's outcome for cutover's own results file. */
+export class CaseCollector implements Reporter {
+  readonly cases: CaseResult[] = [];
+  readonly unhandled: string[] = [];
+
+  onTestRunEnd(
+    modules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<{ message?: string }>,
+  ): void {
+    for (const module of modules) {
+      for (const test of module.children.allTests()) this.cases.push(toResult(test));
+      if (module.state() === "failed" && module.children.size === 0) {
+        const errors = module
+          .errors()
+          .map((e) => e.message)
+          .join("; ");
+        this.cases.push({
+          suite: suiteOf(module.moduleId),
+          name: "(suite failed to load)",
+          fullName: `${suiteOf(module.moduleId)} (suite failed to load)`,
+          state: "failed",
+          durationMs: 0,
+          error: redact(errors),
+        });
+      }
+    }
+    for (const e of unhandledErrors) this.unhandled.push(redact(e.message ?? String(e)));
+  }
+}

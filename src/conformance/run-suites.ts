@@ -1,0 +1,87 @@
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { startVitest } from "vitest/node";
+import { describeEnvironment } from "../run/environment.js";
+import type { StackEndpoints } from "../stack/endpoints.js";
+import { CutoverError, EXIT } from "../util/errors.js";
+import { packageRoot } from "../util/package-root.js";
+import { CaseCollector } from "./collector.js";
+import type { TargetProfile } from "./profile.js";
+import type { ConformanceResults } from "./results.js";
+import { collectServerErrors, snapshotLogs } from "./server-logs.js";
+
+export function availableSuites(): string[] {
+  const dir = path.join(packageRoot(), "conformance");
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".test.ts"))
+    .map((f) => f.replace(/\.test\.ts$/, ""))
+    .sort();
+}
+
+export interface RunSuitesOptions {
+  endpoints: StackEndpoints;
+  runDir?: string;
+  profile: TargetProfile;
+  suites?: string[];
+  /** Show vitest's own progress on stdout. */
+  verbose?: boolean;
+}
+
+/** Runs the conformance suites (vitest files under conformance/) against a stack's endpoints. */
+export async function runSuites(opts: RunSuitesOptions): Promise<ConformanceResults> {
+  const all = availableSuites();
+  const wanted = opts.suites && opts.suites.length > 0 ? opts.suites : all;
+  const unknown = wanted.filter((s) => !all.includes(s));
+  if (unknown.length > 0)
+    throw new CutoverError(`unknown suite ${unknown.join(", ")} (available: ${all.join(", ")})`, EXIT.usage);
+
+  const root = packageRoot();
+  const collector = new CaseCollector();
+  const snapshot = opts.runDir && existsSync(opts.runDir) ? snapshotLogs(opts.runDir) : undefined;
+  const startedAt = new Date();
+  const vitest = await startVitest(
+    "test",
+    [],
+    {
+      root,
+      config: false,
+      watch: false,
+      include: wanted.map((s) => `conformance/${s}.test.ts`),
+      reporters: opts.verbose ? [collector, "default"] : [collector],
+      provide: { endpoints: opts.endpoints, runDir: opts.runDir ?? "", profile: opts.profile },
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
+      passWithNoTests: false,
+    },
+    { logLevel: opts.verbose ? "info" : "silent" },
+  );
+  await vitest.close();
+  const cases = collector.cases;
+  if (collector.unhandled.length > 0) {
+    cases.push({
+      suite: "runner",
+      name: "unhandled errors",
+      fullName: "errors outside any case",
+      state: "failed",
+      durationMs: 0,
+      error: collector.unhandled.join("\n"),
+    });
+  }
+  const env = describeEnvironment(opts.endpoints);
+  return {
+    kind: "cutover-conformance",
+    version: 1,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    target: { stack: opts.endpoints.stack, nginx: opts.endpoints.nginx, parts: opts.endpoints.parts },
+    caveats: env.caveats,
+    suites: wanted,
+    cases,
+    totals: {
+      passed: cases.filter((c) => c.state === "passed").length,
+      failed: cases.filter((c) => c.state === "failed").length,
+      skipped: cases.filter((c) => c.state === "skipped").length,
+    },
+    serverErrors: snapshot && opts.runDir ? collectServerErrors(opts.runDir, snapshot, cases) : [],
+  };
+}

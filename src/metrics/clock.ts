@@ -1,0 +1,22 @@
+/**
+ * One monotonic clock for every thread of a run, in integer microseconds.
+ *
+ * `performance.now()` counts from each thread's own time origin, so a stamp taken in one
+ * worker means nothing in another; `process.hrtime()` reads the process-wide monotonic
+ * clock, so an intended time stamped into a message is comparable wherever it arrives.
+ */
+export function nowUs(): number {
+  const [s, ns] = process.hrtime();
+  return s * 1_000_000 + Math.floor(ns / 1000);
+}
+
+// Node's performance.now() is the same monotonic clock minus a per-thread origin: the
+// difference is a constant, measured once, which turns a driver's `receivedAt` into nowUs().
+const perfOffsetUs = nowUs() - Math.round(performance.now() * 1000);
+
+/** A `performance.now()` reading of this thread (e.g. InboundMessage.receivedAt) on the nowUs() clock. */
+export function perfToUs(perfMs: number): number {
+  return Math.round(perfMs * 1000) + perfOffsetUs;
+}
+
+export const usToMs = (us: number): number => us / 1000;

@@ -1,0 +1,16 @@
+import { describe, expect, test } from "vitest";
+import { redact } from "./redact.js";
+
+describe("redact", () => {
+  test("JWTs, token query values, bearer headers and passwords are removed; the rest stays", () => {
+    const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJVc2VySUQiOiJhIn0.c2lnbmF0dXJlLXZhbHVl";
+    const text = `token=${jwt} ws://h/msg_gateway?sendID=a&token=abc&platformID=3 Authorization: Bearer xyz.1 {"password":"pw1","userID":"alice"}`;
+    const out = redact(text);
+    expect(out).not.toContain(jwt);
+    expect(out).not.toContain("token=abc");
+    expect(out).not.toContain("xyz.1");
+    expect(out).not.toContain("pw1");
+    expect(out).toContain("sendID=a");
+    expect(out).toContain('"userID":"alice"');
+  });
+});
