@@ -30,6 +30,18 @@ export const gatewayConfigSchema = z
       })
       .prefault({}),
     handshakeTtlSeconds: z.number().int().positive().default(60),
+    /**
+     * Deliberate defects, for proving that the conformance suites catch a broken gateway.
+     * Never set outside cutover's own tests.
+     */
+    faults: z
+      .object({
+        /** Logout forgets nothing: the imToken stays cached and valid in OpenIM. */
+        keepImTokenAfterLogout: z.boolean().default(false),
+        /** Tokens with `alg: none` are accepted unverified. */
+        acceptAlgNone: z.boolean().default(false),
+      })
+      .prefault({}),
   })
   .strict();
 

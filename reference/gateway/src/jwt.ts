@@ -11,7 +11,19 @@ export interface SessionClaims {
 }
 
 /** Signs and verifies the gateway's own JWTs. The algorithm is pinned: `none` and every other alg are refused. */
-export function jwtCodec(config: GatewayConfig["jwt"]) {
+/** The claims of a token whose header says `alg: none`, read without any check (the fault being injected). */
+function unverifiedNone(jwt: string): Record<string, unknown> | undefined {
+  const [header, payload] = jwt.split(".");
+  try {
+    const h = JSON.parse(Buffer.from(header ?? "", "base64url").toString("utf8")) as { alg?: string };
+    if (h.alg !== "none") return undefined;
+    return JSON.parse(Buffer.from(payload ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+export function jwtCodec(config: GatewayConfig["jwt"], faults: { acceptAlgNone?: boolean } = {}) {
   const key = new TextEncoder().encode(config.secret);
   return {
     async sign(claims: Omit<SessionClaims, "expiresAt">): Promise<{ jwt: string; expiresAt: number }> {
@@ -28,11 +40,16 @@ export function jwtCodec(config: GatewayConfig["jwt"]) {
     },
     /** Throws on anything but a valid, unexpired HS256 token of this gateway. */
     async verify(jwt: string): Promise<SessionClaims> {
-      const { payload } = await jwtVerify(jwt, key, {
-        algorithms: ["HS256"],
-        issuer: config.issuer,
-        audience: config.audience,
-      });
+      const forged = faults.acceptAlgNone ? unverifiedNone(jwt) : undefined;
+      const payload =
+        forged ??
+        (
+          await jwtVerify(jwt, key, {
+            algorithms: ["HS256"],
+            issuer: config.issuer,
+            audience: config.audience,
+          })
+        ).payload;
       const { sub, plat, role, exp } = payload;
       if (
         typeof sub !== "string" ||

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     users,
     bridge: openimBridge(rest, admin, redis),
     sessions: dhSessions(redis, config.handshakeTtlSeconds),
-    jwt: jwtCodec(config.jwt),
+    jwt: jwtCodec(config.jwt, config.faults),
     moderation: moderation(users, config.moderation.bannedWords, config.moderation.denyErrCode),
   });
   const address = await app.listen({ host: config.listen.host, port: config.listen.port });

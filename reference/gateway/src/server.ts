@@ -187,7 +187,8 @@ export function buildGateway(parts: GatewayParts): { app: FastifyInstance; traff
 
   app.post("/api/auth/logout", async (req) => {
     const claims = await authenticate(req);
-    await bridge.logoutEverywhere(claims.userID, [claims.platformID]);
+    if (!config.faults.keepImTokenAfterLogout)
+      await bridge.logoutEverywhere(claims.userID, [claims.platformID]);
     return { ok: true };
   });
 
