@@ -67,7 +67,7 @@ export async function runSuites(opts: RunSuitesOptions): Promise<ConformanceResu
       error: collector.unhandled.join("\n"),
     });
   }
-  const env = describeEnvironment(opts.endpoints);
+  const env = describeEnvironment(opts.endpoints, opts.profile);
   return {
     kind: "cutover-conformance",
     version: 1,

@@ -3,10 +3,10 @@ import path from "node:path";
 import { Command, Option } from "commander";
 import pc from "picocolors";
 import { conformanceJunit } from "../../conformance/junit.js";
-import { conformanceMarkdown } from "../../conformance/markdown.js";
-import { defaultProfile } from "../../conformance/profile.js";
 import type { ConformanceResults } from "../../conformance/results.js";
 import { availableSuites, runSuites } from "../../conformance/run-suites.js";
+import { conformanceView } from "../../report/view-model.js";
+import { writeReports } from "../../report/write-reports.js";
 import { acquireStack } from "../../stack/acquire.js";
 import { EXIT } from "../../util/errors.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
@@ -54,6 +54,7 @@ export function conformanceCommand(): Command {
     .option("--suite <name...>", `suites to run (default all: ${availableSuites().join(", ")})`)
     .option("--junit <file>", "write JUnit XML")
     .option("--md <file>", "write a Markdown summary")
+    .option("--html <file>", "write an HTML report")
     .option("--json <file>", "write cutover's conformance results JSON")
     .option("--verbose", "show each case as it runs")
     .action(
@@ -63,6 +64,7 @@ export function conformanceCommand(): Command {
           junit?: string;
           md?: string;
           json?: string;
+          html?: string;
           verbose?: boolean;
         },
       ) => {
@@ -73,7 +75,7 @@ export function conformanceCommand(): Command {
           results = await runSuites({
             endpoints: stack.endpoints,
             runDir: stack.runDir,
-            profile: defaultProfile(),
+            profile: stack.profile,
             suites: opts.suite,
             verbose: opts.verbose,
           });
@@ -82,7 +84,12 @@ export function conformanceCommand(): Command {
         }
         write(opts.json, `${JSON.stringify(results, null, 2)}\n`);
         write(opts.junit, conformanceJunit(results));
-        write(opts.md, conformanceMarkdown(results));
+        for (const f of writeReports(conformanceView(results), [opts.json ?? "conformance"], {
+          html: opts.html,
+          md: opts.md,
+        })) {
+          process.stderr.write(`${pc.dim(`wrote ${f}`)}\n`);
+        }
         printSummary(results);
         if (results.totals.failed > 0) process.exitCode = EXIT.failures;
       },

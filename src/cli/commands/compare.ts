@@ -1,0 +1,184 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { Command } from "commander";
+import pc from "picocolors";
+import { buildComparison } from "../../report/build-comparison.js";
+import { readLoadResults } from "../../report/read-results.js";
+import type { LoadResults } from "../../report/results-schema.js";
+import { comparisonView } from "../../report/view-model.js";
+import { writeReports } from "../../report/write-reports.js";
+import { newResultsDir, writeJsonAtomic } from "../../run/results-file.js";
+import { parseGateRule } from "../../stats/gate.js";
+import { CutoverError, EXIT } from "../../util/errors.js";
+
+interface CompareFlags {
+  baseline?: string[];
+  candidate?: string[];
+  baselineDriver: string;
+  candidateDriver: string;
+  runs: string;
+  rate?: string;
+  duration?: string;
+  users?: string;
+  runDir?: string;
+  config?: string;
+  failIf?: string[];
+  out?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Runs `cutover load` as a child process (a fresh process per run keeps runs independent). */
+function runLoad(scenario: string, driver: string, out: string, flags: CompareFlags): Promise<void> {
+  const args = [
+    ...process.execArgv,
+    process.argv[1] ?? "",
+    "load",
+    scenario,
+    "--driver",
+    driver,
+    "--out",
+    out,
+  ];
+  for (const [flag, value] of [
+    ["--rate", flags.rate],
+    ["--duration", flags.duration],
+    ["--users", flags.users],
+    ["--run-dir", flags.runDir],
+    ["--config", flags.config],
+  ] as const) {
+    if (value) args.push(flag, value);
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] });
+    child.once("error", reject);
+    child.once("close", (code) => {
+      // 99 means a scenario threshold was crossed: the run still produced comparable results.
+      if (code === 0 || code === 99) resolve();
+      else
+        reject(
+          new CutoverError(
+            `cutover load ${scenario} --driver ${driver} failed (exit ${code})`,
+            code === 3 ? EXIT.stack : EXIT.failures,
+          ),
+        );
+    });
+  });
+}
+
+/** Groups positional results files by the driver they ran with: exactly two groups, baseline first as given. */
+function splitByDriver(files: string[]): { baseline: string[]; candidate: string[] } {
+  const groups = new Map<string, string[]>();
+  for (const f of files) {
+    const key = readLoadResults(f).target.driver;
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  if (groups.size !== 2) {
+    throw new CutoverError(
+      `results files span ${groups.size} drivers (${[...groups.keys()].join(", ")}); use --baseline … --candidate … to say which is which`,
+      EXIT.usage,
+    );
+  }
+  const [a, b] = [...groups.values()];
+  return { baseline: a!, candidate: b! };
+}
+
+export function compareCommand(): Command {
+  return new Command("compare")
+    .description(
+      "compare a baseline and a candidate (default legacy vs openim): run a scenario N times each, interleaved,\n" +
+        "or compare existing results files; medians with bootstrap CIs, Mann-Whitney U, a verdict per metric",
+    )
+    .argument(
+      "[scenarioOrFiles...]",
+      "a scenario to run, or results.json files to compare without running anything",
+    )
+    .option("--baseline <files...>", "results files of the baseline")
+    .option("--candidate <files...>", "results files of the candidate")
+    .option("--baseline-driver <name>", "driver of the baseline when running", "legacy")
+    .option("--candidate-driver <name>", "driver of the candidate when running", "openim")
+    .option("--runs <n>", "runs per side when running (≥ 4 for the rank test to be able to decide)", "5")
+    .option("--rate <n>", "passed to cutover load")
+    .option("--duration <d>", "passed to cutover load")
+    .option("--users <n>", "passed to cutover load")
+    .option("--run-dir <dir>", "the local stack's run dir (passed to cutover load)")
+    .option("-c, --config <file>", "config file (passed to cutover load)")
+    .option(
+      "--fail-if <rule>",
+      "release gate, e.g. 'e2e.p99 worse by >10%' (repeatable); crossed → exit 99",
+      collect,
+    )
+    .option("--out <dir>", "where comparison.json and the reports go (default results/<time>-compare)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ cutover compare direct-chat --runs 5 --rate 100 --duration 15s --fail-if 'e2e.p99 worse by >10%'
+  $ cutover compare results/*-legacy/results.json results/*-openim/results.json
+  $ cutover compare --baseline v1/*.json --candidate v2/*.json`,
+    )
+    .action(async (positional: string[], flags: CompareFlags) => {
+      const gate = (flags.failIf ?? []).map(parseGateRule);
+      const outDir = flags.out ?? newResultsDir("results", new Date(), "compare");
+      mkdirSync(outDir, { recursive: true });
+      let baselineFiles = flags.baseline ?? [];
+      let candidateFiles = flags.candidate ?? [];
+      let interleaved = false;
+      const scenario =
+        positional.length === 1 && !positional[0]!.endsWith(".json") ? positional[0] : undefined;
+      if (scenario) {
+        const runs = Number(flags.runs);
+        if (!Number.isInteger(runs) || runs < 1)
+          throw new CutoverError(`--runs must be a positive integer, got ${flags.runs}`, EXIT.usage);
+        interleaved = true;
+        for (let i = 1; i <= runs; i++) {
+          for (const [side, driver, files] of [
+            ["baseline", flags.baselineDriver, baselineFiles],
+            ["candidate", flags.candidateDriver, candidateFiles],
+          ] as const) {
+            const out = path.join(outDir, `${side}-${driver}-${i}`);
+            process.stderr.write(`${pc.dim(`run ${i}/${runs} ${side} (${driver})…`)}\n`);
+            await runLoad(scenario, driver, out, flags);
+            files.push(path.join(out, "results.json"));
+          }
+        }
+      } else if (positional.length > 0) {
+        ({ baseline: baselineFiles, candidate: candidateFiles } = splitByDriver(positional));
+      }
+      if (baselineFiles.length === 0 || candidateFiles.length === 0) {
+        throw new CutoverError(
+          "nothing to compare: give a scenario to run, or results files for both sides",
+          EXIT.usage,
+        );
+      }
+      for (const f of [...baselineFiles, ...candidateFiles])
+        if (!existsSync(f)) throw new CutoverError(`no such results file: ${f}`, EXIT.usage);
+      const read = (files: string[]): LoadResults[] => files.map(readLoadResults);
+      const base = read(baselineFiles);
+      const cand = read(candidateFiles);
+      const comparison = buildComparison({
+        baseline: { label: base[0]?.target.driver ?? "baseline", files: baselineFiles, runs: base },
+        candidate: { label: cand[0]?.target.driver ?? "candidate", files: candidateFiles, runs: cand },
+        interleaved,
+        gate,
+      });
+      const file = path.join(outDir, "comparison.json");
+      writeJsonAtomic(file, comparison);
+      const reports = writeReports(comparisonView(comparison), [file], {
+        html: path.join(outDir, "report.html"),
+        md: path.join(outDir, "report.md"),
+      });
+      for (const m of comparison.metrics) {
+        const color = m.verdict === "better" ? pc.green : m.verdict === "worse" ? pc.red : pc.dim;
+        process.stdout.write(
+          `  ${m.metric.padEnd(12)} ${String(m.baseline.median.toFixed(2)).padStart(10)} → ${String(m.candidate.median.toFixed(2)).padStart(10)}  ${color(`${(m.change * 100).toFixed(1)}% ${m.verdict}`)} (p=${m.p.toFixed(3)})\n`,
+        );
+      }
+      process.stdout.write(`${pc.dim(comparison.sensitivity.note)}\n`);
+      for (const g of comparison.gate)
+        process.stdout.write(`${g.failed ? pc.red("✗") : pc.green("✓")} ${g.detail}\n`);
+      process.stdout.write(`results: ${file}\nreports: ${reports.join(", ")}\n`);
+      if (comparison.gate.some((g) => g.failed)) process.exitCode = EXIT.thresholds;
+    });
+}

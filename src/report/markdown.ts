@@ -1,0 +1,20 @@
+import type { ReportView } from "./view-model.js";
+
+const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+/** The same view as Markdown, for a CI step summary or a PR comment (charts are left to the HTML). */
+export function renderMarkdown(view: ReportView): string {
+  const icon = view.verdictClass === "ok" ? "✅" : view.verdictClass === "warn" ? "⚠️" : "❌";
+  const out = [`## ${view.title} — ${icon} ${view.verdict}`, "", view.subtitle, ""];
+  for (const t of view.tables) {
+    out.push(`### ${t.title}`, "");
+    if (t.note) out.push(`_${t.note}_`, "");
+    out.push(`| ${t.head.map(cell).join(" | ")} |`, `|${t.head.map(() => "---").join("|")}|`);
+    for (const row of t.rows) out.push(`| ${row.map((r) => cell(r.text)).join(" | ")} |`);
+    out.push("");
+  }
+  for (const b of view.blocks) out.push(`### ${b.title}`, "", "```", b.text, "```", "");
+  if (view.caveats.length > 0)
+    out.push("### Where these numbers come from", "", ...view.caveats.map((c) => `- ${c}`), "");
+  return `${out.join("\n")}\n`;
+}

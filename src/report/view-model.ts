@@ -1,0 +1,338 @@
+import type { ConformanceResults } from "../conformance/results.js";
+import { type ChartSpec, spectrumChart, timeChart } from "./chart-data.js";
+import type { ComparisonResults } from "./comparison-schema.js";
+import type { AnyResults } from "./read-results.js";
+import type { LoadResults } from "./results-schema.js";
+
+/** What every report format shows, derived from results files only. */
+export interface Cell {
+  text: string;
+  cls?: string;
+}
+export interface Table {
+  title: string;
+  note?: string;
+  head: string[];
+  rows: Cell[][];
+}
+export interface ReportView {
+  title: string;
+  subtitle: string;
+  verdict: string;
+  verdictClass: "ok" | "bad" | "warn";
+  caveats: string[];
+  tables: Table[];
+  charts: ChartSpec[];
+  blocks: Array<{ title: string; text: string }>;
+}
+
+const ms = (v: number | undefined) =>
+  v === undefined ? "—" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+const c = (text: string | number, cls?: string): Cell => ({ text: String(text), cls });
+const num = (text: string | number): Cell => c(text, "num");
+
+export function loadView(r: LoadResults): ReportView {
+  const failedThresholds = (r.thresholds ?? []).filter((t) => !t.ok);
+  const unbalanced = r.accounting && !r.accounting.balanced;
+  const bad = r.status !== "passed" || failedThresholds.length > 0 || unbalanced;
+  const tables: Table[] = [];
+  const metrics = Object.entries(r.metrics ?? {});
+  tables.push({
+    title: "Latency (ms)",
+    note: "Measured from each operation's intended start time (open model), so a stalled server shows in the tail.",
+    head: ["metric", "count", "p50", "p90", "p95", "p99", "p99.9", "max", "what"],
+    rows: metrics.map(([name, m]) => [
+      c(name),
+      num(m.count),
+      num(ms(m.p50)),
+      num(ms(m.p90)),
+      num(ms(m.p95)),
+      num(ms(m.p99)),
+      num(ms(m.p99_9)),
+      num(ms(m.max)),
+      c(m.description),
+    ]),
+  });
+  const note = r.accounting
+    ? `delivered + lost = ${r.accounting.delivered + r.accounting.lost} of ${r.accounting.expected} expected: ${r.accounting.balanced ? "the books balance" : "THE BOOKS DO NOT BALANCE"}`
+    : undefined;
+  if (r.counters) {
+    const k = r.counters;
+    tables.push({
+      title: "Delivery accounting",
+      note,
+      head: [
+        "sent",
+        "acked",
+        "send errors",
+        "expected deliveries",
+        "delivered",
+        "lost",
+        "duplicated",
+        "out of order",
+        "dropped iterations",
+      ],
+      rows: [
+        [
+          num(k.sent),
+          num(k.acked),
+          num(k.sendErrors),
+          num(k.expectedDeliveries),
+          num(k.delivered),
+          c(k.lost, k.lost > 0 ? "worse num" : "num"),
+          num(k.duplicated),
+          num(k.outOfOrder),
+          c(k.droppedIterations, k.droppedIterations > 0 ? "worse num" : "num"),
+        ],
+      ],
+    });
+  } else if (r.accounting) {
+    const a = r.accounting;
+    tables.push({
+      title: "Delivery accounting",
+      note,
+      head: ["expected deliveries", "delivered", "lost"],
+      rows: [[num(a.expected), num(a.delivered), c(a.lost, a.lost > 0 ? "worse num" : "num")]],
+    });
+  }
+  if (r.errors && Object.keys(r.errors).length > 0) {
+    tables.push({
+      title: "Errors by code",
+      head: ["code", "count"],
+      rows: Object.entries(r.errors).map(([code, n]) => [c(code), num(n)]),
+    });
+  }
+  if (r.thresholds && r.thresholds.length > 0) {
+    tables.push({
+      title: "Thresholds",
+      head: ["threshold", "actual", "outcome"],
+      rows: r.thresholds.map((t) => [
+        c(t.expression),
+        num(t.actual === null ? "—" : ms(t.actual)),
+        c(t.ok ? "pass" : "FAIL", t.ok ? "better" : "worse"),
+      ]),
+    });
+  }
+  if (r.resources?.summary.length) {
+    tables.push({
+      title: "System under test: CPU and memory",
+      note: r.resources.note,
+      head: ["process", "CPU mean %", "CPU max %", "RSS start MB", "RSS end MB", "RSS max MB"],
+      rows: r.resources.summary.map((s) => [
+        c(s.name),
+        num(s.cpuPercentMean.toFixed(1)),
+        num(s.cpuPercentMax.toFixed(1)),
+        num((s.rssStartBytes / 2 ** 20).toFixed(0)),
+        num((s.rssEndBytes / 2 ** 20).toFixed(0)),
+        num((s.rssMaxBytes / 2 ** 20).toFixed(0)),
+      ]),
+    });
+  }
+  if (r.capacity) {
+    tables.push({
+      title: `Capacity search: highest rate held ${r.capacity.highestRateHeld ?? "none"}/s${r.capacity.limitedBy ? ` (limited by ${r.capacity.limitedBy})` : ""}`,
+      head: ["rate", "achieved", "held", "e2e p99", "lost", "why not"],
+      rows: r.capacity.steps.map((s) => [
+        num(s.rate),
+        num(s.achievedRate.toFixed(1)),
+        c(s.held ? "yes" : "no", s.held ? "better" : "worse"),
+        num(ms(s.e2eP99)),
+        num(s.lost),
+        c(s.failures.join("; ")),
+      ]),
+    });
+  }
+  for (const d of (r.drift ?? []).filter((x) => x.flagged))
+    tables.push({
+      title: `Drift flagged: ${d.series}`,
+      head: ["slope/h", "ratio", "why"],
+      rows: [[num(d.slopePerHour.toFixed(3)), num(d.ratio.toFixed(2)), c(d.reason ?? "")]],
+    });
+
+  const charts: ChartSpec[] = [];
+  const spectrum = metrics.filter(([name]) => ["e2e", "ack", "e2e_last", "login", "connect"].includes(name));
+  if (spectrum.length > 0)
+    charts.push(
+      spectrumChart(
+        "spectrum",
+        "Latency percentile spectrum",
+        spectrum.map(([name, m]) => ({ label: name, encoded: m.histogram.data })),
+      ),
+    );
+  const iv = r.intervals ?? [];
+  if (iv.length > 0) {
+    const x = iv.map((i) => i.t);
+    charts.push(
+      timeChart("latency-time", "Latency over time (per interval)", "ms", x, [
+        { label: "e2e p50", values: iv.map((i) => i.e2eP50) },
+        { label: "e2e p99", values: iv.map((i) => i.e2eP99) },
+        { label: "ack p99", values: iv.map((i) => i.ackP99) },
+      ]),
+    );
+    charts.push(
+      timeChart("throughput-time", "Throughput and errors over time", "per second", x, [
+        { label: "sent/s", values: iv.map((i) => i.rate) },
+        { label: "delivered", values: iv.map((i) => i.delivered) },
+        { label: "errors", values: iv.map((i) => i.errors) },
+        { label: "dropped", values: iv.map((i) => i.dropped) },
+      ]),
+    );
+  }
+  const samples = r.resources?.samples ?? [];
+  if (samples.length > 0) {
+    const x = samples.map((s) => s.t);
+    charts.push(
+      timeChart("sut-cpu", "System under test: CPU", "% of one core", x, [
+        { label: "CPU %", values: samples.map((s) => s.totalCpuPercent) },
+      ]),
+    );
+    charts.push(
+      timeChart("sut-rss", "System under test: memory", "MB", x, [
+        { label: "RSS MB", values: samples.map((s) => s.totalRssBytes / 2 ** 20) },
+      ]),
+    );
+  }
+  return {
+    title: `cutover load · ${r.scenario.name}`,
+    subtitle: `${r.target.driver} on the ${r.target.stack} stack · ${r.startedAt}${r.run ? ` · ${(r.run.elapsedMs / 1000).toFixed(1)} s at ${r.run.achievedRate.toFixed(1)}/s (target ${r.run.targetRate}/s)` : ""}`,
+    verdict: bad ? (r.status === "interrupted" ? "interrupted" : "failed") : "passed",
+    verdictClass: bad ? "bad" : "ok",
+    caveats: r.environment.caveats,
+    tables,
+    charts,
+    blocks: r.error ? [{ title: "Error", text: r.error }] : [],
+  };
+}
+
+export function comparisonView(r: ComparisonResults): ReportView {
+  const gateFailed = r.gate.some((g) => g.failed);
+  const worse = r.metrics.filter((m) => m.verdict === "worse");
+  const pct = (v: number) => `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}%`;
+  const tables: Table[] = [
+    {
+      title: `${r.candidate.label} vs ${r.baseline.label}`,
+      note: r.sensitivity.note,
+      head: [
+        "metric",
+        `${r.baseline.label} median`,
+        `${r.candidate.label} median`,
+        "change",
+        "95% CI of change",
+        "p (Mann-Whitney)",
+        "verdict",
+      ],
+      rows: r.metrics.map((m) => [
+        c(m.metric),
+        num(ms(m.baseline.median)),
+        num(ms(m.candidate.median)),
+        num(pct(m.change)),
+        num(`${pct(m.changeCi.low)} … ${pct(m.changeCi.high)}`),
+        num(m.p.toFixed(3)),
+        c(m.verdict, m.verdict === "better" ? "better" : m.verdict === "worse" ? "worse" : "same"),
+      ]),
+    },
+  ];
+  if (r.gate.length > 0)
+    tables.push({
+      title: "Release gate",
+      head: ["rule", "outcome"],
+      rows: r.gate.map((g) => [c(g.rule), c(g.detail, g.failed ? "worse" : "better")]),
+    });
+  const names = [
+    ...new Set([...Object.keys(r.baseline.runs[0] ?? {}), ...Object.keys(r.candidate.runs[0] ?? {})]),
+  ];
+  tables.push({
+    title: `Runs (${r.interleaved ? "interleaved" : "as given"})`,
+    head: ["side", "#", ...names],
+    rows: [
+      ...r.baseline.runs.map((run, i) => [
+        c(r.baseline.label),
+        num(i + 1),
+        ...names.map((n) => num(ms(run[n]))),
+      ]),
+      ...r.candidate.runs.map((run, i) => [
+        c(r.candidate.label),
+        num(i + 1),
+        ...names.map((n) => num(ms(run[n]))),
+      ]),
+    ],
+  });
+  const charts: ChartSpec[] = [];
+  for (const name of ["e2e", "ack"]) {
+    const a = r.baseline.merged[name];
+    const b = r.candidate.merged[name];
+    if (a && b) {
+      charts.push(
+        spectrumChart(`cmp-${name}`, `${name} latency, all runs merged`, [
+          { label: r.baseline.label, encoded: a },
+          { label: r.candidate.label, encoded: b },
+        ]),
+      );
+    }
+  }
+  return {
+    title: `cutover compare · ${r.scenario}`,
+    subtitle: `${r.baseline.runs.length} × ${r.baseline.label} (${r.baseline.driver}) against ${r.candidate.runs.length} × ${r.candidate.label} (${r.candidate.driver}) · ${r.createdAt}`,
+    verdict: gateFailed
+      ? "gate failed"
+      : worse.length > 0
+        ? `worse on ${worse.map((m) => m.metric).join(", ")}`
+        : "no regression",
+    verdictClass: gateFailed ? "bad" : worse.length > 0 ? "warn" : "ok",
+    caveats: r.caveats,
+    tables,
+    charts,
+    blocks: [],
+  };
+}
+
+export function conformanceView(r: ConformanceResults): ReportView {
+  const tables: Table[] = [
+    {
+      title: "Suites",
+      head: ["suite", "passed", "failed", "skipped"],
+      rows: r.suites.map((s) => {
+        const cs = r.cases.filter((x) => x.suite === s);
+        const n = (st: string) => cs.filter((x) => x.state === st).length;
+        return [c(s), num(n("passed")), c(n("failed"), n("failed") ? "worse num" : "num"), num(n("skipped"))];
+      }),
+    },
+  ];
+  const failed = r.cases.filter((x) => x.state === "failed");
+  if (failed.length)
+    tables.push({
+      title: "Failed cases",
+      head: ["case", "what happened"],
+      rows: failed.map((x) => [c(x.fullName), c(x.error ?? "")]),
+    });
+  const skipped = r.cases.filter((x) => x.state === "skipped");
+  if (skipped.length)
+    tables.push({
+      title: "Skipped cases",
+      head: ["case", "why"],
+      rows: skipped.map((x) => [c(x.fullName), c(x.skipReason ?? "")]),
+    });
+  if (r.serverErrors.length) {
+    tables.push({
+      title: `Errors the stack logged during the run (${r.serverErrors.length})`,
+      head: ["process", "during", "line"],
+      rows: r.serverErrors.slice(0, 200).map((e) => [c(e.process), c(e.duringCase ?? "—"), c(e.line)]),
+    });
+  }
+  return {
+    title: "cutover conformance",
+    subtitle: `${r.totals.passed} passed, ${r.totals.failed} failed, ${r.totals.skipped} skipped · ${r.target.stack} stack · ${r.startedAt}`,
+    verdict: r.totals.failed === 0 ? "passed" : `${r.totals.failed} failed`,
+    verdictClass: r.totals.failed === 0 ? (r.serverErrors.length ? "warn" : "ok") : "bad",
+    caveats: r.caveats,
+    tables,
+    charts: [],
+    blocks: [],
+  };
+}
+
+export function viewOf(results: AnyResults): ReportView {
+  if (results.kind === "load") return loadView(results.data);
+  if (results.kind === "comparison") return comparisonView(results.data);
+  return conformanceView(results.data);
+}
