@@ -1,11 +1,16 @@
 import { afterAll, describe, expect, inject, test } from "vitest";
 import type { ChatDriver, InboundMessage } from "../src/drivers/driver.js";
+import { legacyDriver } from "../src/drivers/legacy-driver.js";
 import { openimDirectDriver } from "../src/drivers/openim-direct-driver.js";
 import { openimDriver } from "../src/drivers/openim-driver.js";
 
 // The driver interface is what the load engine and the suites use; each driver must give the same behaviour.
 const endpoints = inject("endpoints");
-const drivers: ChatDriver[] = [openimDriver(endpoints), openimDirectDriver(endpoints)];
+const drivers: ChatDriver[] = [
+  openimDriver(endpoints),
+  openimDirectDriver(endpoints),
+  ...(endpoints.legacy ? [legacyDriver(endpoints)] : []),
+];
 afterAll(async () => {
   await Promise.all(drivers.map((d) => d.close()));
 });

@@ -1,9 +1,11 @@
 import { Command, CommanderError } from "commander";
 import pc from "picocolors";
 import { CutoverError, EXIT, errorMessage } from "../util/errors.js";
+import { compareCommand } from "./commands/compare.js";
 import { conformanceCommand } from "./commands/conformance.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { downCommand } from "./commands/down.js";
+import { reportCommand } from "./commands/report.js";
 import { runCommand } from "./commands/run.js";
 import { statusCommand } from "./commands/status.js";
 import { upCommand } from "./commands/up.js";
@@ -35,7 +37,10 @@ program.addCommand(doctorCommand());
 program.addCommand(upCommand());
 program.addCommand(statusCommand());
 program.addCommand(downCommand());
+program.addCommand((await import("./commands/load.js")).loadCommand());
 program.addCommand(conformanceCommand());
+program.addCommand(compareCommand());
+program.addCommand(reportCommand());
 // Settings are not inherited by commands built on their own: usage errors must exit 2 everywhere.
 for (const command of program.commands)
   command.exitOverride().showHelpAfterError("(run with --help for usage)");

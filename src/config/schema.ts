@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type TargetProfile, targetProfileSchema } from "../conformance/profile.js";
 
 /** Every field has a default: the local stack needs no config file at all. */
 const localStackSchema = z
@@ -20,22 +21,74 @@ const localStackSchema = z
     /** First port to try; free ports are probed upward from here. Omit to pick a random base. */
     portBase: z.number().int().min(1024).max(60000).optional(),
     startTimeoutMs: z.number().int().positive().default(120_000),
+    /** Also start the legacy pipeline (Postgres, RabbitMQ, chat/consumer/websocket services) under /legacy/. */
+    legacy: z.boolean().default(true),
   })
   .strict();
 
+const wsUrl = z.string().regex(/^wss?:\/\//, "a ws:// or wss:// URL");
+
+/** A profile field as the config may set it: no default here, so the provider tells "unset" from "set". */
+const profileOverridesSchema = z
+  .object(
+    Object.fromEntries(
+      Object.entries(targetProfileSchema.shape).map(([key, field]) => [key, field.unwrap().optional()]),
+    ),
+  )
+  .strict() as unknown as z.ZodType<Partial<TargetProfile>, Partial<TargetProfile>>;
+
+/**
+ * A deployment cutover did not start (a team's staging, or a stack started elsewhere), by URL.
+ * Only `nginx` is needed; each other field offers the suites one more thing, and what is not
+ * offered is skipped with the reason (the provider derives the target profile from this).
+ */
 const externalStackSchema = z
   .object({
+    /** A name for reports, e.g. "staging". */
+    label: z.string().min(1).optional(),
+    /** The edge apps reach: REST under /api/ (the gateway), the WebSocket under /msg_gateway. */
     nginx: z.url().optional(),
+    /** The WebSocket URL apps use; default: nginx's /msg_gateway route. */
+    wsURL: wsUrl.optional(),
+    /** The gateway itself, for health checks (apps reach it through nginx). */
     gateway: z.url().optional(),
+    /** OpenIM's REST API (internal): with adminSecret, the suites may make admin calls. */
     openimApi: z.url().optional(),
-    openimWs: z
+    /** OpenIM's message gateway without nginx in between, for the direct-WebSocket cases. */
+    openimWs: wsUrl.optional(),
+    /** OpenIM's admin secret (share.yml `secret`), only when the team allows admin calls. */
+    adminSecret: z.string().min(1).optional(),
+    /** The OpenIM admin user (share.yml `imAdminUserID`); default: openim.adminUserID. */
+    adminUserID: z
       .string()
-      .regex(/^wss?:\/\//, "a ws:// or wss:// URL")
+      .regex(/^[A-Za-z0-9_]+$/, "letters, digits and underscore only")
       .optional(),
+    /** The gateway's Redis, when the imToken cache may be inspected. */
     redis: z
       .string()
       .regex(/^rediss?:\/\//, "a redis:// URL")
       .optional(),
+    /** An account with the gateway's admin role, when admin routes may be called. */
+    gatewayAdmin: z
+      .object({ userID: z.string().min(1), password: z.string().min(1) })
+      .strict()
+      .optional(),
+    /**
+     * When the deployment is a cutover local stack on this machine (started by `cutover up` in
+     * another run dir): that run dir, so suites may read its gateway config and its logs are scanned.
+     */
+    localRunDir: z.string().min(1).optional(),
+    /** How the target differs from OpenIM's defaults; unset fields follow from what is offered above. */
+    profile: profileOverridesSchema.optional(),
+  })
+  .strict();
+
+const dockerStackSchema = z
+  .object({
+    /** How long the containers may take to become healthy once created (image pulls and builds not counted). */
+    startTimeoutMs: z.number().int().positive().default(300_000),
+    /** First host port to try; free ports are probed upward from here. Omit to pick a random base. */
+    portBase: z.number().int().min(1024).max(60000).optional(),
   })
   .strict();
 
@@ -46,6 +99,7 @@ export const configSchema = z
         kind: z.enum(["local", "docker", "external"]).default("local"),
         runDir: z.string().min(1).default(".cutover"),
         local: localStackSchema.prefault({}),
+        docker: dockerStackSchema.prefault({}),
         external: externalStackSchema.prefault({}),
       })
       .strict()
@@ -68,3 +122,5 @@ export const configSchema = z
 export type CutoverConfigInput = z.input<typeof configSchema>;
 export type CutoverConfig = z.output<typeof configSchema>;
 export type LocalStackConfig = CutoverConfig["stack"]["local"];
+export type DockerStackConfig = CutoverConfig["stack"]["docker"];
+export type ExternalStackConfig = CutoverConfig["stack"]["external"];

@@ -37,18 +37,19 @@ export class CaseCollector implements Reporter {
   ): void {
     for (const module of modules) {
       for (const test of module.children.allTests()) this.cases.push(toResult(test));
-      if (module.state() === "failed" && module.children.size === 0) {
-        const errors = module
-          .errors()
-          .map((e) => e.message)
-          .join("; ");
+      // A failed beforeAll leaves its cases "skipped"; the run must fail loudly, naming the setup error.
+      const setupErrors = [
+        ...module.errors(),
+        ...[...module.children.allSuites()].flatMap((suite) => suite.errors()),
+      ];
+      if (setupErrors.length > 0) {
         this.cases.push({
           suite: suiteOf(module.moduleId),
-          name: "(suite failed to load)",
-          fullName: `${suiteOf(module.moduleId)} (suite failed to load)`,
+          name: "(suite setup)",
+          fullName: `${suiteOf(module.moduleId)} suite setup failed`,
           state: "failed",
           durationMs: 0,
-          error: redact(errors),
+          error: redact(setupErrors.map((e) => e.message).join("; ")),
         });
       }
     }

@@ -23,6 +23,8 @@ export interface RunSuitesOptions {
   runDir?: string;
   profile: TargetProfile;
   suites?: string[];
+  /** Only cases whose full name matches (a regular expression). */
+  grep?: string;
   /** Show vitest's own progress on stdout. */
   verbose?: boolean;
 }
@@ -52,6 +54,7 @@ export async function runSuites(opts: RunSuitesOptions): Promise<ConformanceResu
       testTimeout: 30_000,
       hookTimeout: 60_000,
       passWithNoTests: false,
+      ...(opts.grep ? { testNamePattern: opts.grep } : {}),
     },
     { logLevel: opts.verbose ? "info" : "silent" },
   );

@@ -31,8 +31,12 @@ export interface SendAck {
 
 export interface DriverSession {
   readonly userID: string;
-  /** Opens the realtime channel; every message delivered to this user goes to `onMessage`. */
-  connect(onMessage: (msg: InboundMessage) => void): Promise<void>;
+  /**
+   * Opens the realtime channel; every message delivered to this user goes to `onMessage`.
+   * `onClosed`, if given, is told when the channel is gone for good without `disconnect()`
+   * (the server closed it and no reconnection brought it back) — how a load run counts drops.
+   */
+  connect(onMessage: (msg: InboundMessage) => void, onClosed?: (reason: string) => void): Promise<void>;
   /** Resolves when the server acknowledged the send. */
   send(to: Recipient, text: string): Promise<SendAck>;
   disconnect(): Promise<void>;

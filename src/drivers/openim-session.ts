@@ -23,7 +23,10 @@ export class OpenImSession implements DriverSession {
     private readonly wsURL: string,
   ) {}
 
-  async connect(onMessage: (msg: InboundMessage) => void): Promise<void> {
+  async connect(
+    onMessage: (msg: InboundMessage) => void,
+    onClosed?: (reason: string) => void,
+  ): Promise<void> {
     const client = await OpenImWsClient.connect({
       wsUrl: this.wsURL,
       userID: this.userID,
@@ -38,6 +41,13 @@ export class OpenImSession implements DriverSession {
         if (!m.notification && (m.contentType < 1000 || m.contentType > 5000)) onMessage(toInbound(m, at));
       }
     });
+    client.on("close", (info) => {
+      // Our own disconnect() clears this.client first: only a close we did not ask for is reported.
+      if (this.client === client)
+        onClosed?.(
+          `code ${info.code}${info.reason ? ` ${info.reason}` : ""}${info.wasKicked ? " (kicked)" : ""}`,
+        );
+    });
     this.client = client;
   }
 
@@ -50,7 +60,8 @@ export class OpenImSession implements DriverSession {
   }
 
   async disconnect(): Promise<void> {
-    await this.client?.close();
+    const client = this.client;
     this.client = undefined;
+    await client?.close();
   }
 }

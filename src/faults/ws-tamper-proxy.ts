@@ -11,8 +11,8 @@ import { decodeResponseFrame, encodeResponseFrame, ReqIdentifier } from "../prot
  */
 
 export interface Tampering {
-  /** 2001 pushes to this user are dropped. */
-  dropPushesTo?: string;
+  /** 2001 pushes to users whose ID matches are dropped. */
+  dropPushesTo?: string | RegExp;
   /** Added to every pushed message's seq. */
   seqShift?: number;
 }
@@ -38,7 +38,8 @@ function tamperPush(
     return frame;
   }
   if (resp.reqIdentifier !== ReqIdentifier.PushMsg) return frame;
-  if (tampering.dropPushesTo === userID) {
+  const drop = tampering.dropPushesTo;
+  if (drop !== undefined && (typeof drop === "string" ? drop === userID : drop.test(userID))) {
     counts.dropped += 1;
     return undefined;
   }
@@ -77,23 +78,32 @@ export async function startTamperProxy(upstream: string, tampering: Tampering): 
       });
     });
     up.once("error", () => socket.destroy());
+    // OpenIM may speak first (the isMsgResp verdict frame) before the client's upgrade is done: hold it.
+    let client: WebSocket | undefined;
+    const held: Array<[Buffer, boolean]> = [];
+    const forward = (buf: Buffer, isBinary: boolean) => {
+      const out = isBinary ? tamperPush(buf, gzip, tampering, userID, counts) : buf;
+      if (out && client?.readyState === WebSocket.OPEN) client.send(out, { binary: isBinary });
+    };
+    up.on("message", (data, isBinary) => {
+      const buf = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
+      if (client) forward(buf, isBinary);
+      else held.push([buf, isBinary]);
+    });
     up.once("open", () => {
-      wss.handleUpgrade(req, socket, head, (client) => {
+      wss.handleUpgrade(req, socket, head, (accepted) => {
+        client = accepted;
         counts.connections += 1;
-        sockets.add(client).add(up);
-        up.on("message", (data, isBinary) => {
-          const buf = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
-          const out = isBinary ? tamperPush(buf, gzip, tampering, userID, counts) : buf;
-          if (out && client.readyState === WebSocket.OPEN) client.send(out, { binary: isBinary });
-        });
-        client.on("message", (data, isBinary) => {
+        sockets.add(accepted).add(up);
+        for (const [buf, isBinary] of held.splice(0)) forward(buf, isBinary);
+        accepted.on("message", (data, isBinary) => {
           if (up.readyState === WebSocket.OPEN) up.send(data, { binary: isBinary });
         });
-        up.on("ping", (d) => client.readyState === WebSocket.OPEN && client.ping(d));
-        client.on("ping", (d) => up.readyState === WebSocket.OPEN && up.ping(d));
+        up.on("ping", (d) => accepted.readyState === WebSocket.OPEN && accepted.ping(d));
+        accepted.on("ping", (d) => up.readyState === WebSocket.OPEN && up.ping(d));
         // OpenIM drops connections without a close frame; mirror that as a drop, not a clean close.
-        up.on("close", () => client.terminate());
-        client.on("close", () => up.terminate());
+        up.on("close", () => accepted.terminate());
+        accepted.on("close", () => up.terminate());
       });
     });
   });

@@ -29,6 +29,8 @@ export interface Counters {
   connects: number;
   connectErrors: number;
   disconnects: number;
+  /** Realtime channels the server closed for good (no reconnection brought them back). */
+  connectionsDropped: number;
   httpRequests: number;
   httpErrors: number;
 }
@@ -56,6 +58,7 @@ export function emptyCounters(): Counters {
     connects: 0,
     connectErrors: 0,
     disconnects: 0,
+    connectionsDropped: 0,
     httpRequests: 0,
     httpErrors: 0,
   };

@@ -21,6 +21,25 @@ export const stackEndpointsSchema = z.object({
   gatewayAdmin: z.object({ userID: z.string(), password: z.string() }).optional(),
   kafka: z.string().optional(),
   etcd: z.string().optional(),
+  /** The legacy pipeline being retired, when the stack runs it: REST and WebSocket through nginx's /legacy/. */
+  legacy: z
+    .object({
+      /** REST base (DH + JWT login under /api/auth, sends under /api/messages). */
+      baseURL: z.string(),
+      /** The legacy websocket service, as clients reach it. */
+      wsURL: z.string(),
+      /** Internal addresses, for status checks: never what a client uses. */
+      internal: z
+        .object({
+          chat: z.string(),
+          websocket: z.string(),
+          consumer: z.string(),
+          postgres: z.string(),
+          amqp: z.string(),
+        })
+        .optional(),
+    })
+    .optional(),
   adminSecret: z.string(),
   adminUserID: z.string(),
   /** What the stack is made of, named honestly (stand-ins included) for every report. */

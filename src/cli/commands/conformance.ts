@@ -52,6 +52,7 @@ export function conformanceCommand(): Command {
     )
     .addOption(new Option("--stack <kind>", "which stack").choices(["local", "docker", "external"]))
     .option("--suite <name...>", `suites to run (default all: ${availableSuites().join(", ")})`)
+    .option("--grep <pattern>", "only the cases whose name matches this regular expression")
     .option("--junit <file>", "write JUnit XML")
     .option("--md <file>", "write a Markdown summary")
     .option("--html <file>", "write an HTML report")
@@ -61,6 +62,7 @@ export function conformanceCommand(): Command {
       async (
         opts: StackOptions & {
           suite?: string[];
+          grep?: string;
           junit?: string;
           md?: string;
           json?: string;
@@ -77,6 +79,7 @@ export function conformanceCommand(): Command {
             runDir: stack.runDir,
             profile: stack.profile,
             suites: opts.suite,
+            grep: opts.grep,
             verbose: opts.verbose,
           });
         } finally {

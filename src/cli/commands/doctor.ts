@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { Command } from "commander";
 import pc from "picocolors";
-import { checkPrograms, type ProgramCheck } from "../../stack/local/system-programs.js";
+import { checkPrograms, FIXED_BY_DEFAULT, type ProgramCheck } from "../../stack/local/system-programs.js";
 import { CutoverError, EXIT } from "../../util/errors.js";
 
 function printChecks(checks: ProgramCheck[]): void {
@@ -36,11 +36,12 @@ export function doctorCommand(): Command {
   return new Command("doctor")
     .description("check the system programs the local stack needs, with versions")
     .option("--fix", "install what is missing with apt-get (as root; otherwise print the command)")
-    .option("--all", "also install programs needed only by later parts (legacy stack, browser SDK suite)")
+    .option("--all", "also install the optional programs (--fix alone: the local stack's and Chromium)")
     .action((opts: { fix?: boolean; all?: boolean }) => {
       let checks = checkPrograms();
       printChecks(checks);
-      const wanted = (c: ProgramCheck) => !c.found && (opts.all || c.program.requiredFor === "local stack");
+      const wanted = (c: ProgramCheck) =>
+        !c.found && (opts.all || FIXED_BY_DEFAULT.includes(c.program.requiredFor));
       const missing = checks
         .filter(wanted)
         .flatMap((c) => (c.program.aptPackage ? [c.program.aptPackage] : []));

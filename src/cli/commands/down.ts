@@ -1,16 +1,20 @@
-import { Command } from "commander";
-import { downLocal } from "../../stack/local/local-stack.js";
+import { Command, Option } from "commander";
+import { downStack } from "../../stack/acquire.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
 
 export function downCommand(): Command {
   return withStackOptions(new Command("down"))
     .description(
-      "stop every process the stack in the run dir started (by pid) and free its ports; logs are kept",
+      "stop what the stack in the run dir started (local: every process, by pid; docker: the compose project); logs are kept",
+    )
+    .addOption(
+      new Option(
+        "--stack <kind>",
+        "which stack (default: the one up in the run dir, else the config's)",
+      ).choices(["local", "docker", "external"]),
     )
     .action(async (opts: StackOptions) => {
-      const { runDir } = await resolveStackOptions(opts);
-      const result = await downLocal(runDir);
-      if (!result.hadStack) process.stdout.write(`no stack in ${result.runDir}\n`);
-      else process.stdout.write(`stopped ${result.stopped} processes (logs kept in ${result.runDir}/logs)\n`);
+      const { config, runDir } = await resolveStackOptions(opts);
+      process.stdout.write(`${await downStack(config, runDir)}\n`);
     });
 }

@@ -1,8 +1,7 @@
 import { Command, Option } from "commander";
 import pc from "picocolors";
+import { upStack } from "../../stack/acquire.js";
 import type { StackEndpoints } from "../../stack/endpoints.js";
-import { upLocal } from "../../stack/local/local-stack.js";
-import { CutoverError, EXIT } from "../../util/errors.js";
 import { formatSeconds } from "../../util/time.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
 import { progressPrinter } from "../progress-printer.js";
@@ -17,6 +16,8 @@ export function printEndpoints(endpoints: StackEndpoints, out: NodeJS.WriteStrea
     ["Redis", endpoints.redis],
     ["Kafka", endpoints.kafka],
     ["etcd", endpoints.etcd],
+    ["legacy REST (nginx)", endpoints.legacy?.baseURL],
+    ["legacy WS (nginx)", endpoints.legacy?.wsURL],
   ];
   for (const [name, value] of rows) if (value) out.write(`  ${name.padEnd(22)} ${value}\n`);
   const standIns = endpoints.parts.filter((p) => p.note);
@@ -30,15 +31,14 @@ export function upCommand(): Command {
     )
     .addOption(new Option("--stack <kind>", "which stack to start").choices(["local", "docker", "external"]))
     .option("--json", "print exactly one JSON object with the endpoints on stdout")
-    .action(async (opts: StackOptions) => {
+    .option(
+      "--no-legacy",
+      "leave out the legacy pipeline (Postgres, RabbitMQ, legacy services) of the local stack",
+    )
+    .action(async (opts: StackOptions & { legacy?: boolean }) => {
       const { config, runDir } = await resolveStackOptions(opts);
-      if (config.stack.kind !== "local") {
-        throw new CutoverError(
-          `--stack ${config.stack.kind} is not available yet; use --stack local`,
-          EXIT.usage,
-        );
-      }
-      const result = await upLocal({ config, runDir, progress: progressPrinter() });
+      if (opts.legacy === false) config.stack.local.legacy = false;
+      const result = await upStack(config, runDir, progressPrinter());
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(result.endpoints)}\n`);
         return;
@@ -46,6 +46,10 @@ export function upCommand(): Command {
       if (result.kind === "already-up") {
         process.stdout.write(
           `a stack is already up in ${runDir} (cutover down --run-dir ${runDir} stops it)\n`,
+        );
+      } else if (result.kind === "external") {
+        process.stdout.write(
+          `${pc.green("external stack answers")} at ${result.endpoints.nginx} (not started by cutover; nothing to stop)\n`,
         );
       } else {
         process.stdout.write(`${pc.green("stack up")} in ${formatSeconds(result.ms)} (run dir ${runDir})\n`);

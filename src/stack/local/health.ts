@@ -9,6 +9,7 @@ import {
 } from "../../protocol/index.js";
 import type { StackEndpoints } from "../endpoints.js";
 import { kafkaHealthy } from "./kafka.js";
+import { checkLegacyHealth } from "./legacy-health.js";
 import { openimAnswers } from "./openim-ready.js";
 import { httpGetOk, redisPing, tcpOpen } from "./probes.js";
 import { isAlive } from "./processes.js";
@@ -94,6 +95,7 @@ export async function checkLocalHealth(state: RunState): Promise<HealthCheck[]> 
   if (!endpoints)
     return [...processChecks, { name: "stack", ok: false, detail: "the stack never finished starting" }];
   let adminToken: string | undefined;
+  const legacy = checkLegacyHealth(endpoints);
   const checks = await Promise.all([
     check("redis", async () =>
       expect(await redisPing(portOf(endpoints.redis), REDIS_PASSWORD), "PONG", "no PONG"),
@@ -124,5 +126,5 @@ export async function checkLocalHealth(state: RunState): Promise<HealthCheck[]> 
     if (!adminToken) throw new Error("skipped: no admin token");
     return websocketThroughNginx(endpoints, adminToken);
   });
-  return [...processChecks, ...checks, ws];
+  return [...processChecks, ...checks, ws, ...(await legacy)];
 }

@@ -17,6 +17,8 @@ import {
 import { writeGatewayConfig } from "./gateway-config.js";
 import { ensureOpenImTopics, formatKafkaStorage, writeKafkaConfig } from "./kafka.js";
 import { createRunDir, type RunDirLayout, runDirLayout } from "./layout.js";
+import { removeRelocatedPostgres } from "./legacy-postgres.js";
+import { isLegacyService, startLegacy } from "./legacy-stack.js";
 import { writeOpenImConfig } from "./openim-config.js";
 import { openimAnswers } from "./openim-ready.js";
 import { pickFreePorts } from "./ports.js";
@@ -71,12 +73,15 @@ function endpointsFor(config: CutoverConfig, ports: LocalPorts, parts: ServiceSp
 /** Tracks what this `up` started so a failure (or Ctrl-C) stops exactly those processes. */
 class StartedProcesses {
   readonly records: ProcessRecord[] = [];
+  private abandoned = false;
+  private readonly alongside: Promise<unknown>[] = [];
   constructor(
     private readonly layout: RunDirLayout,
     private readonly state: RunState,
   ) {}
 
   start(spec: ServiceSpec): ProcessRecord {
+    if (this.abandoned) throw new Error(`not starting ${spec.name}: this up failed`);
     const record = startProcess({ ...spec, log: path.join(this.layout.logs, `${spec.name}.log`) });
     this.records.push(record);
     this.state.processes = this.records;
@@ -103,14 +108,32 @@ class StartedProcesses {
     });
     return record;
   }
+
+  /** Startup work running beside the main sequence (the legacy stack); a failed `up` waits for it. */
+  beside<T>(work: Promise<T>): Promise<T> {
+    this.alongside.push(work.catch(() => {}));
+    return work;
+  }
+
+  /** Stops everything started; work still starting beside sees its processes die, fails, and is waited for. */
+  async abandon(): Promise<void> {
+    this.abandoned = true;
+    await stopRecords(this.records);
+    await Promise.all(this.alongside);
+    await stopRecords(this.records);
+  }
 }
 
 export async function stopRecords(records: ProcessRecord[]): Promise<number> {
-  // OpenIM first, then its dependencies, so nothing logs a storm of connection errors on the way down.
-  const openim = records.filter((r) => r.name.startsWith("openim-"));
-  const deps = records.filter((r) => !r.name.startsWith("openim-"));
+  // OpenIM and the legacy services first, then their dependencies, so nothing logs a storm of
+  // connection errors on the way down (and Postgres's smart shutdown has no client to wait for);
+  // the legacy stack's epmd last, after the RabbitMQ node registered with it.
+  const first = (r: ProcessRecord) => r.name.startsWith("openim-") || isLegacyService(r.name);
+  const services = records.filter(first);
+  const deps = records.filter((r) => !first(r) && r.name !== "epmd");
+  const epmd = records.filter((r) => r.name === "epmd");
   let stopped = 0;
-  for (const group of [openim, deps]) {
+  for (const group of [services, deps, epmd]) {
     const results = await Promise.all(group.map((r) => stopProcess(r)));
     stopped += results.filter((r) => r === "stopped").length;
   }
@@ -162,8 +185,10 @@ async function ensureArtifacts(
   return artifactPaths(steps);
 }
 
-function requireLocalPrograms(): void {
-  const missing = checkPrograms((p) => p.requiredFor === "local stack").filter((c) => !c.found);
+function requireLocalPrograms(legacy: boolean): void {
+  const missing = checkPrograms((p) => p.requiredFor === "local stack" && (legacy || !p.legacy)).filter(
+    (c) => !c.found,
+  );
   if (missing.length > 0) {
     throw new CutoverError(
       `the local stack needs ${missing.map((m) => m.program.name).join(", ")} — run \`cutover doctor --fix\``,
@@ -185,7 +210,7 @@ export async function upLocal(opts: UpOptions): Promise<UpResult> {
       message: `cleaned up a stale run in ${layout.root}${stopped > 0 ? ` (stopped ${stopped} leftover processes)` : ""}`,
     });
   }
-  requireLocalPrograms();
+  requireLocalPrograms(config.stack.local.legacy);
   const began = performance.now();
   const local = config.stack.local;
   resetRunDir(layout, local.mongo.persist);
@@ -213,7 +238,7 @@ export async function upLocal(opts: UpOptions): Promise<UpResult> {
     writeState(layout.state, state);
     return { kind: "started", endpoints, ms: performance.now() - began };
   } catch (err) {
-    await stopRecords(started.records);
+    await started.abandon();
     throw err;
   } finally {
     process.off("SIGINT", onSignal);
@@ -244,6 +269,7 @@ async function startAll(
         listen: `127.0.0.1:${ports.nginx}`,
         openimWs: `127.0.0.1:${ports.openimWs}`,
         gateway: `127.0.0.1:${ports.gateway}`,
+        ...(local.legacy ? { legacy: `127.0.0.1:${ports.legacyChat}` } : {}),
       },
       layout.nginx,
       process.getuid?.() === 0,
@@ -280,6 +306,10 @@ async function startAll(
     s3: () => tcpOpen(ports.s3),
     nginx: () => httpGetOk(`http://127.0.0.1:${ports.nginx}/healthz`),
   };
+  // The legacy pipeline starts beside everything else; it only needs Redis, which it waits for itself.
+  const legacy = local.legacy
+    ? started.beside(startLegacy({ layout, ports, started, progress, timeoutMs: timeout }))
+    : undefined;
   const detail = (name: string) => () => `127.0.0.1:${(ports as unknown as Record<string, number>)[name]}`;
   const kafkaStarted = step(
     progress,
@@ -349,7 +379,12 @@ async function startAll(
     },
     () => `api 127.0.0.1:${ports.openimApi}, ws 127.0.0.1:${ports.openimWs}`,
   );
-  return { ...endpointsFor(config, ports, [...deps, ...openim]), gatewayAdmin };
+  const legacyUp = await legacy;
+  return {
+    ...endpointsFor(config, ports, [...deps, ...openim, ...(legacyUp?.parts ?? [])]),
+    gatewayAdmin,
+    ...(legacyUp ? { legacy: legacyUp.endpoints } : {}),
+  };
 }
 
 export interface DownResult {
@@ -363,6 +398,7 @@ export async function downLocal(runDir: string): Promise<DownResult> {
   const state = readState(layout.state);
   if (!state) return { stopped: 0, runDir: layout.root, hadStack: false };
   const stopped = await stopRecords(state.processes);
+  removeRelocatedPostgres(layout.root);
   rmSync(layout.state, { force: true });
   return { stopped, runDir: layout.root, hadStack: true };
 }

@@ -13,6 +13,14 @@ export interface LocalPorts {
   s3: number;
   openimApi: number;
   openimWs: number;
+  /** The legacy stack: its three services, Postgres, RabbitMQ (AMQP, Erlang distribution) and its own epmd. */
+  legacyChat: number;
+  legacyWebsocket: number;
+  legacyConsumer: number;
+  postgres: number;
+  rabbitmq: number;
+  rabbitmqDist: number;
+  epmd: number;
   /** One RPC port per OpenIM service that serves gRPC. */
   rpc: Partial<Record<OpenImCommand, number>>;
 }
@@ -29,7 +37,7 @@ const RPC_SERVICES = [
   "openim-rpc-third",
 ] as const satisfies readonly OpenImCommand[];
 
-export const PORT_COUNT = 11 + RPC_SERVICES.length;
+export const PORT_COUNT = 18 + RPC_SERVICES.length;
 
 export function assignPorts(free: number[]): LocalPorts {
   if (free.length < PORT_COUNT) throw new Error(`need ${PORT_COUNT} ports, got ${free.length}`);
@@ -46,6 +54,13 @@ export function assignPorts(free: number[]): LocalPorts {
     s3: take(),
     openimApi: take(),
     openimWs: take(),
+    legacyChat: take(),
+    legacyWebsocket: take(),
+    legacyConsumer: take(),
+    postgres: take(),
+    rabbitmq: take(),
+    rabbitmqDist: take(),
+    epmd: take(),
     rpc: {},
   };
   for (const service of RPC_SERVICES) ports.rpc[service] = take();

@@ -17,6 +17,9 @@ export interface ServiceSpec {
   /** What it is, as every report names it. */
   what: string;
   note?: string;
+  /** Environment and working directory, when the process needs its own (RabbitMQ does). */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
 }
 
 export interface DependencyInput {

@@ -1,4 +1,7 @@
 import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { postgresBinDir } from "./legacy-postgres.js";
+import { rabbitmqServerScript } from "./legacy-rabbitmq.js";
 
 /** A program the local stack runs, how to ask its version, and the Debian package that provides it. */
 export interface SystemProgram {
@@ -8,7 +11,11 @@ export interface SystemProgram {
   /** Debian package for `doctor --fix`; undefined when it is not an apt package here. */
   aptPackage?: string;
   /** Needed now by the local stack, or only by a part that comes later (legacy stack, browser SDK). */
-  requiredFor: "local stack" | "legacy stack" | "browser SDK suite";
+  requiredFor: "local stack" | "legacy stack" | "browser SDK suite" | "docker stack";
+  /** Part of the local stack's legacy pipeline only: not needed when it is left out (`up --no-legacy`). */
+  legacy?: boolean;
+  /** Where the program is when it is not on PATH (Debian keeps PostgreSQL's server programs off it). */
+  locate?: () => string | undefined;
 }
 
 export const SYSTEM_PROGRAMS: SystemProgram[] = [
@@ -53,14 +60,21 @@ export const SYSTEM_PROGRAMS: SystemProgram[] = [
     command: "rabbitmq-server",
     versionArgs: [],
     aptPackage: "rabbitmq-server",
-    requiredFor: "legacy stack",
+    requiredFor: "local stack",
+    legacy: true,
+    locate: rabbitmqServerScript,
   },
   {
     name: "PostgreSQL",
-    command: "pg_ctl",
+    command: "postgres",
     versionArgs: ["--version"],
     aptPackage: "postgresql",
-    requiredFor: "legacy stack",
+    requiredFor: "local stack",
+    legacy: true,
+    locate: () => {
+      const bin = postgresBinDir();
+      return bin ? path.join(bin, "postgres") : undefined;
+    },
   },
   {
     name: "Chromium",
@@ -69,6 +83,24 @@ export const SYSTEM_PROGRAMS: SystemProgram[] = [
     aptPackage: "chromium",
     requiredFor: "browser SDK suite",
   },
+  {
+    // Optional: validates docker/compose.yaml without an engine; `--stack docker` also takes `docker compose`.
+    name: "docker-compose",
+    command: "docker-compose",
+    versionArgs: ["version", "--short"],
+    aptPackage: "docker-compose",
+    requiredFor: "docker stack",
+  },
+];
+
+/**
+ * What `doctor --fix` installs without --all: the local stack's programs, and Chromium,
+ * because the official-sdk conformance suite (run by `npm test`, so by CI) drives the wasm
+ * SDK in it — no browser can be downloaded here, so Debian's package is the only way.
+ */
+export const FIXED_BY_DEFAULT: ReadonlyArray<SystemProgram["requiredFor"]> = [
+  "local stack",
+  "browser SDK suite",
 ];
 
 export interface ProgramCheck {
@@ -84,9 +116,9 @@ function whichPath(command: string): string | undefined {
 }
 
 /** First line mentioning a version number, from stdout or stderr (java and nginx print to stderr). */
-function versionOf(program: SystemProgram): string | undefined {
+function versionOf(program: SystemProgram, command: string): string | undefined {
   if (program.versionArgs.length === 0) return "installed";
-  const res = spawnSync(program.command, program.versionArgs, { encoding: "utf8", timeout: 15_000 });
+  const res = spawnSync(command, program.versionArgs, { encoding: "utf8", timeout: 15_000 });
   // biome-ignore lint/suspicious/noControlCharactersInRegex: strips terminal colour codes (Maven prints them)
   const text = `${res.stdout ?? ""}\n${res.stderr ?? ""}`.replace(/\u001b\[[0-9;]*m/g, "");
   const line = text.split("\n").find((l) => /\d+\.\d+/.test(l));
@@ -94,8 +126,9 @@ function versionOf(program: SystemProgram): string | undefined {
 }
 
 export function checkProgram(program: SystemProgram): ProgramCheck {
-  if (!whichPath(program.command)) return { program, found: false };
-  return { program, found: true, version: versionOf(program) };
+  const command = program.locate ? program.locate() : whichPath(program.command);
+  if (!command) return { program, found: false };
+  return { program, found: true, version: versionOf(program, command) };
 }
 
 export function checkPrograms(filter?: (p: SystemProgram) => boolean): ProgramCheck[] {

@@ -1,0 +1,858 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { PbCoder } from "@openim/protocol";
+import { SignJWT } from "jose";
+import { request } from "undici";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, type TestContext, test } from "vitest";
+import { deriveSessionKey, newKeyPair, seal } from "../src/protocol/gateway-auth.js";
+import { encodeGetMaxSeqReq } from "../src/protocol/hand-coders.js";
+import {
+  buildTextMsg,
+  decodeText,
+  forceLogout,
+  getUserToken,
+  groupConversationID,
+  newClientMsgID,
+  newOperationID,
+  type OpenImWsClient,
+  parseApiEnvelope,
+  type ReceivedMsg,
+  ReqIdentifier,
+  registerUsers,
+  type SeqRangeRequest,
+  singleConversationID,
+} from "../src/protocol/index.js";
+import { TEXT_PING } from "../src/protocol/ws-frames.js";
+import {
+  asTestUser,
+  closed,
+  eventually,
+  inbox,
+  nextPush,
+  type StackFixtures,
+  stackFixtures,
+} from "./support/fixtures.js";
+import { groupInfo, membersInfo, newGroup, refusal, restAs } from "./support/groups.js";
+import { rawSockets } from "./support/raw-socket.js";
+import "./support/context.js";
+import { skipUnless } from "./support/skip.js";
+
+// Suite `security`: negative cases. Hostile input is stored as data or refused with a code,
+// and nothing else breaks; identities cannot be borrowed; the internal APIs stay internal.
+// Where the stack lets something through, the case asserts what it does and says "(finding)".
+const endpoints = inject("endpoints");
+const profile = inject("profile");
+const runDir = inject("runDir");
+const hasAdmin = endpoints.gatewayAdmin !== undefined && profile.adminAccess;
+const needsAdmin = (ctx: TestContext) =>
+  skipUnless(
+    ctx,
+    hasAdmin,
+    "the target offers no gateway admin account, or admin calls are not allowed (profile.adminAccess)",
+  );
+const needsOpenImAdmin = (ctx: TestContext) =>
+  skipUnless(
+    ctx,
+    profile.adminAccess,
+    "admin calls with OpenIM's admin secret are not allowed (profile.adminAccess)",
+  );
+const needsModeration = (ctx: TestContext) =>
+  skipUnless(
+    ctx,
+    profile.moderationWebhooks,
+    "the target's moderation webhooks are not wired into OpenIM (profile.moderationWebhooks)",
+  );
+const needsLocalFiles = (ctx: TestContext) =>
+  skipUnless(
+    ctx,
+    profile.localFiles && runDir !== "",
+    "the gateway's JWT key lives in a local run dir this target does not have",
+  );
+const needsGatewayAddress = (ctx: TestContext) =>
+  skipUnless(
+    ctx,
+    endpoints.gateway !== undefined,
+    "the target gives no direct address of the gateway (only nginx)",
+  );
+let stack: StackFixtures;
+let adminJwt: string;
+const raws = rawSockets(endpoints.wsURL);
+
+beforeAll(async () => {
+  stack = await stackFixtures(endpoints);
+  if (hasAdmin) adminJwt = await stack.adminJwt();
+});
+afterEach(async () => {
+  await Promise.all([stack.cleanup(), raws.closeAll()]);
+});
+afterAll(async () => {
+  await stack.gateway.close();
+});
+
+const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+const text = (t: string) => (m: ReceivedMsg) => decodeText(m) === t;
+
+/** Hostile strings, by family (each also goes through JSON, protobuf, Redis, Mongo and back). */
+const PAYLOADS: Array<[family: string, payload: string]> = [
+  ["SQL", "' OR '1'='1' --; DROP TABLE users; --"],
+  ["NoSQL operator", '{"$gt":""} {"$where":"sleep(1000)"}'],
+  ["JSON-breaking", '"}],"errCode":0,"data":{"x":"'],
+  ["path traversal", "../../../../etc/passwd%00..%2f..%2f"],
+  ["CRLF header", "a\r\nX-Injected: 1\r\n\r\nbody"],
+  ["script", '<script>alert(1)</script><img src=x onerror="alert(2)">'],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal ${…} is the payload
+  ["template and JNDI", "${jndi:ldap://127.0.0.1/x} {{7*7}} #{7*7}"],
+  ["NUL and control", "nul\u0000byte\u0007\u001b[31m"],
+];
+
+/** A 1002 pull, repeated (bounded) until it answers something: conversation records land after the push. */
+async function pullUntil(ws: OpenImWsClient, range: SeqRangeRequest): Promise<ReceivedMsg[]> {
+  let got: ReceivedMsg[] = [];
+  await eventually(async () => {
+    got = (await ws.pullBySeqs([range])).messages;
+    return got.length > 0;
+  });
+  return got;
+}
+
+/** The gateway's traffic counter: proved unchanged, allowing for other suites' calls in parallel. */
+async function neverProxied(work: () => Promise<void>): Promise<boolean> {
+  const proxied = async () =>
+    ((await stack.gateway.admin(adminJwt, "GET", "traffic")) as { proxied: number }).proxied;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const before = await proxied();
+    await work();
+    if ((await proxied()) === before) return true;
+  }
+  return false;
+}
+
+describe("injection strings are stored as data or refused", () => {
+  test.each(PAYLOADS)(
+    "a text holding a %s payload is delivered and pulled back byte for byte",
+    async (_family, payload) => {
+      // openim-protocol.md §2 content JSON ({"content":…}) and MsgData.ex — server stores content bytes as sent
+      const [a, b] = await stack.newUsers(2);
+      const [wa, wb] = await Promise.all([stack.connect(a!), stack.connect(b!)]);
+      const arrival = nextPush(wb, text(payload));
+      const ack = await wa.sendText({ recvID: b!.userID, text: payload, ex: payload });
+      const pushed = await arrival;
+      expect(pushed).toMatchObject({ ex: payload, clientMsgID: ack.clientMsgID, sendID: a!.userID });
+      // The conversation record a pull needs is written by msgtransfer, shortly after the push.
+      const pulled = await pullUntil(wb, {
+        conversationID: pushed.conversationID,
+        begin: pushed.seq,
+        end: pushed.seq,
+      });
+      expect(pulled.map((m) => [decodeText(m), m.ex])).toEqual([[payload, payload]]);
+      // Nothing else broke: the same pair keeps talking.
+      const after = nextPush(wb, text("still fine"));
+      await wa.sendText({ recvID: b!.userID, text: "still fine" });
+      expect((await after).seq).toBe(pushed.seq + 1);
+    },
+  );
+
+  test("injection strings used as groupIDs are stored and answered verbatim, and those groups carry messages", async () => {
+    // openim-protocol.md §3 group/create_group (groupID taken as given) — server: group.go CreateGroup, GenGroupID
+    const [owner, member] = await stack.newUsers(2);
+    const [wOwner, wMember] = await Promise.all([stack.connect(owner!), stack.connect(member!)]);
+    const suffix = unique();
+    for (const [family, payload] of PAYLOADS) {
+      // The suffix leads. A groupID starting with "$" is not stored as given: OpenIM's version log
+      // (server: pkg/common/storage/database/mgo/version_log.go writeLogBatch2) puts IDs into an
+      // aggregation pipeline without $literal, so Mongo evaluates "$…" as a field path (finding;
+      // the Mongo stand-in fails that update and create_group answers 500 with the group half made).
+      const groupID = `${suffix}${payload}`;
+      const created = await restAs(stack, owner!)<{ groupInfo: { groupID: string } }>("group/create_group", {
+        ownerUserID: owner!.userID,
+        memberUserIDs: [member!.userID],
+        adminUserIDs: [],
+        groupInfo: { groupID, groupName: family, groupType: 2 },
+      });
+      expect(created.groupInfo.groupID, family).toBe(groupID);
+      expect((await groupInfo(stack, groupID)).groupName, family).toBe(family);
+      const t = `in ${family} ${suffix}`;
+      const arrival = nextPush(wMember, text(t));
+      await wOwner.sendText({ groupID, text: t });
+      expect((await arrival).conversationID, family).toBe(groupConversationID(groupID));
+    }
+  });
+
+  test("group name, introduction, notification and ex holding injection strings are answered verbatim", async () => {
+    // openim-protocol.md §3 group/set_group_info (ex is a wrapper taking a plain string)
+    const g = await newGroup(stack, { members: 1, settle: false });
+    const [name, intro, notice, ex] = [PAYLOADS[0]![1], PAYLOADS[5]![1], PAYLOADS[4]![1], PAYLOADS[1]![1]];
+    await restAs(stack, g.owner)("group/set_group_info", {
+      groupInfoForSet: { groupID: g.groupID, groupName: name, introduction: intro, notification: notice, ex },
+    });
+    expect(await groupInfo(stack, g.groupID)).toMatchObject({
+      groupName: name,
+      introduction: intro,
+      notification: notice,
+      ex,
+    });
+  });
+
+  test("nicknames and ex holding injection strings are registered and answered verbatim", async () => {
+    // openim-protocol.md §3 user/user_register (nickname non-empty, otherwise free text), user/get_users_info
+    const users = PAYLOADS.map(([, payload], i) => ({
+      userID: `inj_${unique()}_${i}`,
+      nickname: payload,
+      ex: payload,
+    }));
+    await registerUsers(stack.rest, stack.adminToken, users);
+    const got = await stack.rest.call<{ usersInfo: Array<{ userID: string; nickname: string; ex: string }> }>(
+      "user/get_users_info",
+      { userIDs: users.map((u) => u.userID) },
+      { token: stack.adminToken },
+    );
+    const byID = Object.fromEntries(got.usersInfo.map((u) => [u.userID, [u.nickname, u.ex]]));
+    for (const u of users) expect(byID[u.userID]).toEqual([u.nickname, u.ex]);
+  });
+
+  test("illegal userIDs (injection strings, '-', ':', spaces) are refused at registration with 1001", async () => {
+    // openim-protocol.md §3 user/user_register Check() — proto: util/datautil/string.go IsLegalUserID
+    const illegal = [
+      ...PAYLOADS.map(([, p]) => p),
+      `with-dash-${unique()}`,
+      `with:colon:${unique()}`,
+      `with space ${unique()}`,
+    ];
+    for (const userID of illegal) {
+      const err = await refusal(registerUsers(stack.rest, stack.adminToken, [{ userID, nickname: "x" }]));
+      expect(err.errCode, JSON.stringify(userID)).toBe(1001);
+    }
+  });
+
+  test("the gateway refuses to register an illegal userID (400) before OpenIM sees it", async () => {
+    // reference/gateway/src/server.ts userIDSchema (letters, digits, underscore)
+    for (const userID of ["' OR '1'='1", "../etc/passwd", `a-b-${unique()}`]) {
+      await expect(stack.gateway.register(userID, "a-long-enough-password")).rejects.toMatchObject({
+        status: 400,
+      });
+    }
+  });
+
+  test("a JSON operator object where a string is expected is refused with 1001 (no NoSQL operator reaches a query)", async () => {
+    // openim-protocol.md §3 "A bad body gives 1001 with the decode error as errMsg" — tools: a2r/api2rpc.go Call
+    const [u] = await stack.newUsers(1);
+    const as = restAs(stack, u!);
+    const users = await refusal(as("user/get_users_info", { userIDs: [{ $ne: null }] }));
+    expect(users.errCode).toBe(1001);
+    expect(users.errMsg).toEqual(expect.stringContaining("cannot unmarshal object"));
+    const members = await refusal(
+      as("group/get_group_member_list", {
+        groupID: { $ne: "" },
+        pagination: { pageNumber: 1, showNumber: 10 },
+      }),
+    );
+    expect(members.errCode).toBe(1001);
+  });
+
+  test("injection strings as lookup keys match nothing: get_users_info answers only the real user", async () => {
+    // openim-protocol.md §3 user/get_users_info ("Unknown IDs are simply absent")
+    const [u] = await stack.newUsers(1);
+    const got = await restAs(stack, u!)<{ usersInfo: Array<{ userID: string }> | null }>(
+      "user/get_users_info",
+      {
+        userIDs: ["' OR '1'='1", ".*", '{"$ne":null}', "*", u!.userID],
+      },
+    );
+    expect((got.usersInfo ?? []).map((x) => x.userID)).toEqual([u!.userID]);
+  });
+
+  test("a clientMsgID holding an injection string is echoed verbatim in the ack and the push", async () => {
+    // openim-protocol.md §2 ("The server does not generate clientMsgID on the WS path") — server: msg/send.go
+    const [a, b] = await stack.newUsers(2);
+    const [wa, wb] = await Promise.all([stack.connect(a!), stack.connect(b!)]);
+    const clientMsgID = `${PAYLOADS[0]![1]}${unique()}`;
+    const arrival = nextPush(wb, (m) => m.clientMsgID === clientMsgID);
+    const ack = await wa.sendText({ recvID: b!.userID, text: "odd id", clientMsgID });
+    expect(ack.clientMsgID).toBe(clientMsgID);
+    expect(decodeText(await arrival)).toBe("odd id");
+  });
+});
+
+describe("frames the gateway must survive", () => {
+  test("a frame of exactly the read limit is answered; one byte more closes the connection", async () => {
+    // openim-protocol.md §1 Message size (maxMessageSize 51200, conn.SetReadLimit) — server: msggateway/client.go readMessage
+    const [u] = await stack.newUsers(1);
+    const sock = await raws.open(u!);
+    const data = encodeGetMaxSeqReq({ userID: u!.userID });
+    const limit = profile.maxMessageSize;
+    expect(sock.frame({ reqIdentifier: ReqIdentifier.GetNewestSeq, data }, limit)).toHaveLength(limit);
+    const reply = await sock.request({ reqIdentifier: ReqIdentifier.GetNewestSeq, data }, { size: limit });
+    expect(reply.errCode).toBe(0);
+    expect(sock.isOpen).toBe(true);
+    sock.send(sock.frame({ reqIdentifier: ReqIdentifier.GetNewestSeq, data }, limit + 1));
+    // 1009 Message Too Big; 1006 when the close frame is lost to the reset of the unread bytes.
+    expect([1009, 1006]).toContain((await sock.closed).code);
+  });
+
+  test("a valid envelope carrying malformed protobuf gets errCode 500 and the connection stays open", async () => {
+    // openim-protocol.md §1 Malformed frames ("the inner data protobuf is bad … keeps the connection open"; 500)
+    const [u] = await stack.newUsers(1);
+    const ws = await stack.connect(u!);
+    for (const reqIdentifier of [ReqIdentifier.SendMsg, ReqIdentifier.PullMsgBySeqList]) {
+      const err = await refusal(ws.request(reqIdentifier, new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x01])));
+      expect(err.errCode).toBe(500);
+      expect(err.errMsg).toEqual(expect.stringContaining("cannot parse invalid wire-format data"));
+    }
+    expect(ws.isOpen).toBe(true);
+    await expect(ws.getNewestSeq()).resolves.toBeDefined();
+  });
+
+  test("a binary frame that is not a JSON envelope closes the connection without a reply", async () => {
+    // openim-protocol.md §1 Malformed frames ("envelope decode error" closes) — server: client.go handleMessage
+    const [u] = await stack.newUsers(1);
+    const sock = await raws.open(u!);
+    sock.send(Buffer.from("\u0000\u0001 this is not json {"), true);
+    expect((await sock.closed).code).toBeGreaterThanOrEqual(1000);
+    expect(sock.frames).toEqual([]);
+  });
+
+  test("an unknown reqIdentifier closes the connection without a reply", async () => {
+    // openim-protocol.md §1 ("unknown reqIdentifier (error \"ReqIdentifier failed,...\")") — server: client.go handleMessage
+    const [u] = await stack.newUsers(1);
+    const sock = await raws.open(u!);
+    sock.send(sock.frame({ reqIdentifier: 4242 }));
+    await sock.closed;
+    expect(sock.frames).toEqual([]);
+  });
+
+  test("a text frame other than ping or pong closes the connection (a text ping alone does not)", async () => {
+    // openim-protocol.md §1 Heartbeat ("Any other text type, or invalid JSON → connection closed") — server: client.go handlerTextMessage
+    const [u] = await stack.newUsers(1);
+    const sock = await raws.open(u!);
+    sock.send(TEXT_PING, false);
+    await expect(
+      sock.request({
+        reqIdentifier: ReqIdentifier.GetNewestSeq,
+        data: encodeGetMaxSeqReq({ userID: u!.userID }),
+      }),
+    ).resolves.toMatchObject({ errCode: 0 });
+    sock.send(JSON.stringify({ type: "<script>" }), false);
+    await sock.closed;
+    expect(sock.isOpen).toBe(false);
+  });
+});
+
+describe("identities and tokens", () => {
+  test("a token replayed after the gateway's logout is refused with 1506 at the WebSocket and on REST", async () => {
+    // openim-protocol.md §1 force_logout → KickedToken; §4 1506 — reference/gateway/src/openim-bridge.ts logoutEverywhere
+    const [u] = await stack.gatewayUsers(1);
+    await stack.gateway.logout(u!.login.jwt);
+    await expect(stack.connect(asTestUser(u!))).rejects.toMatchObject({ errCode: 1506 });
+    await expect(stack.connect(asTestUser(u!), { via: "direct" })).rejects.toMatchObject({ errCode: 1506 });
+    const rest = await refusal(
+      stack.rest.call("user/get_users_info", { userIDs: [u!.userID] }, { token: u!.login.imToken }),
+    );
+    expect(rest.errCode).toBe(1506);
+  });
+
+  test("the gateway JWT keeps working on the REST proxy after logout, which mints a fresh imToken (finding)", async () => {
+    // reference/gateway/src/server.ts authenticate (stateless JWT, no revocation list) and the proxy's re-mint on 1506
+    const [u] = await stack.gatewayUsers(1);
+    await stack.gateway.logout(u!.login.jwt);
+    const res = await stack.gateway.im(u!.login.jwt, "user/get_users_info", { userIDs: [u!.userID] });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ errCode: 0, data: { usersInfo: [{ userID: u!.userID }] } });
+  });
+
+  test("a WebSocket logout (2003) closes the connection but leaves the token valid: it connects again (finding)", async () => {
+    // openim-protocol.md §1 2003 WsLogoutMsg (DelUserPushToken, then close; no token state change)
+    const [u] = await stack.newUsers(1);
+    const ws = await stack.connect(u!);
+    await ws.logout();
+    expect(ws.isOpen).toBe(false);
+    const again = await stack.connect(u!);
+    await expect(again.getNewestSeq()).resolves.toBeDefined();
+  });
+
+  test("a kicked token comes back to life when a token for the same user and platform is minted within the same second: it is the identical JWT (finding)", async (ctx) => {
+    needsOpenImAdmin(ctx);
+    // server: pkg/common/storage/controller/auth.go CreateToken (claims to the second, state reset to valid);
+    // openim-protocol.md §1 force_logout marks the token kicked (1506). Seen on this stack: identical token, valid again.
+    const [u] = await stack.newUsers(1);
+    const works = (token: string) =>
+      stack.rest.call("user/get_users_info", { userIDs: [u!.userID] }, { token }).then(
+        () => 0,
+        (e: unknown) => (e as { errCode?: number }).errCode ?? -1,
+      );
+    for (let attempt = 0; attempt < 3; attempt++) {
+      // Start just after a second boundary so both mints fall in one second (the clock, not an event).
+      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+      const first = (await getUserToken(stack.rest, stack.adminToken, u!.userID, 7)).token;
+      await forceLogout(stack.rest, stack.adminToken, u!.userID, 7);
+      expect(await works(first)).toBe(1506);
+      const second = (await getUserToken(stack.rest, stack.adminToken, u!.userID, 7)).token;
+      if (second !== first) continue; // crossed into the next second after all; try again
+      expect(await works(first)).toBe(0);
+      return;
+    }
+    throw new Error("could not mint twice within one second in 3 attempts");
+  });
+
+  test("a user's token presented with another user's sendID is refused at the handshake (1502), through nginx and directly", async () => {
+    // openim-protocol.md §1 handshake step 4 — server: internal/msggateway/ws_server.go validateRespWithRequest
+    const [a, b] = await stack.newUsers(2);
+    for (const via of ["nginx", "direct"] as const) {
+      await expect(stack.connect({ ...b!, token: a!.token }, { via })).rejects.toMatchObject({
+        errCode: 1502,
+      });
+    }
+  });
+
+  test("an envelope whose sendID is not the connected user closes the connection (1006) and the message goes nowhere", async () => {
+    // openim-protocol.md §1 Identity checks ("binaryReq.SendID must equal the connection's userID … connection is closed")
+    const [a, b, c] = await stack.newUsers(3);
+    const [wa, wc] = await Promise.all([stack.connect(a!), stack.connect(c!)]);
+    const cGot = inbox(wc);
+    const dropped = closed(wa);
+    const t = `as someone else ${unique()}`;
+    await expect(wa.sendText({ recvID: c!.userID, text: t }, { sendID: b!.userID })).rejects.toMatchObject({
+      kind: "closed",
+    });
+    expect((await dropped).code).toBe(1006);
+    const wa2 = await stack.connect(a!, { via: "direct" });
+    const barrier = `barrier ${unique()}`;
+    const seen = nextPush(wc, text(barrier));
+    await wa2.sendText({ recvID: c!.userID, text: barrier });
+    await seen;
+    expect(cGot.some(text(t))).toBe(false);
+  });
+
+  test("a MsgData whose sendID names another user is accepted and delivered as that user's message (finding: no check)", async () => {
+    // openim-protocol.md §1 Identity checks ("In the send path … there is no check that msgData.sendID equals the connected user")
+    // — server: internal/rpc/msg/send.go, verify.go
+    const [mallory, alice, bob] = await stack.newUsers(3);
+    const [wm, wa, wb] = await Promise.all([
+      stack.connect(mallory!),
+      stack.connect(alice!),
+      stack.connect(bob!),
+    ]);
+    const t = `from "alice" ${unique()}`;
+    const toBob = nextPush(wb, text(t));
+    const toAlice = nextPush(wa, text(t));
+    const spoofed = buildTextMsg({
+      sendID: alice!.userID,
+      senderPlatformID: 3,
+      recvID: bob!.userID,
+      text: t,
+    });
+    const ack = await wm.sendMessage(spoofed);
+    expect(ack.clientMsgID).toBe(spoofed.clientMsgID);
+    const got = await toBob;
+    expect(got).toMatchObject({
+      sendID: alice!.userID,
+      conversationID: singleConversationID(alice!.userID, bob!.userID),
+    });
+    // The impersonated user's own devices get it too, as their own sent message.
+    expect((await toAlice).sendID).toBe(alice!.userID);
+  });
+
+  test("a 1002 pull naming another user's userID answers that user's messages (finding: no access check)", async () => {
+    // openim-protocol.md §2 PullMessageBySeqs ("No opUser access check was found") — server: msg/sync_msg.go PullMessageBySeqs
+    const [mallory, alice, bob] = await stack.newUsers(3);
+    const [wm, wa, wb] = await Promise.all([
+      stack.connect(mallory!),
+      stack.connect(alice!),
+      stack.connect(bob!),
+    ]);
+    const secret = `private ${unique()}`;
+    const arrival = nextPush(wb, text(secret));
+    await wa.sendText({ recvID: bob!.userID, text: secret });
+    const conv = (await arrival).conversationID;
+    const req = PbCoder.PullMessageBySeqsReq.encode({
+      userID: alice!.userID,
+      seqRanges: [{ conversationID: conv, begin: 1, end: 10, num: 10 }],
+      order: 0,
+    }).finish();
+    let texts: Array<string | undefined> = [];
+    await eventually(async () => {
+      const resp = await wm.request(ReqIdentifier.PullMsgBySeqList, req);
+      expect(resp.errCode).toBe(0);
+      texts = (PbCoder.PullMessageBySeqsResp.decode(resp.data).msgs[conv]?.Msgs ?? []).map((m) =>
+        decodeText(m),
+      );
+      return texts.length > 0;
+    });
+    expect(texts).toContain(secret);
+  });
+
+  test("a 1001 newest-seq request naming another user's userID is refused with 1002", async () => {
+    // openim-protocol.md §2 GetMaxSeq ("CheckAccessV3: userID must equal opUserID … else 1002") — server: msg/sync_msg.go GetMaxSeq
+    const [mallory, alice] = await stack.newUsers(2);
+    const wm = await stack.connect(mallory!);
+    const err = await refusal(
+      wm.request(ReqIdentifier.GetNewestSeq, encodeGetMaxSeqReq({ userID: alice!.userID })),
+    );
+    expect(err.errCode).toBe(1002);
+  });
+
+  test("the REST proxy resolves the caller's own imToken: A cannot act as B (1002), and OpenIM's envelope passes through unchanged", async () => {
+    // reference/gateway/src/server.ts POST /api/im/* (the JWT's userID picks the imToken); server: user.go UpdateUserInfoEx
+    const [a, b] = await stack.gatewayUsers(2);
+    const operationID = newOperationID();
+    const asB = await stack.gateway.im(
+      a!.login.jwt,
+      "user/update_user_info_ex",
+      { userInfo: { userID: b!.userID, nickname: "hijacked" } },
+      operationID,
+    );
+    expect(asB.status).toBe(200);
+    // errMsg from an RPC is OpenIM's whole error chain (observed on v3.8.3), passed on as it came.
+    expect(asB.body).toMatchObject({ errCode: 1002, errMsg: expect.stringContaining("NoPermissionError") });
+    expect(asB.headers.operationid).toBe(operationID);
+
+    const asSelf = await stack.gateway.im(a!.login.jwt, "user/update_user_info_ex", {
+      userInfo: { userID: a!.userID, nickname: "renamed" },
+    });
+    expect(asSelf.body).toEqual({ errCode: 0, errMsg: "", errDlt: "" });
+    const info = await stack.gateway.im(b!.login.jwt, "user/get_users_info", {
+      userIDs: [a!.userID, b!.userID],
+    });
+    const names = Object.fromEntries(
+      (
+        (info.body as { data: { usersInfo: Array<{ userID: string; nickname: string }> } }).data.usersInfo ??
+        []
+      ).map((u) => [u.userID, u.nickname]),
+    );
+    expect(names[a!.userID]).toBe("renamed");
+    expect(names[b!.userID]).not.toBe("hijacked");
+  });
+
+  test("an admin-only OpenIM route called through the proxy with a user's JWT is refused by OpenIM itself (1002)", async () => {
+    // openim-protocol.md §3 auth/get_user_token ("Caller must be an app admin (CheckAdmin → 1002)")
+    const [a] = await stack.gatewayUsers(1);
+    const res = await stack.gateway.im(a!.login.jwt, "auth/get_user_token", {
+      userID: a!.userID,
+      platformID: 5,
+    });
+    expect(res.body).toMatchObject({ errCode: 1002 });
+  });
+
+  test("a banned user's JWT keeps working on the REST proxy: it checks no ban (finding)", async (ctx) => {
+    needsAdmin(ctx);
+    // reference/gateway/src/server.ts authenticate (no ban check) vs /users/:id/ban; moderation only guards messages
+    const [u] = await stack.gatewayUsers(1);
+    await stack.gateway.admin(adminJwt, "POST", `users/${u!.userID}/ban`, {});
+    const res = await stack.gateway.im(u!.login.jwt, "user/update_user_info_ex", {
+      userInfo: { userID: u!.userID, nickname: "banned but busy" },
+    });
+    expect(res.body).toMatchObject({ errCode: 0 });
+    await stack.gateway.admin(adminJwt, "POST", `users/${u!.userID}/unban`, {});
+  });
+});
+
+describe("REST headers", () => {
+  const post = (headers: Record<string, string>) =>
+    request(`${endpoints.openimApi}/user/get_users_info`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({ userIDs: ["anyone"] }),
+    }).then(async (r) => ({ status: r.statusCode, body: JSON.parse(await r.body.text()) as unknown }));
+
+  test('a REST call without an operationID header is refused with 1001 ("header must have operationID")', async () => {
+    // openim-protocol.md §3 Headers — tools: mw/gin.go GinParseOperationID
+    const [u] = await stack.newUsers(1);
+    const res = await post({ token: u!.token });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      errCode: 1001,
+      errDlt: expect.stringContaining("header must have operationID"),
+    });
+  });
+
+  test('a REST call without a token header is refused with 1001 ("header must have token")', async () => {
+    // openim-protocol.md §3 Headers — server: internal/api/router.go GinParseToken
+    const res = await post({ operationID: newOperationID() });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      errCode: 1001,
+      errDlt: expect.stringContaining("header must have token"),
+    });
+  });
+});
+
+describe("a group the caller is not in", () => {
+  test("an outsider cannot send (1203), kick (1002), mute (1004), set info (1004), invite (1004), transfer or dismiss (1002)", async () => {
+    // openim-protocol.md §5 (observed codes per route) — server: msg/verify.go, group.go
+    const g = await newGroup(stack, { members: 1 });
+    const [outsider, friend] = await stack.newUsers(2);
+    const ws = await stack.connect(outsider!);
+    await expect(ws.sendText({ groupID: g.groupID, text: "let me in" })).rejects.toMatchObject({
+      errCode: 1203,
+    });
+    const as = restAs(stack, outsider!);
+    const G = g.groupID;
+    const member = g.members[0]!.userID;
+    const codes = {
+      kick: (await refusal(as("group/kick_group", { groupID: G, kickedUserIDs: [member], reason: "" })))
+        .errCode,
+      mute: (await refusal(as("group/mute_group_member", { groupID: G, userID: member, mutedSeconds: 60 })))
+        .errCode,
+      muteGroup: (await refusal(as("group/mute_group", { groupID: G }))).errCode,
+      setInfo: (
+        await refusal(as("group/set_group_info", { groupInfoForSet: { groupID: G, groupName: "mine" } }))
+      ).errCode,
+      invite: (
+        await refusal(as("group/invite_user_to_group", { groupID: G, invitedUserIDs: [friend!.userID] }))
+      ).errCode,
+      transfer: (
+        await refusal(
+          as("group/transfer_group", { groupID: G, oldOwnerUserID: g.owner.userID, newOwnerUserID: member }),
+        )
+      ).errCode,
+      dismiss: (await refusal(as("group/dismiss_group", { groupID: G, deleteMember: false }))).errCode,
+    };
+    expect(codes).toEqual({
+      kick: 1002,
+      mute: 1004,
+      muteGroup: 1004,
+      setInfo: 1004,
+      invite: 1004,
+      transfer: 1002,
+      dismiss: 1002,
+    });
+    expect(await groupInfo(stack, G)).toMatchObject({
+      status: 0,
+      ownerUserID: g.owner.userID,
+      memberCount: 2,
+    });
+  });
+
+  test("an outsider can read the group's member list, member details and info (finding: no membership check in v3.8.3)", async () => {
+    // openim-protocol.md §3 group/get_group_members_info ("No membership check in v3.8.3") — server: group.go GetGroupMemberList
+    const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
+    const [outsider] = await stack.newUsers(1);
+    const as = restAs(stack, outsider!);
+    const list = await as<{ total: number; members: Array<{ userID: string }> }>(
+      "group/get_group_member_list",
+      {
+        groupID: g.groupID,
+        pagination: { pageNumber: 1, showNumber: 100 },
+      },
+    );
+    expect(list.total).toBe(3);
+    const info = await membersInfo(stack, outsider!, g.groupID, [g.owner.userID]);
+    expect(info[g.owner.userID]?.roleLevel).toBe(100);
+    const groups = await as<{ groupInfos: Array<{ groupID: string }> }>("group/get_groups_info", {
+      groupIDs: [g.groupID],
+    });
+    expect(groups.groupInfos.map((x) => x.groupID)).toEqual([g.groupID]);
+  });
+});
+
+describe("webhook deny", () => {
+  test("a denied message takes no seq and is not stored: the next allowed one is seq 1, and the deny is recorded", async (ctx) => {
+    needsAdmin(ctx);
+    needsModeration(ctx);
+    // openim-protocol.md §6 before-send is synchronous (before the message reaches msgtransfer) — server: msg/send.go
+    const word = `verboten${unique()}`;
+    await stack.gateway.admin(adminJwt, "POST", "moderation/banned-words", { add: [word] });
+    const [a, b] = await stack.gatewayUsers(2);
+    const [wa, wb] = await Promise.all([stack.connect(asTestUser(a!)), stack.connect(asTestUser(b!))]);
+    const clientMsgID = newClientMsgID();
+    await expect(wa.sendText({ recvID: b!.userID, text: `${word}!`, clientMsgID })).rejects.toMatchObject({
+      errCode: profile.moderationDenyErrCode,
+    });
+    const events = (await stack.gateway.admin(adminJwt, "GET", `moderation?clientMsgID=${clientMsgID}`)) as {
+      events: Array<{ decision: string; reason?: string }>;
+    };
+    expect(events.events).toMatchObject([{ decision: "deny", reason: "message contains a banned word" }]);
+    const arrival = nextPush(wb, text("allowed"));
+    await wa.sendText({ recvID: b!.userID, text: "allowed" });
+    expect((await arrival).seq).toBe(1);
+    const pulled = await pullUntil(wb, {
+      conversationID: singleConversationID(a!.userID, b!.userID),
+      begin: 1,
+      end: 10,
+    });
+    expect(pulled.map((m) => decodeText(m))).toEqual(["allowed"]);
+  });
+});
+
+describe("what nginx and the gateway expose", () => {
+  const viaNginx = (route: string, body: unknown, headers: Record<string, string> = {}) =>
+    request(`${endpoints.nginx}${route}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", operationID: newOperationID(), ...headers },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.statusCode, text: await r.body.text() }));
+
+  test("OpenIM's REST admin API is not reachable through nginx: its routes answer 404 and never an OpenIM envelope", async () => {
+    // src/stack/nginx-config.ts ("OpenIM's own REST API not exposed at all"); openim-protocol.md §3 auth routes
+    const [u] = await stack.newUsers(1);
+    const tries: Array<[string, unknown]> = [
+      ["/auth/get_admin_token", { secret: endpoints.adminSecret, userID: endpoints.adminUserID }],
+      ["/auth/get_user_token", { userID: u!.userID, platformID: 5 }],
+      ["/user/user_register", { users: [{ userID: `x_${unique()}`, nickname: "x" }] }],
+      ["/auth/force_logout", { userID: u!.userID, platformID: 3 }],
+      ["/api/auth/get_admin_token", { secret: endpoints.adminSecret, userID: endpoints.adminUserID }],
+    ];
+    for (const [route, body] of tries) {
+      const res = await viaNginx(route, body, { token: stack.adminToken });
+      expect(res.status, route).toBe(404);
+      expect(parseApiEnvelope(res.text).ok, route).toBe(false);
+    }
+  });
+
+  test("the webhook endpoints are not routed from outside: /webhooks/openim/* and /api/webhooks/* answer 404", async () => {
+    // reference/gateway/src/server.ts ("not routed by nginx: only OpenIM on the inside reaches them")
+    const hook = { sendID: "anyone", content: "{}", callbackCommand: "callbackBeforeSendSingleMsgCommand" };
+    for (const route of [
+      "/webhooks/openim/callbackBeforeSendSingleMsgCommand",
+      "/api/webhooks/openim/callbackBeforeSendSingleMsgCommand",
+    ]) {
+      const res = await viaNginx(route, hook);
+      expect(res.status, route).toBe(404);
+      expect(res.text, route).not.toContain("actionCode");
+    }
+  });
+
+  test("forged, expired, alg:none and other-algorithm JWTs get 401 and never reach OpenIM", async (ctx) => {
+    needsAdmin(ctx);
+    needsLocalFiles(ctx);
+    // reference/gateway/src/jwt.ts verify (HS256 only, exp, iss, aud)
+    const [u] = await stack.gatewayUsers(1);
+    const secret = (
+      JSON.parse(readFileSync(path.join(runDir, "config", "gateway.json"), "utf8")) as {
+        jwt: { secret: string };
+      }
+    ).jwt.secret;
+    const key = new TextEncoder().encode(secret);
+    const claims = { plat: 3, role: "user", sub: u!.userID, iss: "cutover-gateway", aud: "cutover" };
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+    const now = Math.floor(Date.now() / 1000);
+    const [h, p] = u!.login.jwt.split(".");
+    const forged = `${h}.${p}.${"A".repeat(43)}`;
+    const expired = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuedAt(now - 7200)
+      .setExpirationTime(now - 3600)
+      .sign(key);
+    const none = `${b64({ alg: "none", typ: "JWT" })}.${b64({ ...claims, exp: now + 3600 })}.`;
+    const hs512 = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "HS512" })
+      .setExpirationTime(now + 3600)
+      .sign(key);
+    const untouched = await neverProxied(async () => {
+      for (const jwt of [forged, expired, none, hs512, "not-a-jwt"]) {
+        const res = await stack.gateway.im(jwt, "user/get_users_info", { userIDs: [u!.userID] });
+        expect(res.status, jwt.slice(0, 30)).toBe(401);
+        expect(res.body).toMatchObject({ error: { code: "unauthorized" } });
+      }
+      const bare = await stack.gateway.request("POST", "/api/im/user/get_users_info", { userIDs: [] });
+      expect(bare.status).toBe(401);
+    });
+    expect(untouched).toBe(true);
+  });
+
+  test("a login handshake cannot be replayed: the same sealed login a second time gets 401", async () => {
+    // reference/gateway/src/dh-sessions.ts take (one use), server.ts openSealed; src/protocol/gateway-auth.ts
+    const [u] = await stack.gatewayUsers(1);
+    const own = newKeyPair();
+    const hs = (
+      await stack.gateway.request("POST", "/api/auth/handshake", { clientPublicKey: own.publicKey })
+    ).body as { sessionID: string; serverPublicKey: string; salt: string };
+    const key = deriveSessionKey(own.privateKey, hs.serverPublicKey, hs.salt);
+    const body = {
+      sessionID: hs.sessionID,
+      ...seal(key, hs.sessionID, { userID: u!.userID, password: u!.password }),
+      platformID: 3,
+    };
+    const first = await stack.gateway.request("POST", "/api/auth/login", body);
+    expect(first.status).toBe(200);
+    const replay = await stack.gateway.request("POST", "/api/auth/login", body);
+    expect(replay.status).toBe(401);
+    expect(replay.body).toMatchObject({
+      error: { code: "unauthorized", message: expect.stringContaining("used") },
+    });
+  });
+
+  const post = (base: string, route: string, body: unknown, jwt?: string) =>
+    request(`${base}${route}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(jwt ? { authorization: `Bearer ${jwt}` } : {}) },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.statusCode, body: await r.body.text() }));
+  const huge = { userIDs: ["x".repeat(1024 * 1024 + 1)] };
+
+  test("the gateway refuses a body over its 1 MiB limit with 413, with or without a JWT", async (ctx) => {
+    needsGatewayAddress(ctx);
+    // reference/gateway/src/server.ts Fastify({ bodyLimit: 1024 * 1024 })
+    const [u] = await stack.gatewayUsers(1);
+    const gw = endpoints.gateway!;
+    const proxied = await post(gw, "/api/im/user/get_users_info", huge, u!.login.jwt);
+    expect(proxied).toMatchObject({ status: 413, body: expect.stringContaining("too large") });
+    expect((await post(gw, "/api/auth/handshake", { clientPublicKey: "k".repeat(1_100_000) })).status).toBe(
+      413,
+    );
+    // Nothing else broke: the same user's ordinary call still goes through.
+    const ok = await stack.gateway.im(u!.login.jwt, "user/get_users_info", { userIDs: [u!.userID] });
+    expect(ok.body).toMatchObject({ errCode: 0 });
+  });
+
+  test("through nginx an oversize body is refused, as 413 or as 502 when the gateway hangs up before nginx has sent it all (finding)", async () => {
+    // src/stack/nginx-config.ts (client_max_body_size 64m on /api/) vs the gateway's 1 MiB: nginx logs
+    // "writev() failed (32: Broken pipe) while sending request to upstream" and answers 502 (~1 in 3 on this stack)
+    const [u] = await stack.gatewayUsers(1);
+    for (let i = 0; i < 3; i++) {
+      const res = await post(endpoints.nginx, "/api/im/user/get_users_info", huge, u!.login.jwt);
+      expect([413, 502]).toContain(res.status);
+      expect(parseApiEnvelope(res.body).ok).toBe(false);
+    }
+    const ok = await stack.gateway.im(u!.login.jwt, "user/get_users_info", { userIDs: [u!.userID] });
+    expect(ok.body).toMatchObject({ errCode: 0 });
+  });
+
+  test("path traversal in /api/im/ routes never reaches OpenIM nor escapes to an admin route", async (ctx) => {
+    needsAdmin(ctx);
+    // reference/gateway/src/server.ts /api/im/* route pattern; src/stack/nginx-config.ts (URI normalisation, location /)
+    const [u] = await stack.gatewayUsers(1);
+    const paths: Array<["GET" | "POST", string]> = [
+      ["POST", "/api/im/../admin/traffic"],
+      ["GET", "/api/im/../admin/traffic"],
+      ["POST", "/api/im/user/../../admin/groups"],
+      ["POST", "/api/im/%2e%2e/%2e%2e/auth/get_admin_token"],
+      ["POST", "/api/im/..%2f..%2fauth%2fget_admin_token"],
+      ["POST", "/api/im/user/get_users_info/../../../auth/get_admin_token"],
+      ["POST", "/api/im/auth/get_admin_token/..%2f..%2f..%2fadmin%2ftraffic"],
+      ["POST", "/api/im/user.get_users_info"],
+    ];
+    const untouched = await neverProxied(async () => {
+      for (const [method, route] of paths) {
+        const res = await request(`${endpoints.nginx}${route}`, {
+          method,
+          headers: { "content-type": "application/json", authorization: `Bearer ${u!.login.jwt}` },
+          body:
+            method === "POST"
+              ? JSON.stringify({ secret: endpoints.adminSecret, userID: endpoints.adminUserID })
+              : undefined,
+        });
+        const body = await res.body.text();
+        expect(res.statusCode, `${method} ${route}`).toBeGreaterThanOrEqual(400);
+        expect(parseApiEnvelope(body).ok, `${method} ${route}`).toBe(false);
+      }
+    });
+    expect(untouched).toBe(true);
+  });
+
+  test("the proxy passes auth/get_admin_token through (OpenIM whitelists it): only the admin secret stands between a user and an admin token (finding)", async (ctx) => {
+    needsOpenImAdmin(ctx);
+    // openim-protocol.md §3 Headers (whitelisted /auth/get_admin_token), auth/get_admin_token (wrong secret → 1002);
+    // reference/gateway/src/server.ts /api/im/* forwards any <group>/<method>
+    const [u] = await stack.gatewayUsers(1);
+    const wrong = await stack.gateway.im(u!.login.jwt, "auth/get_admin_token", {
+      secret: `not-${endpoints.adminSecret}`,
+      userID: endpoints.adminUserID,
+    });
+    expect(wrong.body).toMatchObject({ errCode: 1002, errMsg: expect.stringContaining("secret invalid") });
+    const right = await stack.gateway.im(u!.login.jwt, "auth/get_admin_token", {
+      secret: endpoints.adminSecret,
+      userID: endpoints.adminUserID,
+    });
+    expect(right.body).toMatchObject({ errCode: 0, data: { token: expect.any(String) } });
+  });
+});

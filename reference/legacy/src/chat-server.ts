@@ -1,0 +1,263 @@
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import net from "node:net";
+import type { Duplex } from "node:stream";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import { open } from "../../../src/protocol/gateway-auth.js";
+import { groupConversationID, newClientMsgID, singleConversationID } from "../../../src/protocol/ids.js";
+import type { DhSessions } from "../../gateway/src/dh-sessions.js";
+import type { JwtCodec, SessionClaims } from "../../gateway/src/jwt.js";
+import type { UserStore } from "../../gateway/src/user-store.js";
+import type { LegacyConfig } from "./config.js";
+import {
+  createGroupBodySchema,
+  type DeliveryJob,
+  type MessageFrame,
+  type SendAckBody,
+  sendBodySchema,
+  userIDSchema,
+} from "./protocol.js";
+import type { ChatStore } from "./store.js";
+
+/**
+ * messenger-chat-service: the legacy stack's edge. The same DH + JWT login as the
+ * reference gateway (its modules, not copies), REST send and group creation stored in
+ * Postgres, each stored message published to RabbitMQ. WebSocket upgrades on /ws are
+ * passed through to the websocket service, so one nginx upstream serves the whole stack.
+ */
+export interface ChatParts {
+  config: LegacyConfig;
+  redis: Redis;
+  users: UserStore;
+  sessions: DhSessions;
+  jwt: JwtCodec;
+  store: ChatStore;
+  publish: (job: DeliveryJob) => Promise<void>;
+  /** Is each dependency reachable, for /healthz. */
+  health: () => Promise<Record<string, boolean>>;
+}
+
+const sealedSchema = z.object({
+  sessionID: z.string().min(1),
+  nonce: z.string().min(1),
+  sealed: z.string().min(1),
+});
+const loginSchema = sealedSchema.extend({ platformID: z.number().int().min(1).max(9) });
+const credentialsSchema = z.object({ userID: userIDSchema, password: z.string().min(1).max(256) });
+const registrationSchema = credentialsSchema.extend({
+  password: z.string().min(8).max(256),
+  nickname: z.string().max(64).optional(),
+});
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new HttpError(
+      400,
+      "bad_request",
+      `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  return result.data;
+}
+
+/** Hands an upgrade request to the websocket service byte for byte, then splices the two sockets. */
+function passUpgrade(
+  target: { host: string; port: number },
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+) {
+  const upstream = net.connect(target.port, target.host);
+  let connected = false;
+  upstream.setNoDelay(true);
+  if (socket instanceof net.Socket) socket.setNoDelay(true);
+  upstream.once("connect", () => {
+    connected = true;
+    let request = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
+      request += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+    upstream.write(`${request}\r\n`);
+    if (head.length > 0) upstream.write(head);
+    socket.pipe(upstream).pipe(socket);
+  });
+  upstream.on("error", () => {
+    if (!connected && socket.writable) socket.end("HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+  socket.on("error", () => upstream.destroy());
+  socket.on("close", () => upstream.destroy());
+  upstream.on("close", () => socket.destroy());
+}
+
+export function buildChatService(parts: ChatParts): FastifyInstance {
+  const { config, users, sessions, jwt, store, publish } = parts;
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+
+  app.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? "").split("?")[0];
+    if (path !== "/ws") {
+      socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
+      return;
+    }
+    passUpgrade(config.websocket, req, socket, head);
+  });
+
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof HttpError)
+      return reply.status(err.status).send({ error: { code: err.code, message: err.message } });
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500)
+      return reply.status(status).send({ error: { code: "bad_request", message: (err as Error).message } });
+    return reply.status(500).send({ error: { code: "internal", message: (err as Error).message } });
+  });
+
+  async function authenticate(req: FastifyRequest): Promise<SessionClaims> {
+    const match = /^Bearer ([A-Za-z0-9._-]+)$/.exec(req.headers.authorization ?? "");
+    if (!match?.[1]) throw new HttpError(401, "unauthorized", "missing bearer token");
+    try {
+      return await jwt.verify(match[1]);
+    } catch (err) {
+      throw new HttpError(401, "unauthorized", `invalid token: ${(err as Error).message}`);
+    }
+  }
+
+  async function openSealed<T>(schema: z.ZodType<T>, body: z.infer<typeof sealedSchema>): Promise<T> {
+    const key = await sessions.take(body.sessionID);
+    if (!key) throw new HttpError(401, "unauthorized", "unknown, expired or used handshake");
+    let plain: unknown;
+    try {
+      plain = open(key, body.sessionID, body);
+    } catch {
+      throw new HttpError(401, "unauthorized", "credentials could not be opened with the handshake key");
+    }
+    return parse(schema, plain);
+  }
+
+  app.get("/healthz", async (_req, reply) => {
+    const deps = await parts.health();
+    const ok = Object.values(deps).every(Boolean);
+    return reply.status(ok ? 200 : 503).send({ ok, ...deps });
+  });
+
+  // ---- the login the reference gateway also speaks: DH handshake, sealed credentials, HS256 JWT
+  app.post("/api/auth/handshake", async (req) => {
+    const { clientPublicKey } = parse(z.object({ clientPublicKey: z.string().min(1) }), req.body);
+    try {
+      return await sessions.start(clientPublicKey);
+    } catch (err) {
+      throw new HttpError(400, "bad_request", `clientPublicKey: ${(err as Error).message}`);
+    }
+  });
+
+  app.post("/api/auth/register", async (req, reply) => {
+    const { userID, password, nickname } = await openSealed(
+      registrationSchema,
+      parse(sealedSchema, req.body),
+    );
+    if (!(await users.create(userID, password, nickname ?? userID)))
+      throw new HttpError(409, "conflict", `${userID} is taken`);
+    return reply.status(201).send({ userID });
+  });
+
+  app.post("/api/auth/login", async (req) => {
+    const body = parse(loginSchema, req.body);
+    const { userID, password } = await openSealed(credentialsSchema, body);
+    const account = await users.verify(userID, password);
+    if (!account) throw new HttpError(401, "unauthorized", "wrong user or password");
+    if (account.banned) throw new HttpError(403, "banned", `${userID} is banned`);
+    const { jwt: token, expiresAt } = await jwt.sign({
+      userID,
+      platformID: body.platformID,
+      role: account.role,
+    });
+    return {
+      jwt: token,
+      wsURL: config.wsURL,
+      userID,
+      platformID: body.platformID,
+      role: account.role,
+      expiresAt,
+    };
+  });
+
+  // ---- groups: the caller owns what it creates; every member must have an account
+  app.post("/api/groups", async (req, reply) => {
+    const claims = await authenticate(req);
+    const body = parse(createGroupBodySchema, req.body ?? {});
+    const members = [...new Set(body.memberUserIDs)].filter((m) => m !== claims.userID);
+    const accounts = await Promise.all(members.map((m) => users.get(m)));
+    const unknown = members.filter((_, i) => !accounts[i]);
+    if (unknown.length > 0)
+      throw new HttpError(404, "not_found", `no account for ${unknown.slice(0, 5).join(", ")}`);
+    const groupID = randomBytes(8).toString("hex");
+    const memberCount = await store.createGroup(groupID, claims.userID, body.groupName, members);
+    return reply.status(201).send({ groupID, conversationID: groupConversationID(groupID), memberCount });
+  });
+
+  // ---- send: store under the conversation's next seq, publish for delivery, then answer
+  app.post("/api/messages", async (req): Promise<SendAckBody> => {
+    const claims = await authenticate(req);
+    const body = parse(sendBodySchema, req.body);
+    const sendID = claims.userID;
+    let conversationID: string;
+    let recipients: string[];
+    if (body.groupID) {
+      const members = await store.groupMembers(body.groupID);
+      if (!members) throw new HttpError(404, "not_found", `no group ${body.groupID}`);
+      if (!members.includes(sendID))
+        throw new HttpError(403, "not_member", `${sendID} is not in group ${body.groupID}`);
+      conversationID = groupConversationID(body.groupID);
+      recipients = members;
+    } else {
+      const recvID = body.recvID as string;
+      if (recvID !== sendID && !(await users.get(recvID)))
+        throw new HttpError(404, "not_found", `no account ${recvID}`);
+      conversationID = singleConversationID(sendID, recvID);
+      // The sender's own connections get the message too, as OpenIM does for multi-device sync.
+      recipients = recvID === sendID ? [sendID] : [recvID, sendID];
+    }
+    const clientMsgID = body.clientMsgID ?? newClientMsgID();
+    const serverMsgID = randomBytes(16).toString("hex");
+    const sendTime = Date.now();
+    const seq = await store.storeMessage({
+      conversationID,
+      kind: body.groupID ? "group" : "single",
+      groupID: body.groupID,
+      serverMsgID,
+      clientMsgID,
+      sendID,
+      recvID: body.recvID,
+      text: body.text,
+      sendTime,
+    });
+    const frame: MessageFrame = {
+      type: "message",
+      conversationID,
+      seq,
+      serverMsgID,
+      clientMsgID,
+      sendID,
+      ...(body.groupID ? { groupID: body.groupID } : { recvID: body.recvID }),
+      text: body.text,
+      sendTime,
+    };
+    await publish({ recipients, frame: JSON.stringify(frame) });
+    return { conversationID, seq, serverMsgID, clientMsgID, sendTime };
+  });
+
+  return app;
+}

@@ -1,0 +1,132 @@
+import type { StackEndpoints } from "../stack/endpoints.js";
+import { isAlive, type ProcessRecord } from "../stack/local/processes.js";
+import { parseDuration } from "./duration.js";
+import { addLatency, ensureToxiproxy, proxyFor, type RunningToxiproxy, startToxiproxy } from "./toxiproxy.js";
+
+/**
+ * Faults a run can inject into the local stack's message path:
+ *   latency:5ms[~1ms]   Toxiproxy in front of OpenIM's message gateway, latency (± jitter) on what it sends back
+ *   reset@10s[+500ms]   Toxiproxy resets every connection through it at 10 s, for 500 ms (clients reconnect)
+ *   stall:1s@10s        SIGSTOP OpenIM's message gateway process at 10 s, SIGCONT 1 s later: a full stall
+ * Toxiproxy sits on `openimWs`, the address the openim-direct driver dials; the openim driver
+ * takes its WebSocket address from the gateway's login answer, so only `stall` reaches it.
+ */
+export type Fault =
+  | { kind: "latency"; ms: number; jitterMs: number }
+  | { kind: "reset"; atMs: number; forMs: number }
+  | { kind: "stall"; atMs: number; forMs: number };
+
+export class FaultError extends Error {}
+
+function ms(text: string | undefined, what: string): number {
+  const v = text === undefined ? undefined : parseDuration(text);
+  if (v === undefined) throw new FaultError(`fault ${what}: "${text}" is not a duration`);
+  return v;
+}
+
+export function parseFault(text: string): Fault {
+  let m = /^latency:([^~]+)(?:~(.+))?$/.exec(text);
+  if (m) return { kind: "latency", ms: ms(m[1], text), jitterMs: m[2] ? ms(m[2], text) : 0 };
+  m = /^reset@([^+]+)(?:\+(.+))?$/.exec(text);
+  if (m) return { kind: "reset", atMs: ms(m[1], text), forMs: m[2] ? ms(m[2], text) : 500 };
+  m = /^stall:([^@]+)@(.+)$/.exec(text);
+  if (m) return { kind: "stall", forMs: ms(m[1], text), atMs: ms(m[2], text) };
+  throw new FaultError(`fault "${text}": expected latency:5ms, reset@10s or stall:1s@10s`);
+}
+
+export interface ArmedFaults {
+  /** The endpoints the drivers should use (openimWs through Toxiproxy when a proxy fault is asked for). */
+  endpoints: StackEndpoints;
+  /** Starts the timed faults `offsetMs` from now (where the phase's schedule starts); returns their undo. */
+  arm(onEvent: (what: string) => void, offsetMs: number): () => void;
+  close(): Promise<void>;
+  describe: string[];
+}
+
+const MSG_GATEWAY = "openim-msggateway";
+
+export async function prepareFaults(
+  faults: Fault[],
+  endpoints: StackEndpoints,
+  processes: ProcessRecord[],
+): Promise<ArmedFaults> {
+  let tp: RunningToxiproxy | undefined;
+  let routed = endpoints;
+  const proxyName = "openim-ws";
+  if (faults.some((f) => f.kind !== "stall")) {
+    tp = await startToxiproxy(await ensureToxiproxy());
+    const upstream = new URL(endpoints.openimWs).host;
+    const listen = await proxyFor(tp, proxyName, upstream);
+    routed = { ...endpoints, openimWs: `ws://${listen}` };
+    for (const f of faults) if (f.kind === "latency") await addLatency(tp, proxyName, f.ms, f.jitterMs);
+  }
+  const gateway = processes.find((p) => p.name === MSG_GATEWAY);
+  if (faults.some((f) => f.kind === "stall") && (!gateway || !isAlive(gateway)))
+    throw new FaultError(`a stall needs the local stack's ${MSG_GATEWAY} process, and it is not running`);
+
+  return {
+    endpoints: routed,
+    describe: faults.map((f) =>
+      f.kind === "latency"
+        ? `Toxiproxy latency ${f.ms} ms (jitter ${f.jitterMs} ms) on OpenIM ws → client`
+        : f.kind === "reset"
+          ? `Toxiproxy reset_peer at ${f.atMs} ms for ${f.forMs} ms`
+          : `SIGSTOP ${MSG_GATEWAY} at ${f.atMs} ms for ${f.forMs} ms`,
+    ),
+    arm(onEvent, offsetMs) {
+      const timers: NodeJS.Timeout[] = [];
+      const undo: Array<() => void> = [];
+      for (const f of faults) {
+        if (f.kind === "stall" && gateway) {
+          let stopped = false;
+          const cont = () => {
+            if (!stopped) return;
+            stopped = false;
+            if (isAlive(gateway)) process.kill(gateway.pid, "SIGCONT");
+            onEvent(`SIGCONT ${MSG_GATEWAY}`);
+          };
+          timers.push(
+            setTimeout(() => {
+              // Signalled by pid after checking its start time: only the process this stack started.
+              if (!isAlive(gateway)) return;
+              process.kill(gateway.pid, "SIGSTOP");
+              stopped = true;
+              onEvent(`SIGSTOP ${MSG_GATEWAY} for ${f.forMs} ms`);
+              timers.push(setTimeout(cont, f.forMs));
+            }, offsetMs + f.atMs),
+          );
+          undo.push(cont);
+        } else if (f.kind === "reset" && tp) {
+          const client = tp;
+          timers.push(
+            setTimeout(() => {
+              void (async () => {
+                const proxy = await client.client.get(proxyName);
+                const toxic = await proxy.addToxic({
+                  name: "reset",
+                  type: "reset_peer",
+                  stream: "downstream",
+                  toxicity: 1,
+                  attributes: { timeout: 0 },
+                });
+                onEvent("Toxiproxy reset_peer on");
+                timers.push(
+                  setTimeout(() => {
+                    void toxic.remove().then(() => onEvent("Toxiproxy reset_peer off"));
+                  }, f.forMs),
+                );
+              })().catch((err: unknown) => onEvent(`reset fault failed: ${String(err)}`));
+            }, offsetMs + f.atMs),
+          );
+        }
+      }
+      return () => {
+        for (const t of timers) clearTimeout(t);
+        for (const u of undo) u();
+      };
+    },
+    async close() {
+      await tp?.stop();
+    },
+  };
+}

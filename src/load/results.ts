@@ -1,0 +1,120 @@
+import type { ErrorCounts } from "../metrics/counters.js";
+import type { DriftVerdict } from "../metrics/drift.js";
+import { encodeHistogram, type Histogram, summarize } from "../metrics/histogram.js";
+import type { LoadResults, MetricResult } from "../report/results-schema.js";
+import type { PhaseResult, SetupResult } from "./engine.js";
+import { type Model, modelDurationMs } from "./model.js";
+import { counterValues, evaluateThresholds, type Threshold } from "./thresholds.js";
+
+/** What each metric measures, written into every results file so a reader needs no other document. */
+export const METRIC_DESCRIPTIONS: Record<string, string> = {
+  ack: "send→ack: from the operation's intended start to the server's ack of the send",
+  e2e: "end-to-end delivery: from the intended send time to arrival at each recipient",
+  e2e_last: "fan-out: from the intended send time to arrival at the last recipient of a message",
+  login: "login as the client sees it (gateway: DH exchange + JWT + imToken; direct: token)",
+  connect: "realtime channel: TCP + WebSocket upgrade + auth",
+  iteration: "one whole operation of the scenario's function, from its intended start",
+  schedule_lag: "generator lateness: from an operation's intended start to when it actually started",
+  http: "HTTP request→response (autocannon; measured from the actual send, see http.note)",
+};
+
+export function metricResult(name: string, h: Histogram, phase: "run" | "setup"): MetricResult {
+  return {
+    description: METRIC_DESCRIPTIONS[name] ?? name,
+    phase,
+    unit: "ms",
+    ...summarize(h),
+    histogram: {
+      encoding: "hdr-compressed-base64",
+      unit: "us",
+      significantDigits: 3,
+      data: encodeHistogram(h),
+    },
+  };
+}
+
+export function metricResults(
+  run: Map<string, Histogram>,
+  setup?: Map<string, Histogram>,
+): Record<string, MetricResult> {
+  const out: Record<string, MetricResult> = {};
+  for (const [name, h] of setup ?? []) if (h.totalCount > 0) out[name] = metricResult(name, h, "setup");
+  // A metric measured during the run supersedes the setup one of the same name.
+  for (const [name, h] of run) if (h.totalCount > 0) out[name] = metricResult(name, h, "run");
+  return out;
+}
+
+export function totalErrors(errors: ErrorCounts): number {
+  return Object.values(errors).reduce((a, b) => a + b, 0);
+}
+
+export function modelForResults(model: Model) {
+  return model.kind === "closed" ? { ...model, vus: model.vus ?? null } : model;
+}
+
+export interface RunFigures {
+  phase: PhaseResult;
+  setup: SetupResult;
+  thresholds: Threshold[];
+  drift?: DriftVerdict[];
+  resources?: LoadResults["resources"];
+}
+
+/** The measured part of a results file, from one phase: counters, books, metrics, thresholds. */
+export function phaseFigures(f: RunFigures): Partial<LoadResults> {
+  const { phase, setup } = f;
+  const c = phase.counters;
+  const elapsedS = phase.scheduleMs / 1000;
+  const errors = totalErrors(phase.errors);
+  const metrics = metricResults(phase.histograms, setup.histograms);
+  const driftFlagged = (f.drift ?? []).some((d) => d.flagged) ? 1 : 0;
+  const thresholds = evaluateThresholds(
+    f.thresholds,
+    metrics,
+    counterValues(c, errors, elapsedS, driftFlagged),
+  );
+  const messages = c.sent + c.delivered + c.httpRequests;
+  return {
+    run: {
+      startedAt: phase.startedAt.toISOString(),
+      elapsedMs: Math.round(phase.elapsedMs),
+      scheduleMs: Math.round(phase.scheduleMs),
+      expectedOperations: phase.expectedOperations,
+      targetRate:
+        phase.model.kind === "open"
+          ? Math.round((phase.expectedOperations / (modelDurationMs(phase.model) / 1000)) * 10) / 10
+          : 0,
+      achievedRate:
+        elapsedS > 0 ? Math.round(((c.sent || c.httpRequests || c.iterations) / elapsedS) * 10) / 10 : 0,
+      interrupted: phase.interrupted,
+    },
+    counters: c,
+    errors: phase.errors,
+    accounting: {
+      expected: c.expectedDeliveries,
+      delivered: c.delivered,
+      lost: c.lost,
+      balanced: c.delivered + c.lost === c.expectedDeliveries,
+    },
+    droppedIterations: {
+      count: c.droppedIterations,
+      ...(c.droppedIterations > 0
+        ? {
+            note: `the generator could not start ${c.droppedIterations} of ${c.scheduled} scheduled operations (every user had maxInFlightPerUser operations in flight): the target rate was not offered`,
+          }
+        : {}),
+    },
+    metrics,
+    intervals: phase.intervals,
+    thresholds,
+    ...(f.drift ? { drift: f.drift } : {}),
+    generator: {
+      cpuSeconds: Math.round(phase.generator.cpuSeconds * 1000) / 1000,
+      rssMaxBytes: phase.generator.rssMaxBytes,
+      cpuMsPerThousandMessages:
+        messages > 0
+          ? Math.round(((phase.generator.cpuSeconds * 1000) / messages) * 1000 * 1000) / 1000
+          : null,
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { nowUs } from "../metrics/clock.js";
+import { arrivalSchedule } from "./arrival-rate.js";
+import type { RateStage } from "./model.js";
+
+/**
+ * Runs the schedule: every operation is handed its *intended* start time, and latency is
+ * measured from that, not from when the generator got round to it (wrk2's answer to
+ * coordinated omission). A late tick dispatches everything that fell due, each with its
+ * own intended time; whether an operation runs or is dropped is the dispatcher's call.
+ */
+export interface OpenLoopOptions {
+  stages: RateStage[];
+  /** Shared start instant on the nowUs() clock, so every worker keeps the same schedule. */
+  t0Us: number;
+  dispatch: (intendedUs: number) => void;
+  stopped: () => boolean;
+}
+
+/** Resolves when the schedule is exhausted or `stopped()`; returns how many operations fell due. */
+export async function runOpenLoop(o: OpenLoopOptions): Promise<number> {
+  const at = arrivalSchedule(o.stages);
+  let k = 0;
+  let next = at(0);
+  while (next !== undefined && !o.stopped()) {
+    const now = nowUs();
+    const dueUs = o.t0Us + next * 1000;
+    if (dueUs > now) {
+      // Timers fire ≥ 1 ms late at best; waking a little early and dispatching what is due keeps the lateness under a ms.
+      await sleepMs(Math.max(0, (dueUs - now) / 1000 - 0.5));
+      continue;
+    }
+    // Everything due now, with a bound so a far-behind generator still yields to I/O between batches.
+    for (let burst = 0; burst < 2000 && next !== undefined; burst++) {
+      const intended = o.t0Us + next * 1000;
+      if (intended > now) break;
+      o.dispatch(Math.round(intended));
+      k++;
+      next = at(k);
+    }
+    await yieldToIo();
+  }
+  // A schedule can end before the model does (a hold at zero rate: connections kept open, idle).
+  const endUs = o.t0Us + o.stages.reduce((a, s) => a + s.durationMs, 0) * 1000;
+  while (!o.stopped() && nowUs() < endUs) await sleepMs(Math.min(100, (endUs - nowUs()) / 1000));
+  return k;
+}
+
+export interface ClosedLoopOptions {
+  vus: number;
+  thinkMs: number;
+  t0Us: number;
+  durationMs: number;
+  /** One operation for slot `vu`; the closed model's "intended" time is simply when it starts. */
+  iterate: (vu: number, startedUs: number) => Promise<void>;
+  stopped: () => boolean;
+}
+
+/**
+ * N users, each: operate, wait for the answer, think, repeat. A stalled server stalls
+ * the users too, so it gets fewer requests exactly when it is slow — the omission the
+ * open model avoids. Kept for comparison runs.
+ */
+export async function runClosedLoop(o: ClosedLoopOptions): Promise<number> {
+  const endUs = o.t0Us + o.durationMs * 1000;
+  const wait = o.t0Us - nowUs();
+  if (wait > 0) await sleepMs(wait / 1000);
+  let count = 0;
+  const loops = Array.from({ length: o.vus }, async (_, vu) => {
+    // Bounded by time; each iteration ends (drivers time out their requests).
+    while (!o.stopped() && nowUs() < endUs) {
+      count++;
+      await o.iterate(vu, nowUs());
+      if (o.thinkMs > 0 && nowUs() < endUs) await sleepMs(Math.min(o.thinkMs, (endUs - nowUs()) / 1000));
+    }
+  });
+  await Promise.all(loops);
+  return count;
+}
+
+export const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -1,0 +1,304 @@
+import { z } from "zod";
+import { stackEndpointsSchema } from "../stack/endpoints.js";
+
+/**
+ * The results file of `cutover load` — the one source of truth that reports and
+ * `cutover compare` read. Versioned: a reader checks `schemaVersion` and refuses what it
+ * does not know rather than misreading it. Latencies are milliseconds; the encoded
+ * histograms keep microseconds at 3 significant digits, so any percentile can be
+ * recomputed, and histograms of several runs merged.
+ *
+ * Within a version, fields are only ever added, and an added field is optional or has a
+ * default, so a reader of version 1 reads every version-1 file written before it.
+ */
+
+export const LOAD_RESULTS_KIND = "cutover-load";
+export const LOAD_RESULTS_VERSION = 1;
+
+const rateStageSchema = z.object({ from: z.number(), to: z.number(), durationMs: z.number() });
+
+export const modelSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("open"),
+    source: z.enum(["constant-arrival-rate", "ramping-arrival-rate", "closed"]),
+    stages: z.array(rateStageSchema),
+  }),
+  z.object({
+    kind: z.literal("closed"),
+    vus: z.number().int().nullable(),
+    thinkMs: z.number(),
+    durationMs: z.number(),
+  }),
+]);
+
+export const histogramSchema = z.object({
+  /** HdrHistogram's compressed form (V2 encoding, deflate, base64), as HistogramLogReader reads it. */
+  encoding: z.literal("hdr-compressed-base64"),
+  unit: z.literal("us"),
+  significantDigits: z.number().int(),
+  data: z.string(),
+});
+
+export const metricSchema = z.object({
+  /** What the metric measures, from where to where. */
+  description: z.string(),
+  /** "run": recorded while the schedule ran; "setup": logins/connects before the clock started (closed, not rate-driven). */
+  phase: z.enum(["run", "setup"]),
+  unit: z.literal("ms"),
+  count: z.number().int(),
+  min: z.number(),
+  mean: z.number(),
+  stdev: z.number(),
+  p50: z.number(),
+  p90: z.number(),
+  p95: z.number(),
+  p99: z.number(),
+  p99_9: z.number(),
+  max: z.number(),
+  histogram: histogramSchema,
+});
+
+export const countersSchema = z.object({
+  scheduled: z.number().int(),
+  iterations: z.number().int(),
+  droppedIterations: z.number().int(),
+  failedIterations: z.number().int(),
+  sent: z.number().int(),
+  acked: z.number().int(),
+  sendErrors: z.number().int(),
+  expectedDeliveries: z.number().int(),
+  delivered: z.number().int(),
+  lost: z.number().int(),
+  duplicated: z.number().int(),
+  outOfOrder: z.number().int(),
+  late: z.number().int(),
+  unexpected: z.number().int(),
+  logins: z.number().int(),
+  loginErrors: z.number().int(),
+  connects: z.number().int(),
+  connectErrors: z.number().int(),
+  disconnects: z.number().int(),
+  connectionsDropped: z.number().int().default(0),
+  httpRequests: z.number().int(),
+  httpErrors: z.number().int(),
+});
+
+export const thresholdOutcomeSchema = z.object({
+  expression: z.string(),
+  metric: z.string(),
+  stat: z.string().optional(),
+  op: z.enum(["<", "<=", ">", ">=", "==", "!="]),
+  value: z.number(),
+  /** null: nothing to compare (e.g. a latency metric with no samples), which fails. */
+  actual: z.number().nullable(),
+  ok: z.boolean(),
+});
+
+export const intervalSchema = z.object({
+  t: z.number(),
+  sent: z.number().int(),
+  acked: z.number().int(),
+  delivered: z.number().int(),
+  errors: z.number().int(),
+  dropped: z.number().int(),
+  rate: z.number(),
+  ackP50: z.number(),
+  ackP99: z.number(),
+  e2eP50: z.number(),
+  e2eP99: z.number(),
+  inFlight: z.number().int(),
+  connected: z.number().int(),
+  requests: z.number().int().optional(),
+  httpP50: z.number().optional(),
+  httpP99: z.number().optional(),
+});
+
+export const resourceSampleSchema = z.object({
+  t: z.number(),
+  processes: z.array(
+    z.object({ name: z.string(), cpuPercent: z.number(), rssBytes: z.number(), alive: z.boolean() }),
+  ),
+  totalCpuPercent: z.number(),
+  totalRssBytes: z.number(),
+});
+
+export const resourcesSchema = z.object({
+  /** Why there are none, when there are none (a stack that is not local, no /proc). */
+  note: z.string().optional(),
+  intervalMs: z.number(),
+  samples: z.array(resourceSampleSchema),
+  summary: z.array(
+    z.object({
+      name: z.string(),
+      cpuPercentMean: z.number(),
+      cpuPercentMax: z.number(),
+      rssStartBytes: z.number(),
+      rssEndBytes: z.number(),
+      rssMaxBytes: z.number(),
+    }),
+  ),
+});
+
+export const driftSchema = z.object({
+  series: z.string(),
+  points: z.number().int(),
+  slopePerHour: z.number(),
+  ratio: z.number(),
+  flagged: z.boolean(),
+  reason: z.string().optional(),
+});
+
+export const capacityStepSchema = z.object({
+  rate: z.number(),
+  achievedRate: z.number(),
+  held: z.boolean(),
+  /** Why the step failed: the SLO outcomes that failed, or the generator dropping operations. */
+  failures: z.array(z.string()),
+  sent: z.number().int(),
+  lost: z.number().int(),
+  droppedIterations: z.number().int(),
+  errors: z.number().int(),
+  ackP99: z.number(),
+  e2eP50: z.number(),
+  e2eP99: z.number(),
+  sutCpuPercent: z.number().optional(),
+});
+
+export const environmentSchema = z.object({
+  stack: stackEndpointsSchema.shape.stack,
+  parts: stackEndpointsSchema.shape.parts,
+  host: z.object({
+    cpus: z.number(),
+    cpuModel: z.string(),
+    memoryGiB: z.number(),
+    platform: z.string(),
+    node: z.string(),
+  }),
+  caveats: z.array(z.string()),
+});
+
+export const loadResultsSchema = z.object({
+  kind: z.literal(LOAD_RESULTS_KIND),
+  schemaVersion: z.literal(LOAD_RESULTS_VERSION),
+  status: z.enum(["running", "passed", "failed", "interrupted", "error"]),
+  /** Set when status is "error": what stopped the run. */
+  error: z.string().optional(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  scenario: z.object({ name: z.string(), file: z.string().optional(), description: z.string().optional() }),
+  target: z.object({
+    stack: z.enum(["local", "docker", "external"]),
+    driver: z.string(),
+    /** Where the traffic went (never credentials). */
+    endpoints: z.object({
+      nginx: z.string(),
+      wsURL: z.string(),
+      openimApi: z.string(),
+      openimWs: z.string(),
+    }),
+    runDir: z.string().optional(),
+  }),
+  parameters: z.object({
+    model: modelSchema,
+    users: z.number().int(),
+    topology: z.union([
+      z.object({ kind: z.literal("pairs") }),
+      z.object({ kind: z.literal("groups"), size: z.number().int(), mixed: z.boolean().optional() }),
+      z.object({ kind: z.literal("solo") }),
+    ]),
+    connect: z.enum(["setup", "iteration"]),
+    workers: z.number().int(),
+    maxInFlightPerUser: z.number().int(),
+    drainMs: z.number(),
+    intervalMs: z.number(),
+    /** Faults injected, as described to people (Toxiproxy toxics, SIGSTOP stalls). */
+    faults: z.array(z.string()).default([]),
+    /** The command line as given, for rerunning. */
+    argv: z.array(z.string()),
+  }),
+  /** When each fault took effect, in seconds since the run's start. */
+  faultEvents: z.array(z.object({ t: z.number(), what: z.string() })).optional(),
+  environment: environmentSchema,
+  setup: z
+    .object({
+      ms: z.number(),
+      users: z.number().int(),
+      groups: z.number().int(),
+      errors: z.record(z.string(), z.number()),
+    })
+    .optional(),
+  /** The measured phase: from the first scheduled operation to the books closing. */
+  run: z
+    .object({
+      startedAt: z.string(),
+      /** Schedule + drain. */
+      elapsedMs: z.number(),
+      /** How long operations were scheduled: the model's duration, or less when interrupted. */
+      scheduleMs: z.number().optional(),
+      /** Operations the model called for; compare with counters.scheduled and droppedIterations. */
+      expectedOperations: z.number().int(),
+      targetRate: z.number(),
+      achievedRate: z.number(),
+      interrupted: z.boolean(),
+    })
+    .optional(),
+  counters: countersSchema.optional(),
+  errors: z.record(z.string(), z.number()).optional(),
+  /** delivered + lost == expectedDeliveries (= sent × recipients): the books balance. */
+  accounting: z
+    .object({
+      expected: z.number().int(),
+      delivered: z.number().int(),
+      lost: z.number().int(),
+      balanced: z.boolean(),
+    })
+    .optional(),
+  droppedIterations: z.object({ count: z.number().int(), note: z.string().optional() }).optional(),
+  /** ack, e2e, e2e_last, login, connect, iteration, schedule_lag, http — those that have samples. */
+  metrics: z.record(z.string(), metricSchema).optional(),
+  intervalLog: z.string().optional(),
+  intervals: z.array(intervalSchema).optional(),
+  thresholds: z.array(thresholdOutcomeSchema).optional(),
+  drift: z.array(driftSchema).optional(),
+  resources: resourcesSchema.optional(),
+  generator: z
+    .object({
+      cpuSeconds: z.number(),
+      rssMaxBytes: z.number(),
+      /** Generator CPU per 1,000 messages sent and received (sends + deliveries). */
+      cpuMsPerThousandMessages: z.number().nullable(),
+    })
+    .optional(),
+  capacity: z
+    .object({
+      slo: z.array(z.string()),
+      stepDurationMs: z.number(),
+      highestRateHeld: z.number().nullable(),
+      limitedBy: z.enum(["slo", "generator", "max-rate"]).nullable(),
+      steps: z.array(capacityStepSchema),
+    })
+    .optional(),
+  http: z
+    .object({
+      tool: z.literal("autocannon"),
+      url: z.string(),
+      note: z.string(),
+    })
+    .optional(),
+});
+
+export type LoadResults = z.infer<typeof loadResultsSchema>;
+export type MetricResult = z.infer<typeof metricSchema>;
+export type CapacityStep = z.infer<typeof capacityStepSchema>;
+
+/** Reads a results file's JSON, refusing other kinds and versions by name. */
+export function parseLoadResults(raw: unknown): LoadResults {
+  const head = raw as { kind?: unknown; schemaVersion?: unknown } | null;
+  if (head?.kind !== LOAD_RESULTS_KIND)
+    throw new Error(`not a cutover load results file (kind ${String(head?.kind)})`);
+  if (head.schemaVersion !== LOAD_RESULTS_VERSION)
+    throw new Error(
+      `load results schemaVersion ${String(head.schemaVersion)}; this cutover reads ${LOAD_RESULTS_VERSION}`,
+    );
+  return loadResultsSchema.parse(raw);
+}
