@@ -111,12 +111,12 @@ export async function stallAccuracy(endpoints: StackEndpoints, processes: Proces
  * The same 5 ms check against the mini chat server (no work of its own): what the
  * generator adds to a known latency, with OpenIM's variance out of the way.
  */
-export async function latencyAccuracyBare(rounds = 3) {
+export async function latencyAccuracyBare(rounds = 3, o: { rate?: number; durationMs?: number } = {}) {
   const server = await startMiniChatServer();
   const tp = await startToxiproxy(await ensureToxiproxy());
   try {
     const listen = await proxyFor(tp, "mini", `127.0.0.1:${server.port}`);
-    const scenario = chat(200, 5000);
+    const scenario = chat(o.rate ?? 200, o.durationMs ?? 5000);
     const rows: Array<{ latencyMs: number; ackP50: number; e2eP50: number }> = [];
     for (let i = 0; i < rounds; i++) {
       for (const latencyMs of [0, 5]) {

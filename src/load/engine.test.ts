@@ -4,7 +4,7 @@ import type { StackEndpoints } from "../stack/endpoints.js";
 import { LoadSession, type PhaseResult } from "./engine.js";
 import { FakeChatStack, type FakeStackOptions } from "./fake-driver.js";
 import { type ModelInput, normalizeModel, parseRamp } from "./model.js";
-import type { ResolvedScenario, ScenarioFunction } from "./scenario.js";
+import { loadScenario, type ResolvedScenario, type ScenarioFunction } from "./scenario.js";
 import type { TopologyInput } from "./topology.js";
 
 const endpoints = { stack: "local" } as unknown as StackEndpoints;
@@ -89,6 +89,24 @@ describe("the accounting adds up", () => {
     expect(r.histograms.get("e2e_last")?.totalCount).toBeGreaterThan(0);
   });
 
+  test("the soak's mix (every member chats with a partner and writes to the group) balances too", async () => {
+    const fake = new FakeChatStack({ latencyMs: 1, echoToSender: true, loseEvery: 13 });
+    const soak = await loadScenario("soak");
+    const r = await run(fake, {
+      fn: soak.fn,
+      users: 12,
+      topology: { kind: "groups", size: 6, mixed: true },
+      model: { kind: "constant-arrival-rate", rate: 100, duration: "1s" },
+    });
+    const c = r.counters;
+    expect(c.sent).toBe(100);
+    // Each message is a direct one (1 recipient) or a group one (5): the books cover both.
+    expect(c.expectedDeliveries).toBeGreaterThan(c.sent);
+    expect(c.delivered + c.lost).toBe(c.expectedDeliveries);
+    expect(c.lost).toBe(fake.truth.lost);
+    expect(c.unexpected).toBe(0);
+  });
+
   test("a message that arrives after the drain window is lost in that phase's books, then counted late", async () => {
     const fake = new FakeChatStack({ latencyMs: 300 });
     const r = await run(fake, {
@@ -165,8 +183,8 @@ describe("coordinated omission", () => {
     expect(o.max).toBeGreaterThan(900);
     // Closed: the same stall is 4 slow samples among hundreds; the users simply stopped asking.
     expect(c.max).toBeGreaterThan(900);
-    expect(c.p90).toBeLessThan(20);
-    expect(c.p99).toBeLessThan(100);
+    expect(c.p90).toBeLessThan(50);
+    expect(c.p99).toBeLessThan(200);
     expect(closed.counters.sent).toBeLessThan(open.counters.sent * 0.85);
   }, 20_000);
 

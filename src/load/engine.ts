@@ -155,7 +155,13 @@ export class LoadSession {
 
   static async open(opts: LoadOptions): Promise<LoadSession> {
     const session = new LoadSession(opts, opts.intervalMs ?? DEFAULT_INTERVAL_MS);
-    await session.start();
+    try {
+      await session.start();
+    } catch (err) {
+      // Worker threads keep the process alive: a failed setup must not leave them running.
+      await Promise.all(session.handles.map((h) => h.terminate()));
+      throw err;
+    }
     return session;
   }
 

@@ -16,7 +16,9 @@ describe("nginx routing", () => {
   });
 
   test("REST goes to the gateway and OpenIM's REST API is not routed at all", () => {
-    expect(conf).toContain("location /api/ {\n      proxy_pass http://127.0.0.1:8000;");
+    expect(conf).toMatch(
+      /location \/api\/ \{[^}]*client_max_body_size 1m;[^}]*proxy_pass http:\/\/127\.0\.0\.1:8000;/,
+    );
     expect(conf).not.toContain("10002");
   });
 

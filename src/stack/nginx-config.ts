@@ -52,6 +52,9 @@ export function renderNginxServer(routes: NginxRoutes): string {
     }
 
     location /api/ {
+      # The gateway's own body limit: nginx refuses bigger bodies itself (413) instead of
+      # streaming them into a gateway that hangs up mid-upload (a 502).
+      client_max_body_size 1m;
       proxy_pass http://${routes.gateway};
       proxy_http_version 1.1;
       proxy_set_header Host $host;

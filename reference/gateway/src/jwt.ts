@@ -8,6 +8,7 @@ export interface SessionClaims {
   platformID: number;
   role: Role;
   expiresAt: number;
+  issuedAtMs: number;
 }
 
 /** Signs and verifies the gateway's own JWTs. The algorithm is pinned: `none` and every other alg are refused. */
@@ -26,9 +27,12 @@ function unverifiedNone(jwt: string): Record<string, unknown> | undefined {
 export function jwtCodec(config: GatewayConfig["jwt"], faults: { acceptAlgNone?: boolean } = {}) {
   const key = new TextEncoder().encode(config.secret);
   return {
-    async sign(claims: Omit<SessionClaims, "expiresAt">): Promise<{ jwt: string; expiresAt: number }> {
+    async sign(
+      claims: Omit<SessionClaims, "expiresAt" | "issuedAtMs">,
+    ): Promise<{ jwt: string; expiresAt: number }> {
       const expiresAt = Math.floor(Date.now() / 1000) + config.ttlSeconds;
-      const jwt = await new SignJWT({ plat: claims.platformID, role: claims.role })
+      // iatms: issue time in ms, so a logout can revoke every token issued up to that instant.
+      const jwt = await new SignJWT({ plat: claims.platformID, role: claims.role, iatms: Date.now() })
         .setProtectedHeader({ alg: "HS256", typ: "JWT" })
         .setSubject(claims.userID)
         .setIssuer(config.issuer)
@@ -50,7 +54,7 @@ export function jwtCodec(config: GatewayConfig["jwt"], faults: { acceptAlgNone?:
             audience: config.audience,
           })
         ).payload;
-      const { sub, plat, role, exp } = payload;
+      const { sub, plat, role, exp, iat, iatms } = payload;
       if (
         typeof sub !== "string" ||
         typeof plat !== "number" ||
@@ -59,7 +63,8 @@ export function jwtCodec(config: GatewayConfig["jwt"], faults: { acceptAlgNone?:
       ) {
         throw new Error("token claims are incomplete");
       }
-      return { userID: sub, platformID: plat, role, expiresAt: exp };
+      const issuedAtMs = typeof iatms === "number" ? iatms : typeof iat === "number" ? iat * 1000 : 0;
+      return { userID: sub, platformID: plat, role, expiresAt: exp, issuedAtMs };
     },
   };
 }

@@ -110,15 +110,27 @@ export function buildGateway(parts: GatewayParts): { app: FastifyInstance; traff
     return reply.status(502).send({ error: { code: "upstream", message: (err as Error).message } });
   });
 
+  // JWTs are stateless; logout revokes every token of that user+platform issued up to that instant.
+  const revokedBeforeKey = (userID: string, platformID: number) =>
+    `gw:jwt-revoked-before:${userID}:${platformID}`;
+
   async function authenticate(req: FastifyRequest): Promise<SessionClaims> {
     const header = req.headers.authorization ?? "";
     const match = /^Bearer ([A-Za-z0-9._-]+)$/.exec(header);
     if (!match?.[1]) throw new HttpError(401, "unauthorized", "missing bearer token");
+    let claims: SessionClaims;
     try {
-      return await jwt.verify(match[1]);
+      claims = await jwt.verify(match[1]);
     } catch (err) {
       throw new HttpError(401, "unauthorized", `invalid token: ${(err as Error).message}`);
     }
+    const revokedBefore = Number(
+      (await parts.redis.get(revokedBeforeKey(claims.userID, claims.platformID))) ?? 0,
+    );
+    if (claims.issuedAtMs <= revokedBefore)
+      throw new HttpError(401, "unauthorized", "token revoked by logout");
+    if (await users.isBanned(claims.userID)) throw new HttpError(403, "banned", `${claims.userID} is banned`);
+    return claims;
   }
 
   async function requireAdmin(req: FastifyRequest): Promise<SessionClaims> {
@@ -187,8 +199,15 @@ export function buildGateway(parts: GatewayParts): { app: FastifyInstance; traff
 
   app.post("/api/auth/logout", async (req) => {
     const claims = await authenticate(req);
-    if (!config.faults.keepImTokenAfterLogout)
+    if (!config.faults.keepImTokenAfterLogout) {
+      await parts.redis.set(
+        revokedBeforeKey(claims.userID, claims.platformID),
+        String(Date.now()),
+        "EX",
+        config.jwt.ttlSeconds,
+      );
       await bridge.logoutEverywhere(claims.userID, [claims.platformID]);
+    }
     return { ok: true };
   });
 
@@ -198,6 +217,9 @@ export function buildGateway(parts: GatewayParts): { app: FastifyInstance; traff
     const route = (req.params as { "*": string })["*"];
     if (!/^[a-z_]+\/[a-z_]+(\/[a-z_]+)?$/i.test(route))
       throw new HttpError(404, "not_found", `no OpenIM route ${route}`);
+    // auth/* is the gateway's own business: OpenIM whitelists get_admin_token, so forwarding it would
+    // leave only the admin secret between any logged-in user and an admin token.
+    if (/^auth\//i.test(route)) throw new HttpError(403, "forbidden", "auth routes are not proxied");
     const operationID = (req.headers.operationid as string | undefined) ?? newOperationID();
     const body = JSON.stringify(req.body ?? {});
     const forward = async (token: string) =>
