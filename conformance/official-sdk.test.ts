@@ -1,7 +1,8 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, type TestContext, test } from "vitest";
-import { CHROMIUM_PATH, chromiumAvailable, WasmSdkUser } from "../src/drivers/official-sdk/wasm-sdk-user.js";
+import { WasmSdkUser } from "../src/drivers/official-sdk/wasm-sdk-user.js";
+import { CHROMIUM_PATH, chromiumAvailable } from "../src/util/chromium.js";
 import {
   buildTextMsg,
   conversationIDOf,

@@ -207,7 +207,7 @@ export function loadView(r: LoadResults): ReportView {
 export function comparisonView(r: ComparisonResults): ReportView {
   const gateFailed = r.gate.some((g) => g.failed);
   const worse = r.metrics.filter((m) => m.verdict === "worse");
-  const pct = (v: number) => `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}%`;
+  const pct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}%` : "—");
   const tables: Table[] = [
     {
       title: `${r.candidate.label} vs ${r.baseline.label}`,

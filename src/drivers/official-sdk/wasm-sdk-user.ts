@@ -1,27 +1,10 @@
-import { existsSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, chromiumAvailable } from "../../util/chromium.js";
 import { nowUs } from "../../metrics/clock.js";
 import type { HostCommand, HostMessage } from "./host-protocol.js";
 import { SdkUser } from "./sdk-user.js";
 import { startWasmServer, type WasmServer } from "./wasm-server.js";
 
-/** Debian's chromium (`cutover doctor --fix` installs it); CUTOVER_CHROMIUM points elsewhere. */
-export const CHROMIUM_PATH = process.env.CUTOVER_CHROMIUM ?? "/usr/bin/chromium";
-
-/** No sandbox (root in CI), no GPU, and nothing that reaches past 127.0.0.1 on its own. */
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
-export function chromiumAvailable(): boolean {
-  return existsSync(CHROMIUM_PATH);
-}
 
 /** Page epoch ms (performance.timeOrigin + now()) → the shared monotonic clock, µs. */
 const epochToUs = (() => {
@@ -174,3 +157,4 @@ export class WasmSdkUser extends SdkUser {
     await this.context.close().catch(() => undefined);
   }
 }
+
