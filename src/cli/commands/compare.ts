@@ -1,16 +1,25 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import path from "node:path";
 import { Command } from "commander";
-import pc from "picocolors";
-import { buildComparison } from "../../report/build-comparison.js";
+import { compareFiles, printComparison } from "../../compare/compare-files.js";
+import { interleavedRuns } from "../../compare/interleaved-runs.js";
 import { readLoadResults } from "../../report/read-results.js";
-import type { LoadResults } from "../../report/results-schema.js";
-import { comparisonView } from "../../report/view-model.js";
-import { writeReports } from "../../report/write-reports.js";
-import { newResultsDir, writeJsonAtomic } from "../../run/results-file.js";
+import { newResultsDir } from "../../run/results-file.js";
 import { parseGateRule } from "../../stats/gate.js";
 import { CutoverError, EXIT } from "../../util/errors.js";
+
+function loadArgsOf(flags: CompareFlags): string[] {
+  const args: string[] = [];
+  for (const [flag, value] of [
+    ["--rate", flags.rate],
+    ["--duration", flags.duration],
+    ["--users", flags.users],
+    ["--run-dir", flags.runDir],
+    ["--config", flags.config],
+  ] as const) {
+    if (value) args.push(flag, value);
+  }
+  return args;
+}
 
 interface CompareFlags {
   baseline?: string[];
@@ -28,44 +37,6 @@ interface CompareFlags {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-/** Runs `cutover load` as a child process (a fresh process per run keeps runs independent). */
-function runLoad(scenario: string, driver: string, out: string, flags: CompareFlags): Promise<void> {
-  const args = [
-    ...process.execArgv,
-    process.argv[1] ?? "",
-    "load",
-    scenario,
-    "--driver",
-    driver,
-    "--out",
-    out,
-  ];
-  for (const [flag, value] of [
-    ["--rate", flags.rate],
-    ["--duration", flags.duration],
-    ["--users", flags.users],
-    ["--run-dir", flags.runDir],
-    ["--config", flags.config],
-  ] as const) {
-    if (value) args.push(flag, value);
-  }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] });
-    child.once("error", reject);
-    child.once("close", (code) => {
-      // 99 means a scenario threshold was crossed: the run still produced comparable results.
-      if (code === 0 || code === 99) resolve();
-      else
-        reject(
-          new CutoverError(
-            `cutover load ${scenario} --driver ${driver} failed (exit ${code})`,
-            code === 3 ? EXIT.stack : EXIT.failures,
-          ),
-        );
-    });
-  });
-}
 
 /** Groups positional results files by the driver they ran with: exactly two groups, baseline first as given. */
 function splitByDriver(files: string[]): { baseline: string[]; candidate: string[] } {
@@ -126,23 +97,20 @@ Examples:
       let candidateFiles = flags.candidate ?? [];
       let interleaved = false;
       const scenario =
-        positional.length === 1 && !positional[0]!.endsWith(".json") ? positional[0] : undefined;
+        positional.length === 1 && !positional[0]?.endsWith(".json") ? positional[0] : undefined;
       if (scenario) {
         const runs = Number(flags.runs);
         if (!Number.isInteger(runs) || runs < 1)
           throw new CutoverError(`--runs must be a positive integer, got ${flags.runs}`, EXIT.usage);
         interleaved = true;
-        for (let i = 1; i <= runs; i++) {
-          for (const [side, driver, files] of [
-            ["baseline", flags.baselineDriver, baselineFiles],
-            ["candidate", flags.candidateDriver, candidateFiles],
-          ] as const) {
-            const out = path.join(outDir, `${side}-${driver}-${i}`);
-            process.stderr.write(`${pc.dim(`run ${i}/${runs} ${side} (${driver})…`)}\n`);
-            await runLoad(scenario, driver, out, flags);
-            files.push(path.join(out, "results.json"));
-          }
-        }
+        ({ baseline: baselineFiles, candidate: candidateFiles } = await interleavedRuns({
+          scenario,
+          runs,
+          baselineDriver: flags.baselineDriver,
+          candidateDriver: flags.candidateDriver,
+          outDir,
+          loadArgs: loadArgsOf(flags),
+        }));
       } else if (positional.length > 0) {
         ({ baseline: baselineFiles, candidate: candidateFiles } = splitByDriver(positional));
       }
@@ -154,31 +122,14 @@ Examples:
       }
       for (const f of [...baselineFiles, ...candidateFiles])
         if (!existsSync(f)) throw new CutoverError(`no such results file: ${f}`, EXIT.usage);
-      const read = (files: string[]): LoadResults[] => files.map(readLoadResults);
-      const base = read(baselineFiles);
-      const cand = read(candidateFiles);
-      const comparison = buildComparison({
-        baseline: { label: base[0]?.target.driver ?? "baseline", files: baselineFiles, runs: base },
-        candidate: { label: cand[0]?.target.driver ?? "candidate", files: candidateFiles, runs: cand },
+      const { comparison, file, reports } = compareFiles({
+        baselineFiles,
+        candidateFiles,
         interleaved,
         gate,
+        outDir,
       });
-      const file = path.join(outDir, "comparison.json");
-      writeJsonAtomic(file, comparison);
-      const reports = writeReports(comparisonView(comparison), [file], {
-        html: path.join(outDir, "report.html"),
-        md: path.join(outDir, "report.md"),
-      });
-      for (const m of comparison.metrics) {
-        const color = m.verdict === "better" ? pc.green : m.verdict === "worse" ? pc.red : pc.dim;
-        process.stdout.write(
-          `  ${m.metric.padEnd(12)} ${String(m.baseline.median.toFixed(2)).padStart(10)} → ${String(m.candidate.median.toFixed(2)).padStart(10)}  ${color(`${(m.change * 100).toFixed(1)}% ${m.verdict}`)} (p=${m.p.toFixed(3)})\n`,
-        );
-      }
-      process.stdout.write(`${pc.dim(comparison.sensitivity.note)}\n`);
-      for (const g of comparison.gate)
-        process.stdout.write(`${g.failed ? pc.red("✗") : pc.green("✓")} ${g.detail}\n`);
-      process.stdout.write(`results: ${file}\nreports: ${reports.join(", ")}\n`);
+      printComparison(comparison, file, reports);
       if (comparison.gate.some((g) => g.failed)) process.exitCode = EXIT.thresholds;
     });
 }
