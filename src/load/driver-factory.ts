@@ -22,6 +22,8 @@ type Factory = (
 const BUILTIN: Record<string, () => Promise<Factory>> = {
   openim: async () => (await import("../drivers/openim-driver.js")).openimDriver,
   "openim-direct": async () => (await import("../drivers/openim-direct-driver.js")).openimDirectDriver,
+  legacy: async () => (await import("../drivers/legacy-driver.js")).legacyDriver,
+  "official-sdk": async () => (await import("../drivers/official-sdk-driver.js")).createDriver,
 };
 
 export const BUILTIN_DRIVERS = Object.keys(BUILTIN);

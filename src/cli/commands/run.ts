@@ -1,17 +1,35 @@
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import pc from "picocolors";
-import { checkDelivery, type DeliveryCheck } from "../../run/delivery-check.js";
+import { compareFiles, printComparison } from "../../compare/compare-files.js";
+import { interleavedRuns } from "../../compare/interleaved-runs.js";
+import { conformanceJunit } from "../../conformance/junit.js";
+import type { ConformanceResults } from "../../conformance/results.js";
+import { availableSuites, runSuites } from "../../conformance/run-suites.js";
+import { conformanceView } from "../../report/view-model.js";
+import { writeReports } from "../../report/write-reports.js";
 import { describeEnvironment, type RunEnvironment } from "../../run/environment.js";
 import { newResultsDir, writeJsonAtomic } from "../../run/results-file.js";
+import { acquireStack } from "../../stack/acquire.js";
 import { checkLocalHealth, type HealthCheck } from "../../stack/local/health.js";
 import { runDirLayout } from "../../stack/local/layout.js";
-import { downLocal, upLocal } from "../../stack/local/local-stack.js";
 import { readState } from "../../stack/local/state.js";
+import { parseGateRule } from "../../stats/gate.js";
 import { CutoverError, EXIT } from "../../util/errors.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
 import { progressPrinter } from "../progress-printer.js";
-import { printEndpoints } from "./up.js";
+
+interface RunFlags extends StackOptions {
+  out: string;
+  keep?: boolean;
+  runs: string;
+  rate: string;
+  duration: string;
+  users: string;
+  suite?: string[];
+  failIf?: string[];
+}
 
 interface RunResults {
   kind: "cutover-run";
@@ -21,24 +39,48 @@ interface RunResults {
   finishedAt?: string;
   environment?: RunEnvironment;
   health?: HealthCheck[];
-  delivery?: DeliveryCheck;
+  conformance?: { file: string; totals: ConformanceResults["totals"]; serverErrors: number };
+  comparison?: {
+    file: string;
+    reports: string[];
+    verdicts: Record<string, string>;
+    gateFailed: boolean;
+    note: string;
+  };
 }
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function runCommand(): Command {
   return withStackOptions(new Command("run"))
     .description(
-      "the main job: bring the local stack up (or use the one already up in the run dir), check every component,\n" +
-        "prove a message goes sender → nginx → OpenIM → receiver, write results JSON, and stop what it started",
+      "the main job: bring the local stack up (OpenIM, gateway, legacy pipeline), check every component, run the\n" +
+        "conformance suites on the OpenIM stack, compare legacy vs OpenIM on the message path with interleaved runs,\n" +
+        "write the reports, print the verdict, and stop what it started",
     )
-    .option("--out <dir>", "where results folders are written", "results")
+    .option("--out <dir>", "where the run's folder of results and reports is written", "results")
     .option("--keep", "leave a stack this run started up afterwards")
-    .action(async (opts: StackOptions & { out: string; keep?: boolean }) => {
-      const { config, runDir } = await resolveStackOptions(opts);
+    .option("--suite <name...>", "conformance suites to run (default: all but official-sdk)")
+    .option("--runs <n>", "comparison runs per stack (≥ 4 for the rank test to be able to decide)", "5")
+    .option("--rate <n>", "comparison: messages per second", "40")
+    .option("--duration <d>", "comparison: length of each run", "5s")
+    .option("--users <n>", "comparison: virtual users", "20")
+    .option(
+      "--fail-if <rule>",
+      "release gate on the comparison, e.g. 'e2e.p99 worse by >25%' (repeatable) → exit 99",
+      collect,
+    )
+    .action(async (flags: RunFlags) => {
+      const gate = (flags.failIf ?? []).map(parseGateRule);
+      const { config, runDir } = await resolveStackOptions(flags);
       if (config.stack.kind !== "local")
-        throw new CutoverError(`--stack ${config.stack.kind} is not available yet`, EXIT.usage);
+        throw new CutoverError(
+          "cutover run drives the local stack; use conformance/compare for others",
+          EXIT.usage,
+        );
       const startedAt = new Date();
-      const dir = newResultsDir(opts.out, startedAt, "run");
-      const file = path.join(dir, "results.json");
+      const dir = newResultsDir(flags.out, startedAt, "run");
+      const file = path.join(dir, "run.json");
       const results: RunResults = {
         kind: "cutover-run",
         version: 1,
@@ -47,44 +89,109 @@ export function runCommand(): Command {
       };
       const save = () => writeJsonAtomic(file, results);
       save();
-      process.stderr.write(`${pc.dim(`results: ${file}`)}\n`);
+      process.stderr.write(`${pc.dim(`results: ${dir}`)}\n`);
 
-      let startedHere = false;
+      const stack = await acquireStack(config, runDir, progressPrinter());
       const finish = async (status: RunResults["status"]) => {
         results.status = status;
         results.finishedAt = new Date().toISOString();
         save();
-        if (startedHere && !opts.keep) await downLocal(runDir);
+        if (!flags.keep) await stack.release();
       };
       const onSignal = () => {
         void finish("interrupted").finally(() => process.exit(130));
       };
       process.once("SIGINT", onSignal);
       try {
-        const up = await upLocal({ config, runDir, progress: progressPrinter() });
-        startedHere = up.kind === "started";
-        results.environment = describeEnvironment(up.endpoints);
-        save();
-        printEndpoints(up.endpoints, process.stderr);
-
+        results.environment = describeEnvironment(stack.endpoints);
         const state = readState(runDirLayout(runDir).state);
         results.health = state ? await checkLocalHealth(state) : [];
         save();
-        for (const c of results.health)
-          process.stdout.write(
-            `${c.ok ? pc.green("✓") : pc.red("✗")} ${c.name.padEnd(32)} ${pc.dim(c.detail)}\n`,
-          );
+        const unhealthy = results.health.filter((c) => !c.ok);
+        process.stdout.write(
+          `${unhealthy.length === 0 ? pc.green("✓") : pc.red("✗")} stack health: ${results.health.length - unhealthy.length}/${results.health.length} checks pass\n`,
+        );
+        for (const c of unhealthy) process.stdout.write(`    ${pc.red("✗")} ${c.name}: ${c.detail}\n`);
 
-        results.delivery = await checkDelivery(up.endpoints);
+        process.stderr.write(`${pc.dim("conformance…")}\n`);
+        const suites = flags.suite ?? availableSuites().filter((s) => s !== "official-sdk");
+        const conformance = await runSuites({
+          endpoints: stack.endpoints,
+          runDir,
+          profile: stack.profile,
+          suites,
+        });
+        const conformanceFile = path.join(dir, "conformance.json");
+        writeJsonAtomic(conformanceFile, conformance);
+        writeFileSync(path.join(dir, "conformance.junit.xml"), conformanceJunit(conformance));
+        writeReports(conformanceView(conformance), [conformanceFile], {
+          html: path.join(dir, "conformance.html"),
+          md: path.join(dir, "conformance.md"),
+        });
+        results.conformance = {
+          file: conformanceFile,
+          totals: conformance.totals,
+          serverErrors: conformance.serverErrors.length,
+        };
+        save();
+        const t = conformance.totals;
         process.stdout.write(
-          `${results.delivery.ok ? pc.green("✓") : pc.red("✗")} ${"message delivery".padEnd(32)} ${pc.dim(results.delivery.detail)}\n`,
+          `${t.failed === 0 ? pc.green("✓") : pc.red("✗")} conformance: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped (${suites.join(", ")})\n`,
         );
-        const failed = results.health.filter((c) => !c.ok).length + (results.delivery.ok ? 0 : 1);
-        await finish(failed === 0 ? "passed" : "failed");
+        for (const c of conformance.cases.filter((x) => x.state === "failed"))
+          process.stdout.write(`    ${pc.red("✗")} ${c.fullName}\n`);
+
+        const compareDir = path.join(dir, "compare");
+        mkdirSync(compareDir, { recursive: true });
+        const runs = Number(flags.runs);
+        if (!Number.isInteger(runs) || runs < 1)
+          throw new CutoverError(`--runs must be a positive integer, got ${flags.runs}`, EXIT.usage);
+        const loadArgs = [
+          "--rate",
+          flags.rate,
+          "--duration",
+          flags.duration,
+          "--users",
+          flags.users,
+          "--run-dir",
+          runDir,
+        ];
+        if (flags.config) loadArgs.push("--config", flags.config);
+        const files = await interleavedRuns({
+          scenario: "direct-chat",
+          runs,
+          baselineDriver: "legacy",
+          candidateDriver: "openim",
+          outDir: compareDir,
+          loadArgs,
+        });
+        const compared = compareFiles({
+          baselineFiles: files.baseline,
+          candidateFiles: files.candidate,
+          interleaved: true,
+          gate,
+          outDir: compareDir,
+        });
         process.stdout.write(
-          `${failed === 0 ? pc.green("passed") : pc.red(`${failed} failed`)} — results in ${file}\n`,
+          `${pc.bold("legacy → openim")} (direct-chat, ${runs}+${runs} interleaved runs at ${flags.rate}/s):\n`,
         );
-        if (failed > 0) process.exitCode = EXIT.failures;
+        printComparison(compared.comparison, compared.file, compared.reports);
+        const gateFailed = compared.comparison.gate.some((g) => g.failed);
+        results.comparison = {
+          file: compared.file,
+          reports: compared.reports,
+          verdicts: Object.fromEntries(compared.comparison.metrics.map((m) => [m.metric, m.verdict])),
+          gateFailed,
+          note: compared.comparison.sensitivity.note,
+        };
+        const failed = unhealthy.length > 0 || t.failed > 0;
+        await finish(failed || gateFailed ? "failed" : "passed");
+        const verdict = failed ? pc.red("FAILED") : gateFailed ? pc.red("GATE FAILED") : pc.green("PASSED");
+        process.stdout.write(
+          `\n${verdict} — conformance ${t.passed}/${t.passed + t.failed}, comparison report: ${compared.reports[0] ?? compared.file}\n`,
+        );
+        if (failed) process.exitCode = EXIT.failures;
+        else if (gateFailed) process.exitCode = EXIT.thresholds;
       } catch (err) {
         await finish("failed");
         throw err;
