@@ -50,13 +50,16 @@ export async function startMiniChatServer(): Promise<{ url: string; port: number
   };
 }
 
-export function miniChatDriver(url: string): ChatDriver {
+/** `localAddresses`: source addresses to spread connections over (past ~28k ports per source address). */
+export function miniChatDriver(url: string, localAddresses: string[] = []): ChatDriver {
   let next = 0;
+  let logins = 0;
   return {
     name: "mini-chat",
     createUsers: async (count, prefix = "u") =>
       Array.from({ length: count }, () => ({ userID: `${prefix}${next++}`, password: "", platformID: 0 })),
-    login: async (user) => miniSession(url, user.userID),
+    login: async (user) =>
+      miniSession(url, user.userID, localAddresses[logins++ % Math.max(1, localAddresses.length)]),
     createGroup: async () => {
       throw new Error("the mini chat server has no groups");
     },
@@ -64,7 +67,7 @@ export function miniChatDriver(url: string): ChatDriver {
   };
 }
 
-function miniSession(url: string, userID: string): DriverSession {
+function miniSession(url: string, userID: string, localAddress?: string): DriverSession {
   let ws: WebSocket | undefined;
   let nextId = 0;
   const pending = new Map<number, (ack: SendAck) => void>();
@@ -73,6 +76,7 @@ function miniSession(url: string, userID: string): DriverSession {
     async connect(onMessage: (m: InboundMessage) => void) {
       const socket = new WebSocket(`${url}/?user=${encodeURIComponent(userID)}`, {
         perMessageDeflate: false,
+        ...(localAddress ? { localAddress } : {}),
       });
       await new Promise<void>((resolve, reject) => {
         socket.once("open", () => resolve());

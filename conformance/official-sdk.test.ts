@@ -2,7 +2,6 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, type TestContext, test } from "vitest";
 import { WasmSdkUser } from "../src/drivers/official-sdk/wasm-sdk-user.js";
-import { CHROMIUM_PATH, chromiumAvailable } from "../src/util/chromium.js";
 import {
   buildTextMsg,
   conversationIDOf,
@@ -12,6 +11,7 @@ import {
   type ReceivedMsg,
   singleConversationID,
 } from "../src/protocol/index.js";
+import { CHROMIUM_PATH, chromiumAvailable } from "../src/util/chromium.js";
 import { nextPush, type StackFixtures, stackFixtures } from "./support/fixtures.js";
 import {
   type AppMessage,

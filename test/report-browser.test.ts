@@ -5,7 +5,7 @@ import path from "node:path";
 import { describe, expect, inject, test } from "vitest";
 import { buildComparison } from "../src/report/build-comparison.js";
 import { renderHtml } from "../src/report/html.js";
-import { type ReportView, comparisonView, conformanceView } from "../src/report/view-model.js";
+import { comparisonView, conformanceView, type ReportView } from "../src/report/view-model.js";
 import { CHROMIUM_FLAGS, CHROMIUM_PATH, chromiumAvailable } from "../src/util/chromium.js";
 import { packageRoot } from "../src/util/package-root.js";
 import "../conformance/support/context.js";
@@ -15,16 +15,27 @@ import { syntheticRun } from "./fixtures/synthetic-results.js";
 // every chart drawn, no console errors, and a screenshot kept for a human to look at.
 const shots = path.join(packageRoot(), "results", "screenshots");
 
-async function openInChromium(html: string, name: string): Promise<{ canvases: number; painted: number; errors: string[] }> {
+async function openInChromium(
+  html: string,
+  name: string,
+): Promise<{ canvases: number; painted: number; errors: string[] }> {
   const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     page.on("pageerror", (e) => errors.push(e.message));
     // Any request at all means the report is not self-contained.
-    page.on("request", (r) => !r.url().startsWith("data:") && !r.url().startsWith("file:") && errors.push(`fetched ${r.url()}`));
+    page.on(
+      "request",
+      (r) =>
+        !r.url().startsWith("data:") && !r.url().startsWith("file:") && errors.push(`fetched ${r.url()}`),
+    );
     const file = path.join(shots, `${name}.html`);
     mkdirSync(shots, { recursive: true });
     writeFileSync(file, html);
@@ -52,12 +63,21 @@ async function openInChromium(html: string, name: string): Promise<{ canvases: n
 describe("the HTML report in a browser", { timeout: 60_000 }, () => {
   test("a comparison report draws both spectrum charts with no errors and fetches nothing", async (ctx) => {
     if (!chromiumAvailable()) {
-      if (process.env.CI) throw new Error(`no Chromium at ${CHROMIUM_PATH} (cutover doctor --fix installs it)`);
+      if (process.env.CI)
+        throw new Error(`no Chromium at ${CHROMIUM_PATH} (cutover doctor --fix installs it)`);
       ctx.skip(`no Chromium at ${CHROMIUM_PATH}`);
     }
     const comparison = buildComparison({
-      baseline: { label: "legacy", files: [], runs: Array.from({ length: 5 }, () => syntheticRun("legacy", 20)) },
-      candidate: { label: "openim", files: [], runs: Array.from({ length: 5 }, () => syntheticRun("openim", 24)) },
+      baseline: {
+        label: "legacy",
+        files: [],
+        runs: Array.from({ length: 5 }, () => syntheticRun("legacy", 20)),
+      },
+      candidate: {
+        label: "openim",
+        files: [],
+        runs: Array.from({ length: 5 }, () => syntheticRun("openim", 24)),
+      },
       interleaved: true,
       gate: [],
     });
@@ -81,7 +101,14 @@ describe("the HTML report in a browser", { timeout: 60_000 }, () => {
       suites: ["auth"],
       cases: [
         { suite: "auth", name: "a", fullName: "auth a", state: "passed", durationMs: 1 },
-        { suite: "auth", name: "b", fullName: "auth b", state: "failed", durationMs: 1, error: "expected 401, got 200" },
+        {
+          suite: "auth",
+          name: "b",
+          fullName: "auth b",
+          state: "failed",
+          durationMs: 1,
+          error: "expected 401, got 200",
+        },
       ],
       totals: { passed: 1, failed: 1, skipped: 0 },
       serverErrors: [],

@@ -189,7 +189,7 @@ export class LoadSession {
       }
       if (groupIDs.length > 0) o.onProgress?.(`created ${groupIDs.length} groups`);
     } finally {
-      // An in-process driver is shared with the inline worker, which closes it at teardown.
+      // An in-process driver (tests) belongs to its caller; only one made here is closed here.
       if (!o.driverInstance) await setupDriver.close();
     }
     const inline = o.driverInstance !== undefined || o.workers === 0 || !o.scenario.file;

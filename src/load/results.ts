@@ -1,9 +1,15 @@
+import path from "node:path";
 import type { ErrorCounts } from "../metrics/counters.js";
-import type { DriftVerdict } from "../metrics/drift.js";
+import { type DriftVerdict, detectDrift } from "../metrics/drift.js";
 import { encodeHistogram, type Histogram, summarize } from "../metrics/histogram.js";
+import type { ResourceSample } from "../metrics/proc-sampler.js";
 import type { LoadResults, MetricResult } from "../report/results-schema.js";
-import type { PhaseResult, SetupResult } from "./engine.js";
+import { describeEnvironment } from "../run/environment.js";
+import type { StackEndpoints } from "../stack/endpoints.js";
+import { defaultWorkers, type PhaseResult, type SetupResult } from "./engine.js";
 import { type Model, modelDurationMs } from "./model.js";
+import type { ResolvedScenario, ScenarioOptions } from "./scenario.js";
+import type { LoadSettings } from "./settings.js";
 import { counterValues, evaluateThresholds, type Threshold } from "./thresholds.js";
 
 /** What each metric measures, written into every results file so a reader needs no other document. */
@@ -117,4 +123,79 @@ export function phaseFigures(f: RunFigures): Partial<LoadResults> {
           : null,
     },
   };
+}
+
+/** What the results file holds before anything was measured: what was asked, of what, where. */
+export function initialResults(o: {
+  scenario: ResolvedScenario;
+  settings: LoadSettings;
+  stack: LoadResults["target"]["stack"];
+  runDir: string;
+  startedAt: Date;
+  intervalLog: string;
+}): LoadResults {
+  const { scenario, settings } = o;
+  return {
+    kind: "cutover-load",
+    schemaVersion: 1,
+    status: "running",
+    startedAt: o.startedAt.toISOString(),
+    scenario: {
+      name: scenario.name,
+      ...(scenario.file ? { file: scenario.file } : {}),
+      ...(scenario.options.description ? { description: scenario.options.description } : {}),
+    },
+    target: {
+      stack: o.stack,
+      driver: settings.driver.name,
+      endpoints: { nginx: "", wsURL: "", openimApi: "", openimWs: "" },
+      runDir: path.resolve(o.runDir),
+    },
+    parameters: {
+      model: modelForResults(settings.model),
+      users: settings.users,
+      topology: settings.topology,
+      connect: settings.connect,
+      workers: settings.workers ?? defaultWorkers(),
+      maxInFlightPerUser: settings.maxInFlightPerUser,
+      drainMs: settings.drainMs,
+      intervalMs: settings.intervalMs,
+      faults: [],
+      argv: process.argv.slice(2),
+    },
+    // Until the stack is up only the host is known; describeEnvironment reads nothing but stack and parts.
+    environment: describeEnvironment({ stack: o.stack, parts: [] } as Pick<
+      StackEndpoints,
+      "stack" | "parts"
+    > as StackEndpoints),
+    intervalLog: o.intervalLog,
+  };
+}
+
+/** A trend needs a run long enough to have one: under a minute of intervals, drift is not judged. */
+const DRIFT_MIN_POINTS = 60;
+
+/** e2e p99 per interval (ack p99 where nothing is delivered) and SUT memory, each fitted over the run. */
+export function driftVerdicts(
+  phase: PhaseResult,
+  samples: ResourceSample[] | undefined,
+  o: ScenarioOptions["drift"],
+): DriftVerdict[] {
+  const skipFirst = o?.skipFirst ?? 5;
+  const verdicts = [
+    detectDrift(
+      "e2e p99 (ms)",
+      phase.intervals.map((i) => [i.t, i.e2eP99 || i.ackP99]),
+      { maxRatio: o?.e2eP99MaxRatio ?? 1.5, skipFirst, minPoints: DRIFT_MIN_POINTS },
+    ),
+  ];
+  if (samples)
+    verdicts.push(
+      detectDrift(
+        "SUT RSS (bytes)",
+        samples.map((s) => [s.t, s.totalRssBytes]),
+        { maxRatio: o?.rssMaxRatio ?? 1.2, skipFirst, minPoints: DRIFT_MIN_POINTS },
+      ),
+    );
+  return verdicts;
 }

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
+import { syntheticRun } from "../../test/fixtures/synthetic-results.js";
 import { parseGateRule } from "../stats/gate.js";
 import { buildComparison } from "./build-comparison.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
-import { syntheticRun } from "../../test/fixtures/synthetic-results.js";
 import { comparisonView, loadView } from "./view-model.js";
 
 describe("reports from results files", () => {

@@ -225,6 +225,16 @@ export const loadResultsSchema = z.object({
       users: z.number().int(),
       groups: z.number().int(),
       errors: z.record(z.string(), z.number()),
+      /** Unmeasured phases run before the measurement until the stack delivered everything (cold stacks). */
+      warmup: z
+        .object({
+          phases: z.number().int(),
+          ms: z.number(),
+          sent: z.number().int(),
+          lost: z.number().int(),
+          settled: z.boolean(),
+        })
+        .optional(),
     })
     .optional(),
   /** The measured phase: from the first scheduled operation to the books closing. */

@@ -127,7 +127,7 @@ export function buildGateway(parts: GatewayParts): { app: FastifyInstance; traff
     const revokedBefore = Number(
       (await parts.redis.get(revokedBeforeKey(claims.userID, claims.platformID))) ?? 0,
     );
-    if (claims.issuedAtMs <= revokedBefore)
+    if (revokedBefore > 0 && claims.issuedAtMs <= revokedBefore)
       throw new HttpError(401, "unauthorized", "token revoked by logout");
     if (await users.isBanned(claims.userID)) throw new HttpError(403, "banned", `${claims.userID} is banned`);
     return claims;

@@ -10,7 +10,7 @@ import { httpContext } from "../../load/http-context.js";
 import { HTTP_NOTE, type HttpScenarioFunction, runHttpLoad } from "../../load/http-load.js";
 import { ModelError, peakRate } from "../../load/model.js";
 import { progressLine } from "../../load/progress-line.js";
-import { modelForResults, phaseFigures } from "../../load/results.js";
+import { driftVerdicts, initialResults, phaseFigures } from "../../load/results.js";
 import { builtinScenarios, loadScenario, ScenarioError } from "../../load/scenario.js";
 import {
   type LoadOverrides,
@@ -20,8 +20,8 @@ import {
 } from "../../load/settings.js";
 import { summaryText } from "../../load/summary-text.js";
 import { collectThresholds, ThresholdError } from "../../load/thresholds.js";
+import { warmUp } from "../../load/warmup.js";
 import { emptyCounters } from "../../metrics/counters.js";
-import { detectDrift } from "../../metrics/drift.js";
 import { HdrIntervalLog } from "../../metrics/hdr-log.js";
 import { summarizeResources } from "../../metrics/proc-sampler.js";
 import { type ResourceMonitor, startResourceMonitor } from "../../metrics/resource-monitor.js";
@@ -36,9 +36,6 @@ import { CutoverError, EXIT, errorMessage } from "../../util/errors.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
 import { progressPrinter } from "../progress-printer.js";
 
-/** A trend needs a run long enough to have one: under a minute of intervals, drift is not judged. */
-const DRIFT_MIN_POINTS = 60;
-
 type LoadFlags = StackOptions &
   LoadOverrides & {
     out?: string;
@@ -48,6 +45,7 @@ type LoadFlags = StackOptions &
     maxRate?: string;
     stepDuration?: string;
     fault?: string[];
+    warmup?: string;
   };
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -90,6 +88,11 @@ export function loadCommand(): Command {
       "--fault <spec>",
       "inject into the local stack: latency:5ms (Toxiproxy on OpenIM's ws; openim-direct), reset@10s, stall:1s@10s (SIGSTOP msggateway) (repeatable)",
       collect,
+    )
+    .option(
+      "--warmup <d>",
+      "unmeasured low-rate phases until one delivers everything, up to this long (auto: 60s on a stack this command started)",
+      "auto",
     )
     .option("--keep", "leave a stack this command started up afterwards")
     .option("--find-capacity", "step the rate up until the SLO breaks; report the highest rate that held")
@@ -148,41 +151,14 @@ async function runLoad(scenarioArg: string, flags: LoadFlags): Promise<number> {
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, "results.json");
   const hlogFile = path.join(outDir, "intervals.hlog");
-  const results: LoadResults = {
-    kind: "cutover-load",
-    schemaVersion: 1,
-    status: "running",
-    startedAt: startedAt.toISOString(),
-    scenario: {
-      name: scenario.name,
-      ...(scenario.file ? { file: scenario.file } : {}),
-      ...(scenario.options.description ? { description: scenario.options.description } : {}),
-    },
-    target: {
-      stack: config.stack.kind,
-      driver: settings.driver.name,
-      endpoints: { nginx: "", wsURL: "", openimApi: "", openimWs: "" },
-      runDir: path.resolve(runDir),
-    },
-    parameters: {
-      model: modelForResults(settings.model),
-      users: settings.users,
-      topology: settings.topology,
-      connect: settings.connect,
-      workers: settings.workers ?? defaultWorkers(),
-      maxInFlightPerUser: settings.maxInFlightPerUser,
-      drainMs: settings.drainMs,
-      intervalMs: settings.intervalMs,
-      faults: [],
-      argv: process.argv.slice(2),
-    },
-    // Until the stack is up only the host is known; describeEnvironment reads nothing but stack and parts.
-    environment: describeEnvironment({ stack: config.stack.kind, parts: [] } as Pick<
-      StackEndpoints,
-      "stack" | "parts"
-    > as StackEndpoints),
+  const results: LoadResults = initialResults({
+    scenario,
+    settings,
+    stack: config.stack.kind,
+    runDir,
+    startedAt,
     intervalLog: hlogFile,
-  };
+  });
   const save = () => writeJsonAtomic(file, results);
   save();
   process.stderr.write(`${pc.dim(`results: ${file}`)}\n`);
@@ -285,6 +261,23 @@ async function runLoad(scenarioArg: string, flags: LoadFlags): Promise<number> {
         `${pc.green("✓")} ${setup.users} users ready on ${session.workers} worker(s) in ${(setup.ms / 1000).toFixed(1)}s` +
           `${setup.counters.loginErrors + setup.counters.connectErrors > 0 ? pc.red(` (${setup.counters.loginErrors + setup.counters.connectErrors} failed)`) : ""}\n`,
       );
+      // Auto: warm a stack this command just started (cold OpenIM loses its first pushes); "0" never.
+      const warmupMs =
+        flags.warmup === "auto"
+          ? startedHere && settings.connect === "setup"
+            ? 60_000
+            : 0
+          : parseDuration(flags.warmup ?? "0");
+      if (warmupMs === undefined)
+        throw new CutoverError(`--warmup ${flags.warmup}: expected auto, 0 or a duration`, EXIT.usage);
+      if (warmupMs > 0) {
+        const w = await warmUp(session, { maxMs: warmupMs, rate: 5, stopped: () => interrupts > 0 });
+        results.setup.warmup = w;
+        process.stderr.write(
+          `${w.settled ? pc.green("✓") : pc.yellow("•")} warm-up: ${w.phases} phase(s), ${w.sent} sent, ${w.lost} lost in ${(w.ms / 1000).toFixed(1)}s` +
+            `${w.settled ? "" : " — the stack never delivered everything; measuring anyway"}\n`,
+        );
+      }
       if (flags.findCapacity) {
         const stepMs = parseDuration(flags.stepDuration ?? flags.duration ?? "10s") ?? 10_000;
         log.comment(`capacity search; SLO ${flags.slo}`);
@@ -338,30 +331,7 @@ async function runLoad(scenarioArg: string, flags: LoadFlags): Promise<number> {
       }
     }
     monitor?.stop();
-    const drift = [
-      detectDrift(
-        "e2e p99 (ms)",
-        phase.intervals.map((i) => [i.t, i.e2eP99 || i.ackP99]),
-        {
-          maxRatio: scenario.options.drift?.e2eP99MaxRatio ?? 1.5,
-          skipFirst: scenario.options.drift?.skipFirst ?? 5,
-          minPoints: DRIFT_MIN_POINTS,
-        },
-      ),
-      ...(monitor
-        ? [
-            detectDrift(
-              "SUT RSS (bytes)",
-              monitor.samples.map((s) => [s.t, s.totalRssBytes]),
-              {
-                maxRatio: scenario.options.drift?.rssMaxRatio ?? 1.2,
-                skipFirst: scenario.options.drift?.skipFirst ?? 5,
-                minPoints: DRIFT_MIN_POINTS,
-              },
-            ),
-          ]
-        : []),
-    ];
+    const drift = driftVerdicts(phase, monitor?.samples, scenario.options.drift);
     Object.assign(
       results,
       phaseFigures({ phase, setup, thresholds: flags.findCapacity ? [] : settings.thresholds, drift }),

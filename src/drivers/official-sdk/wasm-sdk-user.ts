@@ -1,10 +1,9 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { CHROMIUM_FLAGS, CHROMIUM_PATH, chromiumAvailable } from "../../util/chromium.js";
 import { nowUs } from "../../metrics/clock.js";
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, chromiumAvailable } from "../../util/chromium.js";
 import type { HostCommand, HostMessage } from "./host-protocol.js";
 import { SdkUser } from "./sdk-user.js";
 import { startWasmServer, type WasmServer } from "./wasm-server.js";
-
 
 /** Page epoch ms (performance.timeOrigin + now()) → the shared monotonic clock, µs. */
 const epochToUs = (() => {
@@ -157,4 +156,3 @@ export class WasmSdkUser extends SdkUser {
     await this.context.close().catch(() => undefined);
   }
 }
-
