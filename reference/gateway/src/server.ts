@@ -7,6 +7,16 @@ import { newOperationID, OpenImError, type RestClient } from "../../../src/proto
 import type { AdminTokenSource } from "./admin-token.js";
 import type { GatewayConfig } from "./config.js";
 import type { DhSessions } from "./dh-sessions.js";
+import {
+  credentialsSchema,
+  HttpError,
+  handshakeSchema,
+  loginSchema,
+  parse,
+  registrationSchema,
+  sealedSchema,
+  userIDSchema,
+} from "./http-input.js";
 import type { JwtCodec, SessionClaims } from "./jwt.js";
 import type { Moderation } from "./moderation.js";
 import type { OpenImBridge } from "./openim-bridge.js";
@@ -30,43 +40,6 @@ export interface TrafficCounters {
   upgradeAttempts: number;
   msgGatewayRequests: number;
   proxied: number;
-}
-
-const userIDSchema = z.string().regex(/^[A-Za-z0-9_]{1,64}$/, "letters, digits and underscore only");
-const sealedSchema = z.object({
-  sessionID: z.string().min(1),
-  nonce: z.string().min(1),
-  sealed: z.string().min(1),
-});
-const handshakeSchema = z.object({ clientPublicKey: z.string().min(1) });
-const loginSchema = sealedSchema.extend({ platformID: z.number().int().min(1).max(9) });
-const credentialsSchema = z.object({ userID: userIDSchema, password: z.string().min(1).max(256) });
-const registrationSchema = credentialsSchema.extend({
-  password: z.string().min(8).max(256),
-  nickname: z.string().max(64).optional(),
-});
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new HttpError(
-      400,
-      "bad_request",
-      `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`,
-    );
-  }
-  return result.data;
 }
 
 /** OpenIM's envelope, for admin routes: the caller sees OpenIM's own errCode when OpenIM refuses. */

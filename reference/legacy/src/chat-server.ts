@@ -8,6 +8,14 @@ import { z } from "zod";
 import { open } from "../../../src/protocol/gateway-auth.js";
 import { groupConversationID, newClientMsgID, singleConversationID } from "../../../src/protocol/ids.js";
 import type { DhSessions } from "../../gateway/src/dh-sessions.js";
+import {
+  credentialsSchema,
+  HttpError,
+  loginSchema,
+  parse,
+  registrationSchema,
+  sealedSchema,
+} from "../../gateway/src/http-input.js";
 import type { JwtCodec, SessionClaims } from "../../gateway/src/jwt.js";
 import type { UserStore } from "../../gateway/src/user-store.js";
 import type { LegacyConfig } from "./config.js";
@@ -17,7 +25,6 @@ import {
   type MessageFrame,
   type SendAckBody,
   sendBodySchema,
-  userIDSchema,
 } from "./protocol.js";
 import type { ChatStore } from "./store.js";
 
@@ -37,41 +44,6 @@ export interface ChatParts {
   publish: (job: DeliveryJob) => Promise<void>;
   /** Is each dependency reachable, for /healthz. */
   health: () => Promise<Record<string, boolean>>;
-}
-
-const sealedSchema = z.object({
-  sessionID: z.string().min(1),
-  nonce: z.string().min(1),
-  sealed: z.string().min(1),
-});
-const loginSchema = sealedSchema.extend({ platformID: z.number().int().min(1).max(9) });
-const credentialsSchema = z.object({ userID: userIDSchema, password: z.string().min(1).max(256) });
-const registrationSchema = credentialsSchema.extend({
-  password: z.string().min(8).max(256),
-  nickname: z.string().max(64).optional(),
-});
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new HttpError(
-      400,
-      "bad_request",
-      `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`,
-    );
-  }
-  return result.data;
 }
 
 /** Hands an upgrade request to the websocket service byte for byte, then splices the two sockets. */

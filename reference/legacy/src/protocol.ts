@@ -15,7 +15,7 @@ export const DELIVERY_ROUTING_KEY = "deliver";
 export const userChannel = (userID: string): string => `legacy:user:${userID}`;
 export const USER_CHANNEL_PREFIX = "legacy:user:";
 
-const userIDSchema = z.string().regex(/^[A-Za-z0-9_]{1,64}$/, "letters, digits and underscore only");
+import { userIDSchema } from "../../gateway/src/http-input.js";
 
 export { userIDSchema };
 

@@ -3,37 +3,15 @@ import { Redis } from "ioredis";
 import { request } from "undici";
 import type { TargetProfile } from "../../conformance/profile.js";
 import { gatewayClient } from "../../drivers/gateway-client.js";
-import {
-  createRestClient,
-  getUserToken,
-  OpenImError,
-  OpenImWsClient,
-  registerUsers,
-} from "../../protocol/index.js";
 import type { StackEndpoints } from "../endpoints.js";
 import { openimAnswers } from "../local/openim-ready.js";
+import { check, type HealthCheck, STATUS_PLATFORM, websocketLogin } from "../status-probes.js";
 
 /**
  * Real checks of a stack known only by its endpoints (docker, external): each part that the
  * target offers is exercised; what it does not offer is listed as skipped, with the reason.
  */
-export interface EndpointCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-  skipped?: boolean;
-}
-
-const STATUS_USER = "cutover_status_probe";
-const STATUS_PLATFORM = 7; // Linux: a platform no suite uses, so the probe never kicks a test's session.
-
-async function check(name: string, probe: () => Promise<string>): Promise<EndpointCheck> {
-  try {
-    return { name, ok: true, detail: await probe() };
-  } catch (err) {
-    return { name, ok: false, detail: err instanceof Error ? err.message : String(err) };
-  }
-}
+export type EndpointCheck = HealthCheck;
 
 const skipped = (name: string, reason: string): EndpointCheck => ({
   name,
@@ -79,32 +57,6 @@ async function redisPong(url: string): Promise<string> {
     return "PONG";
   } finally {
     redis.disconnect();
-  }
-}
-
-/** Registers the status probe user if needed and opens an authenticated WebSocket on the stack's wsURL. */
-async function websocketLogin(endpoints: StackEndpoints, adminToken: string): Promise<string> {
-  const rest = createRestClient({ baseUrl: endpoints.openimApi, connections: 1 });
-  try {
-    await registerUsers(rest, adminToken, [{ userID: STATUS_USER, nickname: "cutover status" }]).catch(
-      (err: unknown) => {
-        if (!(err instanceof OpenImError && err.errCode === 1102)) throw err; // 1102: registered already
-      },
-    );
-    const { token } = await getUserToken(rest, adminToken, STATUS_USER, STATUS_PLATFORM);
-    const client = await OpenImWsClient.connect({
-      wsUrl: endpoints.wsURL,
-      userID: STATUS_USER,
-      token,
-      platformID: STATUS_PLATFORM,
-      handshakeTimeoutMs: 3000,
-      heartbeat: false,
-      reconnect: false,
-    });
-    await client.close();
-    return `authenticated WebSocket accepted at ${endpoints.wsURL}`;
-  } finally {
-    await rest.close();
   }
 }
 

@@ -1,13 +1,6 @@
-import { request } from "undici";
 import { gatewayClient } from "../../drivers/gateway-client.js";
-import {
-  createRestClient,
-  getUserToken,
-  OpenImError,
-  OpenImWsClient,
-  registerUsers,
-} from "../../protocol/index.js";
 import type { StackEndpoints } from "../endpoints.js";
+import { check, type HealthCheck, STATUS_PLATFORM, websocketLogin } from "../status-probes.js";
 import { kafkaHealthy } from "./kafka.js";
 import { checkLegacyHealth } from "./legacy-health.js";
 import { openimAnswers } from "./openim-ready.js";
@@ -16,40 +9,7 @@ import { isAlive } from "./processes.js";
 import { REDIS_PASSWORD } from "./services.js";
 import type { RunState } from "./state.js";
 
-export interface HealthCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
-
-const STATUS_USER = "cutover_status_probe";
-const STATUS_PLATFORM = 7; // Linux: a platform no suite uses, so the probe never kicks a test's session.
-
-/** Registers the status probe user if needed and opens an authenticated WebSocket through nginx. */
-async function websocketThroughNginx(endpoints: StackEndpoints, adminToken: string): Promise<string> {
-  const rest = createRestClient({ baseUrl: endpoints.openimApi, connections: 1 });
-  try {
-    await registerUsers(rest, adminToken, [{ userID: STATUS_USER, nickname: "cutover status" }]).catch(
-      (err: unknown) => {
-        if (!(err instanceof OpenImError && err.errCode === 1102)) throw err; // 1102: registered already
-      },
-    );
-    const { token } = await getUserToken(rest, adminToken, STATUS_USER, STATUS_PLATFORM);
-    const client = await OpenImWsClient.connect({
-      wsUrl: endpoints.wsURL,
-      userID: STATUS_USER,
-      token,
-      platformID: STATUS_PLATFORM,
-      handshakeTimeoutMs: 3000,
-      heartbeat: false,
-      reconnect: false,
-    });
-    await client.close();
-    return "authenticated WebSocket accepted via nginx /msg_gateway";
-  } finally {
-    await rest.close();
-  }
-}
+export type { HealthCheck };
 
 /** The gateway answers, and a real DH + JWT login through nginx comes back with an imToken. */
 async function gatewayLogin(endpoints: StackEndpoints): Promise<string> {
@@ -67,14 +27,6 @@ async function gatewayLogin(endpoints: StackEndpoints): Promise<string> {
     return "/healthz ok; DH + JWT login via nginx /api/ minted an imToken";
   } finally {
     await client.close();
-  }
-}
-
-async function check(name: string, probe: () => Promise<string>): Promise<HealthCheck> {
-  try {
-    return { name, ok: true, detail: await probe() };
-  } catch (err) {
-    return { name, ok: false, detail: err instanceof Error ? err.message : String(err) };
   }
 }
 
@@ -124,7 +76,7 @@ export async function checkLocalHealth(state: RunState): Promise<HealthCheck[]> 
   ]);
   const ws = await check("websocket via nginx", () => {
     if (!adminToken) throw new Error("skipped: no admin token");
-    return websocketThroughNginx(endpoints, adminToken);
+    return websocketLogin(endpoints, adminToken);
   });
   return [...processChecks, ...checks, ws, ...(await legacy)];
 }
