@@ -28,9 +28,9 @@ import { type ResourceMonitor, startResourceMonitor } from "../../metrics/resour
 import { type LoadResults, loadResultsSchema } from "../../report/results-schema.js";
 import { describeEnvironment } from "../../run/environment.js";
 import { newResultsDir, writeJsonAtomic } from "../../run/results-file.js";
+import { acquireStack, type StackHandle } from "../../stack/acquire.js";
 import type { StackEndpoints } from "../../stack/endpoints.js";
 import { runDirLayout } from "../../stack/local/layout.js";
-import { downLocal, upLocal } from "../../stack/local/local-stack.js";
 import { readState } from "../../stack/local/state.js";
 import { CutoverError, EXIT, errorMessage } from "../../util/errors.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
@@ -138,11 +138,6 @@ async function runLoad(scenarioArg: string, flags: LoadFlags): Promise<number> {
   const faults = usage(() => [...(scenario.options.faults ?? []), ...(flags.fault ?? [])].map(parseFault));
   const slo = flags.findCapacity ? usage(() => collectThresholds(undefined, [flags.slo ?? ""])) : [];
   const { config, runDir } = await resolveStackOptions(flags);
-  if (config.stack.kind !== "local")
-    throw new CutoverError(
-      `--stack ${config.stack.kind} is not available yet; use --stack local`,
-      EXIT.usage,
-    );
 
   const startedAt = new Date();
   const outDir = flags.out
@@ -164,6 +159,7 @@ async function runLoad(scenarioArg: string, flags: LoadFlags): Promise<number> {
   process.stderr.write(`${pc.dim(`results: ${file}`)}\n`);
 
   let startedHere = false;
+  let stack: StackHandle | undefined;
   let session: LoadSession | undefined;
   let monitor: ResourceMonitor | undefined;
   let log: HdrIntervalLog | undefined;
@@ -187,9 +183,9 @@ async function runLoad(scenarioArg: string, flags: LoadFlags): Promise<number> {
   process.on("SIGINT", onSignal);
   const progress = progressLine();
   try {
-    const up = await upLocal({ config, runDir, progress: progressPrinter() });
-    startedHere = up.kind === "started";
-    const e = up.endpoints;
+    stack = await acquireStack(config, runDir, progressPrinter());
+    startedHere = stack.startedHere;
+    const e = stack.endpoints;
     results.target.endpoints = {
       nginx: e.nginx,
       wsURL: e.wsURL,
@@ -199,7 +195,8 @@ async function runLoad(scenarioArg: string, flags: LoadFlags): Promise<number> {
     results.environment = describeEnvironment(e);
     save();
 
-    const state = readState(runDirLayout(runDir).state);
+    // SUT processes can be sampled only on a local stack (their pids are in the run dir).
+    const state = e.stack === "local" ? readState(runDirLayout(runDir).state) : undefined;
     const runStartMs = Date.now();
     if (state && process.platform === "linux") {
       monitor = startResourceMonitor(state.processes, runStartMs, Math.max(1000, settings.intervalMs));
@@ -372,7 +369,7 @@ async function runLoad(scenarioArg: string, flags: LoadFlags): Promise<number> {
     log?.close();
     await session?.close();
     await armed?.close();
-    if (startedHere && !flags.keep) await downLocal(runDir);
+    if (!flags.keep) await stack?.release();
   }
 }
 
