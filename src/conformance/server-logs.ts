@@ -45,10 +45,15 @@ const OPENIM_ENTRY =
   /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3})\s+(ERROR|PANIC|FATAL|DPANIC)\s+\[PID:\d+\]\s+(\S+)/;
 const PLAIN_FAILURE = /\bpanic:|\bfatal error:|Exception\b|\bERROR\b|\bSEVERE\b/;
 
+/**
+ * The cases running when a line was logged. Suites run in parallel, so several may be; the
+ * most recently started comes first, as the likeliest cause.
+ */
 function caseAt(ms: number, cases: CaseResult[]): string | undefined {
-  return cases.find(
-    (c) => c.startedAt !== undefined && ms >= c.startedAt && ms <= c.startedAt + c.durationMs + 50,
-  )?.fullName;
+  const running = cases
+    .filter((c) => c.startedAt !== undefined && ms >= c.startedAt && ms <= c.startedAt + c.durationMs + 50)
+    .sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0));
+  return running.length > 0 ? running.map((c) => c.fullName).join(" — or — ") : undefined;
 }
 
 export function collectServerErrors(
