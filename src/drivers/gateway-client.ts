@@ -114,6 +114,10 @@ export function gatewayClient(baseUrl: string, opts: { connections?: number; tim
   return {
     request,
     bearer,
+    /** A request whose non-2xx answer throws GatewayError with the server's code. */
+    expectOk,
+    /** A DH handshake, then `payload` sealed under its key and posted to `route` (with `extra` in clear). */
+    sealed,
     async register(userID: string, password: string, nickname?: string): Promise<void> {
       await sealed("/api/auth/register", { userID, password, nickname });
     },

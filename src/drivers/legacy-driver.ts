@@ -8,11 +8,10 @@ import {
   sendAckSchema,
   serverFrameSchema,
 } from "../../reference/legacy/src/protocol.js";
-import { deriveSessionKey, newKeyPair, seal } from "../protocol/gateway-auth.js";
 import { newClientMsgID, uniqueUserID } from "../protocol/ids.js";
 import type { StackEndpoints } from "../stack/endpoints.js";
 import type { ChatDriver, DriverSession, DriverUser, InboundMessage, Recipient, SendAck } from "./driver.js";
-import { GatewayError, type GatewayResponse, gatewayClient } from "./gateway-client.js";
+import { gatewayClient } from "./gateway-client.js";
 
 /**
  * The stack being retired, driven the way its apps use it: the same DH + JWT login as
@@ -36,44 +35,21 @@ export class LegacyProtocolError extends Error {
   override name = "LegacyProtocolError";
 }
 
-function failOn(res: GatewayResponse, route: string): never {
-  const err = (res.body as { error?: { code?: string; message?: string } } | undefined)?.error;
-  throw new GatewayError(
-    res.status,
-    err?.code ?? "http_error",
-    err?.message ?? String(res.body).slice(0, 200),
-    route,
-  );
-}
-
 /** The login half of the driver, usable alone (cutover status uses it). */
 export function legacyClient(baseURL: string, opts: { connections?: number } = {}) {
   const http = gatewayClient(baseURL, { connections: opts.connections ?? 64 });
 
-  async function call(route: string, body: unknown, jwt?: string): Promise<unknown> {
-    const res = await http.request("POST", route, body, jwt ? http.bearer(jwt) : {});
-    if (res.status < 200 || res.status >= 300) failOn(res, route);
-    return res.body;
-  }
+  const call = (route: string, body: unknown, jwt?: string): Promise<unknown> =>
+    http.expectOk("POST", route, body, jwt ? http.bearer(jwt) : {});
 
   return {
     /** Registration is the gateway's own: sealed credentials after a DH handshake. */
     register: (userID: string, password: string, nickname?: string) =>
       http.register(userID, password, nickname),
     async login(userID: string, password: string, platformID: number): Promise<LegacyLoginAnswer> {
-      const own = newKeyPair();
-      const hs = (await call("/api/auth/handshake", { clientPublicKey: own.publicKey })) as {
-        sessionID: string;
-        serverPublicKey: string;
-        salt: string;
-      };
-      const key = deriveSessionKey(own.privateKey, hs.serverPublicKey, hs.salt);
-      const answer = await call("/api/auth/login", {
-        sessionID: hs.sessionID,
-        ...seal(key, hs.sessionID, { userID, password }),
-        platformID,
-      });
-      return loginAnswerSchema.parse(answer);
+      return loginAnswerSchema.parse(
+        await http.sealed("/api/auth/login", { userID, password }, { platformID }),
+      );
     },
     async createGroup(jwt: string, memberUserIDs: string[], groupName: string): Promise<string> {
       return groupAnswerSchema.parse(await call("/api/groups", { memberUserIDs, groupName }, jwt)).groupID;
