@@ -17,10 +17,21 @@ import type { StackEndpoints } from "../src/stack/endpoints.js";
 import { miniChatDriver } from "./mini-chat.js";
 
 const { values: args } = parseArgs({
-  options: { connections: { type: "string", default: "10000" }, sources: { type: "string", default: "4" } },
+  options: {
+    connections: { type: "string", default: "10000" },
+    sources: { type: "string", default: "4" },
+    /** First source address's last octet, so parallel processes use distinct 127.x addresses. */
+    "source-base": { type: "string", default: "2" },
+    /** After the engine's connections are up: say "ready <n>" on stderr and hold them this long. */
+    "hold-ms": { type: "string", default: "0" },
+  },
 });
 const n = Number(args.connections);
-const sources = Array.from({ length: Number(args.sources) }, (_, i) => `127.0.0.${i + 2}`);
+const sources = Array.from(
+  { length: Number(args.sources) },
+  (_, i) => `127.0.0.${i + Number(args["source-base"])}`,
+);
+const holdMs = Number(args["hold-ms"]);
 const gc = (globalThis as { gc?: () => void }).gc;
 const settle = async () => {
   for (let i = 0; i < 3; i++) {
@@ -64,6 +75,11 @@ export async function connScale() {
     await settle();
     const engineBytes = (process.memoryUsage().rss - before) / n;
     const connected = session.setup.counters.connects;
+    if (holdMs > 0) {
+      // The multi-process bench counts connections held at the same moment across generators.
+      process.stderr.write(`ready ${connected} ${Date.now()}\n`);
+      await new Promise((r) => setTimeout(r, holdMs));
+    }
     await session.close();
     await settle();
     const before2 = process.memoryUsage().rss;
