@@ -2,22 +2,13 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Redis } from "ioredis";
 import { Pool } from "undici";
 import { z } from "zod";
-import { open } from "../../../src/protocol/gateway-auth.js";
 import { newOperationID, OpenImError, type RestClient } from "../../../src/protocol/index.js";
 import type { AdminTokenSource } from "./admin-token.js";
 import type { GatewayConfig } from "./config.js";
 import type { DhSessions } from "./dh-sessions.js";
-import {
-  credentialsSchema,
-  HttpError,
-  handshakeSchema,
-  loginSchema,
-  parse,
-  registrationSchema,
-  sealedSchema,
-  userIDSchema,
-} from "./http-input.js";
+import { credentialsSchema, HttpError, loginSchema, parse, userIDSchema } from "./http-input.js";
 import type { JwtCodec, SessionClaims } from "./jwt.js";
+import { addHandshakeAndRegistration } from "./login-routes.js";
 import type { Moderation } from "./moderation.js";
 import type { OpenImBridge } from "./openim-bridge.js";
 import type { UserStore } from "./user-store.js";
@@ -116,34 +107,7 @@ export function buildGateway(parts: GatewayParts): { app: FastifyInstance; traff
   app.get("/api/healthz", async () => ({ ok: true }));
 
   // ---- auth: DH handshake, registration, login, logout
-  app.post("/api/auth/handshake", async (req) => {
-    const { clientPublicKey } = parse(handshakeSchema, req.body);
-    try {
-      return await sessions.start(clientPublicKey);
-    } catch (err) {
-      throw new HttpError(400, "bad_request", `clientPublicKey: ${(err as Error).message}`);
-    }
-  });
-
-  async function openSealed<T>(schema: z.ZodType<T>, body: z.infer<typeof sealedSchema>): Promise<T> {
-    const key = await sessions.take(body.sessionID);
-    if (!key) throw new HttpError(401, "unauthorized", "unknown, expired or used handshake");
-    let plain: unknown;
-    try {
-      plain = open(key, body.sessionID, body);
-    } catch {
-      throw new HttpError(401, "unauthorized", "credentials could not be opened with the handshake key");
-    }
-    return parse(schema, plain);
-  }
-
-  app.post("/api/auth/register", async (req, reply) => {
-    const body = parse(sealedSchema, req.body);
-    const { userID, password, nickname } = await openSealed(registrationSchema, body);
-    if (!(await users.create(userID, password, nickname ?? userID)))
-      throw new HttpError(409, "conflict", `${userID} is taken`);
-    return reply.status(201).send({ userID });
-  });
+  const openSealed = addHandshakeAndRegistration(app, sessions, users);
 
   app.post("/api/auth/login", async (req) => {
     const body = parse(loginSchema, req.body);

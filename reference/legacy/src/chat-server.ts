@@ -4,19 +4,11 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Redis } from "ioredis";
-import { z } from "zod";
-import { open } from "../../../src/protocol/gateway-auth.js";
 import { groupConversationID, newClientMsgID, singleConversationID } from "../../../src/protocol/ids.js";
 import type { DhSessions } from "../../gateway/src/dh-sessions.js";
-import {
-  credentialsSchema,
-  HttpError,
-  loginSchema,
-  parse,
-  registrationSchema,
-  sealedSchema,
-} from "../../gateway/src/http-input.js";
+import { credentialsSchema, HttpError, loginSchema, parse } from "../../gateway/src/http-input.js";
 import type { JwtCodec, SessionClaims } from "../../gateway/src/jwt.js";
+import { addHandshakeAndRegistration } from "../../gateway/src/login-routes.js";
 import type { UserStore } from "../../gateway/src/user-store.js";
 import type { LegacyConfig } from "./config.js";
 import {
@@ -107,18 +99,6 @@ export function buildChatService(parts: ChatParts): FastifyInstance {
     }
   }
 
-  async function openSealed<T>(schema: z.ZodType<T>, body: z.infer<typeof sealedSchema>): Promise<T> {
-    const key = await sessions.take(body.sessionID);
-    if (!key) throw new HttpError(401, "unauthorized", "unknown, expired or used handshake");
-    let plain: unknown;
-    try {
-      plain = open(key, body.sessionID, body);
-    } catch {
-      throw new HttpError(401, "unauthorized", "credentials could not be opened with the handshake key");
-    }
-    return parse(schema, plain);
-  }
-
   app.get("/healthz", async (_req, reply) => {
     const deps = await parts.health();
     const ok = Object.values(deps).every(Boolean);
@@ -126,24 +106,7 @@ export function buildChatService(parts: ChatParts): FastifyInstance {
   });
 
   // ---- the login the reference gateway also speaks: DH handshake, sealed credentials, HS256 JWT
-  app.post("/api/auth/handshake", async (req) => {
-    const { clientPublicKey } = parse(z.object({ clientPublicKey: z.string().min(1) }), req.body);
-    try {
-      return await sessions.start(clientPublicKey);
-    } catch (err) {
-      throw new HttpError(400, "bad_request", `clientPublicKey: ${(err as Error).message}`);
-    }
-  });
-
-  app.post("/api/auth/register", async (req, reply) => {
-    const { userID, password, nickname } = await openSealed(
-      registrationSchema,
-      parse(sealedSchema, req.body),
-    );
-    if (!(await users.create(userID, password, nickname ?? userID)))
-      throw new HttpError(409, "conflict", `${userID} is taken`);
-    return reply.status(201).send({ userID });
-  });
+  const openSealed = addHandshakeAndRegistration(app, sessions, users);
 
   app.post("/api/auth/login", async (req) => {
     const body = parse(loginSchema, req.body);
