@@ -8,7 +8,8 @@ import type { ScenarioOptions, VirtualUser } from "../src/load/scenario.js";
  *   cutover load connection-ramp --driver openim-direct --users 10000 --ramp 200:0s,200:50s,0:0s,0:60s
  */
 export const options: ScenarioOptions = {
-  description: "ramp to N idle WebSocket connections, hold, measure connect latency and SUT memory",
+  description:
+    "ramp to N idle WebSocket connections, hold, measure connect latency, heartbeat round trips and SUT memory",
   // openim-direct: accounts by the thousand through the admin API; the gateway registers one per call.
   driver: "openim-direct",
   model: {
@@ -17,7 +18,7 @@ export const options: ScenarioOptions = {
     stages: [
       { target: 100, duration: "10s" }, // 1,000 connections
       { target: 0, duration: 0 },
-      { target: 0, duration: "20s" }, // hold, idle
+      { target: 0, duration: "30s" }, // hold, idle: long enough for every connection's first 25 s heartbeat
     ],
   },
   users: 1000,

@@ -36,7 +36,12 @@ export interface DriverSession {
    * `onClosed`, if given, is told when the channel is gone for good without `disconnect()`
    * (the server closed it and no reconnection brought it back) — how a load run counts drops.
    */
-  connect(onMessage: (msg: InboundMessage) => void, onClosed?: (reason: string) => void): Promise<void>;
+  connect(
+    onMessage: (msg: InboundMessage) => void,
+    onClosed?: (reason: string) => void,
+    /** Told each heartbeat's round trip (ping to first pong), where the channel has heartbeats. */
+    onHeartbeat?: (rttMs: number) => void,
+  ): Promise<void>;
   /** Resolves when the server acknowledged the send. */
   send(to: Recipient, text: string): Promise<SendAck>;
   disconnect(): Promise<void>;

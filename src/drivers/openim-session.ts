@@ -26,6 +26,7 @@ export class OpenImSession implements DriverSession {
   async connect(
     onMessage: (msg: InboundMessage) => void,
     onClosed?: (reason: string) => void,
+    onHeartbeat?: (rttMs: number) => void,
   ): Promise<void> {
     const client = await OpenImWsClient.connect({
       wsUrl: this.wsURL,
@@ -41,6 +42,7 @@ export class OpenImSession implements DriverSession {
         if (!m.notification && (m.contentType < 1000 || m.contentType > 5000)) onMessage(toInbound(m, at));
       }
     });
+    if (onHeartbeat) client.on("heartbeat", ({ rttMs }) => onHeartbeat(rttMs));
     client.on("close", (info) => {
       // Our own disconnect() clears this.client first: only a close we did not ask for is reported.
       if (this.client === client)

@@ -19,6 +19,7 @@ export const METRIC_DESCRIPTIONS: Record<string, string> = {
   e2e_last: "fan-out: from the intended send time to arrival at the last recipient of a message",
   login: "login as the client sees it (gateway: DH exchange + JWT + imToken; direct: token)",
   connect: "realtime channel: TCP + WebSocket upgrade + auth",
+  heartbeat: "heartbeat round trip: the client's ping to the server's first pong on an idle channel",
   iteration: "one whole operation of the scenario's function, from its intended start",
   schedule_lag: "generator lateness: from an operation's intended start to when it actually started",
   http: "HTTP request→response (autocannon; measured from the actual send, see http.note)",

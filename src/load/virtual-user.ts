@@ -43,6 +43,7 @@ export type MetricName =
   | "e2e_last"
   | "login"
   | "connect"
+  | "heartbeat"
   | "iteration"
   | "schedule_lag"
   | "http";
@@ -181,6 +182,7 @@ export class Operation implements VirtualUser {
           host.counters.connectionsDropped++;
           countError(host.errors, { code: `closed by server: ${reason}` });
         },
+        (rttMs) => host.record("heartbeat", rttMs * 1000),
       );
       const now = nowUs();
       state.connected = true;

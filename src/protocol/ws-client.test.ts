@@ -515,6 +515,30 @@ describe("OpenImWsClient heartbeat", () => {
     expect(textPings[0]).toBe('{"type":"ping"}');
   });
 
+  it("reports each ping's round trip once, at its first answer", async () => {
+    // The fake gateway answers the text ping with a text pong and the control ping with a pong (ws does it).
+    let pings = 0;
+    gw.hooks.onConnect = (conn) => {
+      conn.ws.on("message", (d, isBinary) => {
+        if (!isBinary && String(d) === '{"type":"ping"}') {
+          pings++;
+          setTimeout(() => conn.ws.send('{"type":"pong","body":null}'), 15);
+        }
+      });
+    };
+    const a = await connect("alice", { heartbeat: { intervalMs: 60 } });
+    const rtts: number[] = [];
+    a.on("heartbeat", ({ rttMs }) => rtts.push(rttMs));
+    await until(() => rtts.length >= 3);
+    // One sample per ping, although each ping got two answers (a control pong and a text pong).
+    expect(rtts.length).toBeLessThanOrEqual(pings);
+    expect(rtts.length).toBeGreaterThanOrEqual(pings - 1);
+    for (const rtt of rtts) {
+      expect(rtt).toBeGreaterThanOrEqual(0);
+      expect(rtt).toBeLessThan(60);
+    }
+  });
+
   it("drops a connection that stopped answering and reports the close", async () => {
     const a = await connect("alice", { heartbeat: { intervalMs: 30 } });
     const closed = new Promise((resolve) => a.once("close", resolve));

@@ -115,6 +115,8 @@ export type PushSource = "push" | "catch-up";
 
 export interface OpenImWsEvents {
   push: [messages: ReceivedMsg[], source: PushSource];
+  /** The first answer (text or control pong) to a heartbeat ping, with its round trip. */
+  heartbeat: [info: { rttMs: number }];
   kicked: [];
   "online-status": [users: SdkWsProto.SubUserOnlineStatusElem[]];
   reconnecting: [info: { attempt: number; delayMs: number; code: number; reason: string }];
@@ -163,6 +165,8 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
   private wasKicked = false;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private lastPingAt = 0;
+  /** performance.now() of the heartbeat ping still waiting for its first pong; undefined once answered. */
+  private pingSentAt: number | undefined;
   private lastFrameAt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private wakeRetry: (() => void) | undefined;
@@ -434,6 +438,7 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
     });
     ws.on("pong", () => {
       this.lastFrameAt = Date.now();
+      this.heartbeatAnswered();
     });
     ws.on("error", (err) =>
       this.report(new OpenImTransportError({ kind: "network", message: err.message, cause: err })),
@@ -571,8 +576,16 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
       return;
     }
     this.lastPingAt = Date.now();
+    this.pingSentAt = performance.now();
     if (mode !== "control") ws.send(TEXT_PING);
     if (mode !== "text") ws.ping();
+  }
+
+  private heartbeatAnswered(): void {
+    if (this.pingSentAt === undefined) return;
+    const rttMs = performance.now() - this.pingSentAt;
+    this.pingSentAt = undefined;
+    this.emit("heartbeat", { rttMs });
   }
 
   private stopHeartbeat(): void {
@@ -586,6 +599,7 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
     if (!isBinary) {
       // Text frames are pongs ({"type":"pong"}); anything else has no meaning to a client.
       const type = textFrameType(rawToBuffer(data).toString("utf8"));
+      if (type === "pong") this.heartbeatAnswered();
       if (type !== "pong")
         this.report(
           new OpenImTransportError({

@@ -150,7 +150,9 @@ export function loadView(r: LoadResults): ReportView {
     });
 
   const charts: ChartSpec[] = [];
-  const spectrum = metrics.filter(([name]) => ["e2e", "ack", "e2e_last", "login", "connect"].includes(name));
+  const spectrum = metrics.filter(([name]) =>
+    ["e2e", "ack", "e2e_last", "login", "connect", "heartbeat"].includes(name),
+  );
   if (spectrum.length > 0)
     charts.push(
       spectrumChart(
