@@ -20,7 +20,7 @@ import { createRunDir, type RunDirLayout, runDirLayout } from "./layout.js";
 import { removeRelocatedPostgres } from "./legacy-postgres.js";
 import { isLegacyService, startLegacy } from "./legacy-stack.js";
 import { writeOpenImConfig } from "./openim-config.js";
-import { openimAnswers } from "./openim-ready.js";
+import { openimAnswers, openimDelivers } from "./openim-ready.js";
 import { pickFreePorts } from "./ports.js";
 import { assignPorts, type LocalPorts, PORT_COUNT } from "./ports-plan.js";
 import { httpGetOk, redisPing, tcpOpen } from "./probes.js";
@@ -378,6 +378,26 @@ async function startAll(
       });
     },
     () => `api 127.0.0.1:${ports.openimApi}, ws 127.0.0.1:${ports.openimWs}`,
+  );
+  await step(
+    progress,
+    "message path (a canary delivered through Kafka)",
+    () =>
+      openimDelivers(
+        `http://127.0.0.1:${ports.openimApi}`,
+        `ws://127.0.0.1:${ports.openimWs}`,
+        config.openim.adminSecret,
+        config.openim.adminUserID,
+        timeout,
+      ).catch((err) => {
+        const log = path.join(layout.logs, "openim-push.log");
+        throw new CutoverError(
+          `OpenIM does not deliver: ${errorMessage(err)} (log: ${log})`,
+          EXIT.stack,
+          tailLog(log),
+        );
+      }),
+    (sends) => `after ${sends} send${sends === 1 ? "" : "s"}`,
   );
   const legacyUp = await legacy;
   return {

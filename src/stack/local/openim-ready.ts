@@ -1,4 +1,11 @@
-import { createRestClient, getAdminToken } from "../../protocol/index.js";
+import {
+  createRestClient,
+  getAdminToken,
+  getUserToken,
+  OpenImError,
+  OpenImWsClient,
+  registerUsers,
+} from "../../protocol/index.js";
 
 /**
  * OpenIM is ready when the admin token is issued and each RPC service behind the API
@@ -20,6 +27,70 @@ export async function openimAnswers(base: string, secret: string, adminUserID: s
     for (const [route, body] of probes) await rest.call(route, body, { token });
     return token;
   } finally {
+    await rest.close();
+  }
+}
+
+const CANARY_SENDER = "cutover_canary_a";
+const CANARY_RECEIVER = "cutover_canary_b";
+const CANARY_PLATFORM = 7;
+
+/**
+ * OpenIM answering is not yet OpenIM delivering: msgtransfer and push join their Kafka
+ * consumer groups a moment after they start, and a message produced before that is never
+ * pushed (a fresh stack lost most of its first messages). So `up` is done only when a
+ * canary message has gone sender → msg gateway → Kafka → msgtransfer → push → receiver.
+ * Resolves with the number of sends it took.
+ */
+export async function openimDelivers(
+  api: string,
+  ws: string,
+  secret: string,
+  adminUserID: string,
+  timeoutMs: number,
+): Promise<number> {
+  const rest = createRestClient({ baseUrl: api, timeoutMs: 3000, connections: 2 });
+  const clients: OpenImWsClient[] = [];
+  try {
+    const { token: admin } = await getAdminToken(rest, secret, adminUserID);
+    await registerUsers(rest, admin, [{ userID: CANARY_SENDER }, { userID: CANARY_RECEIVER }]).catch(
+      (err: unknown) => {
+        if (!(err instanceof OpenImError && err.errCode === 1102)) throw err; // 1102: registered already
+      },
+    );
+    const connect = async (userID: string) => {
+      const { token } = await getUserToken(rest, admin, userID, CANARY_PLATFORM);
+      const client = await OpenImWsClient.connect({
+        wsUrl: ws,
+        userID,
+        token,
+        platformID: CANARY_PLATFORM,
+        heartbeat: false,
+        reconnect: false,
+      });
+      clients.push(client);
+      return client;
+    };
+    const sender = await connect(CANARY_SENDER);
+    const receiver = await connect(CANARY_RECEIVER);
+    const arrived = new Set<string>();
+    receiver.on("push", (msgs) => {
+      for (const m of msgs) arrived.add(m.clientMsgID);
+    });
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 1; Date.now() < deadline; attempt++) {
+      const { clientMsgID } = await sender.sendText({
+        recvID: CANARY_RECEIVER,
+        text: `cutover canary ${attempt}`,
+      });
+      const until = Date.now() + 1500;
+      while (Date.now() < until && !arrived.has(clientMsgID)) await new Promise((r) => setTimeout(r, 25));
+      // Any canary arriving proves the consumers are in; earlier ones may still trickle in.
+      if (arrived.size > 0) return attempt;
+    }
+    throw new Error(`no canary message was delivered within ${timeoutMs} ms`);
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
     await rest.close();
   }
 }
