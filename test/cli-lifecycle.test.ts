@@ -6,12 +6,12 @@ import { afterAll, describe, expect, test } from "vitest";
 import { isPortFree } from "../src/stack/local/ports.js";
 import { isAlive } from "../src/stack/local/processes.js";
 import { type RunState, runStateSchema } from "../src/stack/local/state.js";
+import { cliEnv } from "./support/cli.js";
 
 // The CLI as a user runs it, from source, on a run dir of its own (a second stack beside the shared one).
 const runDir = mkdtempSync(path.join(os.tmpdir(), "cutover-cli-"));
 
-const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-delete env.FORCE_COLOR;
+const env = cliEnv();
 
 function cutover(...args: string[]): { code: number; stdout: string; stderr: string } {
   const res = spawnSync(

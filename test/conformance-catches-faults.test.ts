@@ -11,6 +11,7 @@ import { type ProcessRecord, startProcess, stopProcess } from "../src/stack/loca
 import { nodeEntry } from "../src/util/node-entry.js";
 import { waitFor } from "../src/util/time.js";
 import "../conformance/support/context.js";
+import { cliEnv, externalTarget } from "./support/cli.js";
 
 // The suites must fail loudly when the stack is wrong. Here they run, through the CLI, against
 // deliberately broken targets: a gateway with fault flags, and a proxy that tampers with frames.
@@ -18,9 +19,7 @@ import "../conformance/support/context.js";
 const endpoints = inject("endpoints");
 const runDir = inject("runDir");
 const work = mkdtempSync(path.join(os.tmpdir(), "cutover-faults-"));
-const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-delete env.FORCE_COLOR;
-delete env.CUTOVER_RUN_DIR;
+const env = cliEnv();
 
 /**
  * `cutover conformance --stack external` as a child process. Asynchronous on purpose: the
@@ -65,19 +64,7 @@ async function conformance(
   return { code, output, results: JSON.parse(readFileSync(out, "utf8")) as ConformanceResults };
 }
 
-const baseTarget = () => ({
-  label: "a deliberately broken target",
-  nginx: endpoints.nginx,
-  wsURL: endpoints.wsURL,
-  gateway: endpoints.gateway,
-  openimApi: endpoints.openimApi,
-  openimWs: endpoints.openimWs,
-  adminSecret: endpoints.adminSecret,
-  adminUserID: endpoints.adminUserID,
-  redis: endpoints.redis,
-  gatewayAdmin: endpoints.gatewayAdmin,
-  localRunDir: runDir,
-});
+const baseTarget = () => ({ label: "a deliberately broken target", ...externalTarget(endpoints, runDir) });
 
 const failedNames = (r: ConformanceResults) => r.cases.filter((c) => c.state === "failed").map((c) => c.name);
 

@@ -8,6 +8,7 @@ import { normalizeModel } from "../src/load/model.js";
 import { loadScenario } from "../src/load/scenario.js";
 import { decodeHistogram } from "../src/metrics/histogram.js";
 import { parseLoadResults } from "../src/report/results-schema.js";
+import { cliEnv } from "./support/cli.js";
 
 // Short versions of the scenarios, on the shared stack: this machine's 2 cores are shared with
 // the stack itself and other work, so the rates are modest and latency bounds loose; the books are exact.
@@ -81,8 +82,7 @@ test("group-fanout: every member but the sender receives each message once", asy
 
 test("`cutover load` writes a valid results.json and an interval log, and a crossed threshold exits 99", () => {
   const out = mkdtempSync(path.join(os.tmpdir(), "cutover-load-"));
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env.FORCE_COLOR;
+  const env = cliEnv();
   const res = spawnSync(
     process.execPath,
     [

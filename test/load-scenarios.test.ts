@@ -7,6 +7,7 @@ import { LoadSession } from "../src/load/engine.js";
 import { normalizeModel, parseRamp } from "../src/load/model.js";
 import { loadScenario } from "../src/load/scenario.js";
 import { parseLoadResults } from "../src/report/results-schema.js";
+import { cliEnv } from "./support/cli.js";
 
 // Short versions of the other scenarios on the shared stack, each a few seconds: the shape of
 // each run is checked exactly (counts, books), latency only loosely (2 shared cores).
@@ -68,8 +69,7 @@ test("connection-ramp: ramps to N idle connections, holds them, and they are all
 
 test("rest-send through autocannon lands in the same results file, with the http metric", () => {
   const out = mkdtempSync(path.join(os.tmpdir(), "cutover-rest-"));
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env.FORCE_COLOR;
+  const env = cliEnv();
   const res = spawnSync(
     process.execPath,
     [

@@ -4,13 +4,13 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
+import { cliEnv } from "./support/cli.js";
 
 // `--stack docker` as far as it can be tested on a machine without a Docker engine: the
 // compose file validates with a real Compose implementation, and the CLI says in one line
 // that there is no engine. (What the provider maps is unit-tested in src/stack/docker/.)
 
-const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-delete env.FORCE_COLOR;
+const env = cliEnv();
 
 const composeAvailable =
   spawnSync("docker-compose", ["version", "--short"], { encoding: "utf8" }).status === 0;

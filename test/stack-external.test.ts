@@ -5,6 +5,7 @@ import path from "node:path";
 import { describe, expect, inject, test } from "vitest";
 import type { ConformanceResults } from "../src/conformance/results.js";
 import "../conformance/support/context.js";
+import { cliEnv, externalTarget } from "./support/cli.js";
 
 // `--stack external` for real: the shared test stack, started separately, named only by URLs
 // in a config file. The same suite through the external provider and through the local one
@@ -14,9 +15,7 @@ const endpoints = inject("endpoints");
 const runDir = inject("runDir");
 const work = mkdtempSync(path.join(os.tmpdir(), "cutover-external-"));
 
-const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-delete env.FORCE_COLOR;
-delete env.CUTOVER_RUN_DIR;
+const env = cliEnv();
 
 function cutover(...args: string[]) {
   const res = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
@@ -36,16 +35,7 @@ function writeConfig(name: string, external: Record<string, unknown>): string {
 /** Everything the shared stack offers, as a team would write it for its own deployment. */
 const fullConfig = writeConfig("external.json", {
   label: "the shared test stack",
-  nginx: endpoints.nginx,
-  wsURL: endpoints.wsURL,
-  gateway: endpoints.gateway,
-  openimApi: endpoints.openimApi,
-  openimWs: endpoints.openimWs,
-  adminSecret: endpoints.adminSecret,
-  adminUserID: endpoints.adminUserID,
-  redis: endpoints.redis,
-  gatewayAdmin: endpoints.gatewayAdmin,
-  localRunDir: runDir,
+  ...externalTarget(endpoints, runDir),
 });
 
 const results = (file: string) => JSON.parse(readFileSync(file, "utf8")) as ConformanceResults;

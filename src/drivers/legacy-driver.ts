@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
 import {
   groupAnswerSchema,
@@ -8,9 +7,10 @@ import {
   sendAckSchema,
   serverFrameSchema,
 } from "../../reference/legacy/src/protocol.js";
-import { newClientMsgID, uniqueUserID } from "../protocol/ids.js";
+import { newClientMsgID } from "../protocol/ids.js";
 import type { StackEndpoints } from "../stack/endpoints.js";
 import type { ChatDriver, DriverSession, DriverUser, InboundMessage, Recipient, SendAck } from "./driver.js";
+import { registerFreshUsers } from "./fresh-users.js";
 import { gatewayClient } from "./gateway-client.js";
 
 /**
@@ -178,19 +178,8 @@ export function legacyDriver(endpoints: StackEndpoints, opts: LegacyDriverOption
   };
   return {
     name: "legacy",
-    async createUsers(count, prefix = "vu") {
-      const users: DriverUser[] = [];
-      for (let i = 0; i < count; i++) {
-        const user = {
-          userID: uniqueUserID(prefix),
-          password: randomBytes(12).toString("base64url"),
-          platformID,
-        };
-        await client.register(user.userID, user.password);
-        users.push(user);
-      }
-      return users;
-    },
+    createUsers: (count, prefix = "vu") =>
+      registerFreshUsers((id, pw) => client.register(id, pw), count, prefix, platformID),
     async login(user) {
       return new LegacySession(client, await loginAs(user), opts.helloTimeoutMs);
     },

@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { uniqueUserID } from "../protocol/index.js";
 import type { StackEndpoints } from "../stack/endpoints.js";
-import type { ChatDriver, DriverUser } from "./driver.js";
+import type { ChatDriver } from "./driver.js";
+import { registerFreshUsers } from "./fresh-users.js";
 import { type GatewayClient, gatewayClient, type LoginResult } from "./gateway-client.js";
 import { OpenImSession } from "./openim-session.js";
 
@@ -26,19 +25,8 @@ export function openimDriver(
   return {
     name: "openim",
     gateway,
-    async createUsers(count, prefix = "vu") {
-      const users: DriverUser[] = [];
-      for (let i = 0; i < count; i++) {
-        const user = {
-          userID: uniqueUserID(prefix),
-          password: randomBytes(12).toString("base64url"),
-          platformID,
-        };
-        await gateway.register(user.userID, user.password);
-        users.push(user);
-      }
-      return users;
-    },
+    createUsers: (count, prefix = "vu") =>
+      registerFreshUsers((id, pw) => gateway.register(id, pw), count, prefix, platformID),
     async login(user) {
       const result = await gateway.login(user.userID, user.password, user.platformID);
       return new OpenImSession(result.userID, result.platformID, result.imToken, result.wsURL);

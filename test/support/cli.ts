@@ -1,0 +1,28 @@
+import type { StackEndpoints } from "../../src/stack/endpoints.js";
+
+/**
+ * The environment the CLI runs in when a test starts it as a user would: no colours (output
+ * is matched as text), and no run dir inherited from the test's own environment.
+ */
+export function cliEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  delete env.FORCE_COLOR;
+  delete env.CUTOVER_RUN_DIR;
+  return env;
+}
+
+/** Everything a stack offers, as a team would write it in an external-stack config. */
+export function externalTarget(endpoints: StackEndpoints, runDir: string): Record<string, unknown> {
+  return {
+    nginx: endpoints.nginx,
+    wsURL: endpoints.wsURL,
+    gateway: endpoints.gateway,
+    openimApi: endpoints.openimApi,
+    openimWs: endpoints.openimWs,
+    adminSecret: endpoints.adminSecret,
+    adminUserID: endpoints.adminUserID,
+    redis: endpoints.redis,
+    gatewayAdmin: endpoints.gatewayAdmin,
+    localRunDir: runDir,
+  };
+}
