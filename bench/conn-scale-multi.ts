@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { outputLocations } from "../src/run/output-locations.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -92,7 +93,8 @@ const result = {
   readySpreadMs: spread,
   perProcess: children.map((c) => c.result),
 };
-const file = args.out ?? path.join("bench", "results", `connections-${result.at.replace(/[:.]/g, "-")}.json`);
+const file =
+  args.out ?? path.join(outputLocations.benchResults, `connections-${result.at.replace(/[:.]/g, "-")}.json`);
 mkdirSync(path.dirname(file), { recursive: true });
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 process.stdout.write(`${JSON.stringify(result, null, 2)}\nbench results: ${file}\n`);

@@ -32,6 +32,7 @@ import {
   registerUsers,
   uniqueUserID,
 } from "../src/protocol/index.js";
+import { outputLocations } from "../src/run/output-locations.js";
 import type { StackEndpoints } from "../src/stack/endpoints.js";
 import { runDirLayout } from "../src/stack/local/layout.js";
 import { downLocal, upLocal } from "../src/stack/local/local-stack.js";
@@ -273,7 +274,8 @@ async function main() {
       ],
     };
     const out =
-      args.out ?? path.join("bench", "results", `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+      args.out ??
+      path.join(outputLocations.benchResults, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
     mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

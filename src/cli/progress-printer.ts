@@ -1,4 +1,5 @@
 import pc from "picocolors";
+import type { SuiteProgress } from "../conformance/collector.js";
 import type { ProgressSink } from "../stack/progress.js";
 import { formatSeconds } from "../util/time.js";
 
@@ -17,5 +18,25 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): Pr
     } else {
       stream.write(`${pc.yellow("•")} ${event.message}\n`);
     }
+  };
+}
+
+/** One line per finished conformance suite, so a long run shows how far it has come (also in CI logs). */
+export function suiteProgressPrinter(stream: NodeJS.WriteStream = process.stderr) {
+  return (p: SuiteProgress): void => {
+    const c = p.suiteCounts;
+    const mark = c.failed > 0 ? pc.red("✗") : pc.green("✓");
+    const counts = [
+      `${c.passed} passed`,
+      c.failed > 0 ? pc.red(`${c.failed} failed`) : "",
+      c.skipped > 0 ? `${c.skipped} skipped` : "",
+    ]
+      .filter(Boolean)
+      .join(", ");
+    const t = p.totals;
+    const sofar = pc.dim(
+      `[${p.suitesDone}/${p.suitesTotal} suites · ${t.passed + t.failed + t.skipped} cases so far${t.failed > 0 ? `, ${t.failed} failed` : ""}]`,
+    );
+    stream.write(`  ${mark} ${p.suite}: ${counts} ${pc.dim(formatSeconds(c.durationMs))} ${sofar}\n`);
   };
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type TargetProfile, targetProfileSchema } from "../conformance/profile.js";
+import { outputLocations } from "../run/output-locations.js";
 
 /** Every field has a default: the local stack needs no config file at all. */
 const localStackSchema = z
@@ -97,7 +98,7 @@ export const configSchema = z
     stack: z
       .object({
         kind: z.enum(["local", "docker", "external"]).default("local"),
-        runDir: z.string().min(1).default(".cutover"),
+        runDir: z.string().min(1).default(outputLocations.runDir),
         local: localStackSchema.prefault({}),
         docker: dockerStackSchema.prefault({}),
         external: externalStackSchema.prefault({}),

@@ -26,10 +26,49 @@ function toResult(test: TestCase): CaseResult {
   return { ...base, state: "skipped", skipReason: note ?? "skipped without a reason (a bug in the suite)" };
 }
 
+/** How far a conformance run has come: what a person watching a long run wants to see. */
+export interface SuiteProgress {
+  /** The suite that just finished, with its own counts. */
+  suite: string;
+  suiteCounts: { passed: number; failed: number; skipped: number; durationMs: number };
+  suitesDone: number;
+  suitesTotal: number;
+  /** Cases finished so far across all suites. */
+  totals: { passed: number; failed: number; skipped: number };
+}
+
 /** A vitest reporter that keeps every case's outcome for cutover's own results file. */
 export class CaseCollector implements Reporter {
   readonly cases: CaseResult[] = [];
   readonly unhandled: string[] = [];
+  private readonly totals = { passed: 0, failed: 0, skipped: 0 };
+  private suitesDone = 0;
+
+  constructor(
+    private readonly suitesTotal = 0,
+    private readonly onProgress?: (progress: SuiteProgress) => void,
+  ) {}
+
+  onTestCaseResult(test: TestCase): void {
+    const state = test.result().state;
+    if (state === "passed" || state === "failed" || state === "skipped") this.totals[state] += 1;
+  }
+
+  onTestModuleEnd(module: TestModule): void {
+    this.suitesDone += 1;
+    const counts = { passed: 0, failed: 0, skipped: 0, durationMs: module.diagnostic().duration };
+    for (const test of module.children.allTests()) {
+      const state = test.result().state;
+      if (state === "passed" || state === "failed" || state === "skipped") counts[state] += 1;
+    }
+    this.onProgress?.({
+      suite: suiteOf(module.moduleId),
+      suiteCounts: counts,
+      suitesDone: this.suitesDone,
+      suitesTotal: this.suitesTotal,
+      totals: { ...this.totals },
+    });
+  }
 
   onTestRunEnd(
     modules: ReadonlyArray<TestModule>,

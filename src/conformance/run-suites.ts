@@ -5,7 +5,7 @@ import { describeEnvironment } from "../run/environment.js";
 import type { StackEndpoints } from "../stack/endpoints.js";
 import { CutoverError, EXIT } from "../util/errors.js";
 import { packageRoot } from "../util/package-root.js";
-import { CaseCollector } from "./collector.js";
+import { CaseCollector, type SuiteProgress } from "./collector.js";
 import type { TargetProfile } from "./profile.js";
 import type { ConformanceResults } from "./results.js";
 import { collectServerErrors, snapshotLogs } from "./server-logs.js";
@@ -27,18 +27,26 @@ export interface RunSuitesOptions {
   grep?: string;
   /** Show vitest's own progress on stdout. */
   verbose?: boolean;
+  /** Called as each suite finishes. */
+  onProgress?: (progress: SuiteProgress) => void;
+}
+
+/** The suites a run asks for (all when none named); an unknown name is a usage error, before anything starts. */
+export function resolveSuites(suites: string[] | undefined): string[] {
+  const all = availableSuites();
+  const wanted = suites && suites.length > 0 ? suites : all;
+  const unknown = wanted.filter((s) => !all.includes(s));
+  if (unknown.length > 0)
+    throw new CutoverError(`unknown suite ${unknown.join(", ")} (available: ${all.join(", ")})`, EXIT.usage);
+  return wanted;
 }
 
 /** Runs the conformance suites (vitest files under conformance/) against a stack's endpoints. */
 export async function runSuites(opts: RunSuitesOptions): Promise<ConformanceResults> {
-  const all = availableSuites();
-  const wanted = opts.suites && opts.suites.length > 0 ? opts.suites : all;
-  const unknown = wanted.filter((s) => !all.includes(s));
-  if (unknown.length > 0)
-    throw new CutoverError(`unknown suite ${unknown.join(", ")} (available: ${all.join(", ")})`, EXIT.usage);
+  const wanted = resolveSuites(opts.suites);
 
   const root = packageRoot();
-  const collector = new CaseCollector();
+  const collector = new CaseCollector(wanted.length, opts.onProgress);
   const snapshot = opts.runDir && existsSync(opts.runDir) ? snapshotLogs(opts.runDir) : undefined;
   const startedAt = new Date();
   const vitest = await startVitest(

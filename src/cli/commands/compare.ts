@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { compareFiles, printComparison } from "../../compare/compare-files.js";
 import { interleavedRuns } from "../../compare/interleaved-runs.js";
 import { readLoadResults } from "../../report/read-results.js";
+import { outputLocations } from "../../run/output-locations.js";
 import { newResultsDir } from "../../run/results-file.js";
 import { parseGateRule } from "../../stats/gate.js";
 import { CutoverError, EXIT } from "../../util/errors.js";
@@ -91,7 +92,7 @@ Examples:
     )
     .action(async (positional: string[], flags: CompareFlags) => {
       const gate = (flags.failIf ?? []).map(parseGateRule);
-      const outDir = flags.out ?? newResultsDir("results", new Date(), "compare");
+      const outDir = flags.out ?? newResultsDir(outputLocations.results, new Date(), "compare");
       mkdirSync(outDir, { recursive: true });
       let baselineFiles = flags.baseline ?? [];
       let candidateFiles = flags.candidate ?? [];

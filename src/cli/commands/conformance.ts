@@ -4,13 +4,13 @@ import { Command, Option } from "commander";
 import pc from "picocolors";
 import { conformanceJunit } from "../../conformance/junit.js";
 import type { ConformanceResults } from "../../conformance/results.js";
-import { availableSuites, runSuites } from "../../conformance/run-suites.js";
+import { availableSuites, resolveSuites, runSuites } from "../../conformance/run-suites.js";
 import { conformanceView } from "../../report/view-model.js";
 import { writeReports } from "../../report/write-reports.js";
 import { acquireStack } from "../../stack/acquire.js";
 import { EXIT } from "../../util/errors.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
-import { progressPrinter } from "../progress-printer.js";
+import { progressPrinter, suiteProgressPrinter } from "../progress-printer.js";
 
 function write(file: string | undefined, text: string): void {
   if (!file) return;
@@ -71,6 +71,7 @@ export function conformanceCommand(): Command {
         },
       ) => {
         const { config, runDir } = await resolveStackOptions(opts);
+        const suites = resolveSuites(opts.suite);
         const stack = await acquireStack(config, runDir, progressPrinter());
         let results: ConformanceResults;
         try {
@@ -78,9 +79,10 @@ export function conformanceCommand(): Command {
             endpoints: stack.endpoints,
             runDir: stack.runDir,
             profile: stack.profile,
-            suites: opts.suite,
+            suites,
             grep: opts.grep,
             verbose: opts.verbose,
+            onProgress: opts.verbose ? undefined : suiteProgressPrinter(),
           });
         } finally {
           await stack.release();

@@ -27,6 +27,7 @@ import { summarizeResources } from "../../metrics/proc-sampler.js";
 import { type ResourceMonitor, startResourceMonitor } from "../../metrics/resource-monitor.js";
 import { type LoadResults, loadResultsSchema } from "../../report/results-schema.js";
 import { describeEnvironment } from "../../run/environment.js";
+import { outputLocations } from "../../run/output-locations.js";
 import { newResultsDir, writeJsonAtomic } from "../../run/results-file.js";
 import { acquireStack, type StackHandle } from "../../stack/acquire.js";
 import type { StackEndpoints } from "../../stack/endpoints.js";
@@ -142,7 +143,7 @@ async function runLoad(scenarioArg: string, flags: LoadFlags): Promise<number> {
   const startedAt = new Date();
   const outDir = flags.out
     ? path.resolve(flags.out)
-    : newResultsDir("results", startedAt, `load-${scenario.name}`);
+    : newResultsDir(outputLocations.results, startedAt, `load-${scenario.name}`);
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, "results.json");
   const hlogFile = path.join(outDir, "intervals.hlog");

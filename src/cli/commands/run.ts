@@ -6,10 +6,11 @@ import { compareFiles, printComparison } from "../../compare/compare-files.js";
 import { interleavedRuns } from "../../compare/interleaved-runs.js";
 import { conformanceJunit } from "../../conformance/junit.js";
 import type { ConformanceResults } from "../../conformance/results.js";
-import { availableSuites, runSuites } from "../../conformance/run-suites.js";
+import { availableSuites, resolveSuites, runSuites } from "../../conformance/run-suites.js";
 import { conformanceView } from "../../report/view-model.js";
 import { writeReports } from "../../report/write-reports.js";
 import { describeEnvironment, type RunEnvironment } from "../../run/environment.js";
+import { outputLocations } from "../../run/output-locations.js";
 import { newResultsDir, writeJsonAtomic } from "../../run/results-file.js";
 import { acquireStack } from "../../stack/acquire.js";
 import { checkLocalHealth, type HealthCheck } from "../../stack/local/health.js";
@@ -18,7 +19,7 @@ import { readState } from "../../stack/local/state.js";
 import { parseGateRule } from "../../stats/gate.js";
 import { CutoverError, EXIT } from "../../util/errors.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
-import { progressPrinter } from "../progress-printer.js";
+import { progressPrinter, suiteProgressPrinter } from "../progress-printer.js";
 
 interface RunFlags extends StackOptions {
   out: string;
@@ -58,7 +59,11 @@ export function runCommand(): Command {
         "conformance suites on the OpenIM stack, compare legacy vs OpenIM on the message path with interleaved runs,\n" +
         "write the reports, print the verdict, and stop what it started",
     )
-    .option("--out <dir>", "where the run's folder of results and reports is written", "results")
+    .option(
+      "--out <dir>",
+      "where the run's folder of results and reports is written",
+      outputLocations.results,
+    )
     .option("--keep", "leave a stack this run started up afterwards")
     .option("--suite <name...>", "conformance suites to run (default: all but official-sdk)")
     .option("--runs <n>", "comparison runs per stack (≥ 4 for the rank test to be able to decide)", "5")
@@ -78,6 +83,10 @@ export function runCommand(): Command {
           "cutover run drives the local stack; use conformance/compare for others",
           EXIT.usage,
         );
+      const suites = resolveSuites(flags.suite ?? availableSuites().filter((s) => s !== "official-sdk"));
+      const runs = Number(flags.runs);
+      if (!Number.isInteger(runs) || runs < 1)
+        throw new CutoverError(`--runs must be a positive integer, got ${flags.runs}`, EXIT.usage);
       const startedAt = new Date();
       const dir = newResultsDir(flags.out, startedAt, "run");
       const file = path.join(dir, "run.json");
@@ -113,13 +122,13 @@ export function runCommand(): Command {
         );
         for (const c of unhealthy) process.stdout.write(`    ${pc.red("✗")} ${c.name}: ${c.detail}\n`);
 
-        process.stderr.write(`${pc.dim("conformance…")}\n`);
-        const suites = flags.suite ?? availableSuites().filter((s) => s !== "official-sdk");
+        process.stderr.write(`${pc.dim(`conformance: ${suites.length} suites in parallel…`)}\n`);
         const conformance = await runSuites({
           endpoints: stack.endpoints,
           runDir,
           profile: stack.profile,
           suites,
+          onProgress: suiteProgressPrinter(),
         });
         const conformanceFile = path.join(dir, "conformance.json");
         writeJsonAtomic(conformanceFile, conformance);
@@ -143,9 +152,6 @@ export function runCommand(): Command {
 
         const compareDir = path.join(dir, "compare");
         mkdirSync(compareDir, { recursive: true });
-        const runs = Number(flags.runs);
-        if (!Number.isInteger(runs) || runs < 1)
-          throw new CutoverError(`--runs must be a positive integer, got ${flags.runs}`, EXIT.usage);
         const loadArgs = [
           "--rate",
           flags.rate,
