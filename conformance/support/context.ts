@@ -10,3 +10,4 @@ declare module "vitest" {
     profile: TargetProfile;
   }
 }
+import "./case-meta.js";
