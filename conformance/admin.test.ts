@@ -24,7 +24,7 @@ import "./support/context.js";
 import { skipUnless } from "./support/skip.js";
 
 // Suite `admin`: the gateway's admin routes (admin JWT only), the OpenIM admin API they call,
-// force logout, system messages, bans, and the moderation webhooks (openim-protocol.md §3, §6;
+// force logout, system messages, bans, and the moderation webhooks (docs/openim-protocol.md §3, §6;
 // reference/gateway/src/server.ts, moderation.ts).
 const endpoints = inject("endpoints");
 const profile = inject("profile");
@@ -137,7 +137,7 @@ describe("who may call the admin routes", () => {
 describe("groups through the gateway (OpenIM's group API with the admin token)", () => {
   test("POST /api/admin/groups creates the group in OpenIM and answers OpenIM's envelope (whose memberCount also counts the admin caller)", async (ctx) => {
     needsAdmin(ctx);
-    // reference/gateway/src/server.ts POST /api/admin/groups → openim-protocol.md §3 group/create_group
+    // reference/gateway/src/server.ts POST /api/admin/groups → docs/openim-protocol.md §3 group/create_group
     const [owner, member] = await stack.gatewayUsers(2);
     const res = await admin<GroupCreated>("POST", "groups", {
       ownerUserID: owner!.userID,
@@ -168,7 +168,7 @@ describe("groups through the gateway (OpenIM's group API with the admin token)",
 
   test("OpenIM's refusal passes through the admin route: an unknown member → 1101, kicking the owner → 1001", async (ctx) => {
     needsAdmin(ctx);
-    // reference/gateway/src/server.ts envelope(); openim-protocol.md §3 create_group (1101), §5 Kick (1001)
+    // reference/gateway/src/server.ts envelope(); docs/openim-protocol.md §3 create_group (1101), §5 Kick (1001)
     const [owner] = await stack.gatewayUsers(1);
     const bad = await admin("POST", "groups", {
       ownerUserID: owner!.userID,
@@ -244,7 +244,7 @@ describe("groups through the gateway (OpenIM's group API with the admin token)",
 describe("force logout", () => {
   test("force logout drops the live WebSocket with a kick, removes the cached imToken, and OpenIM refuses the old token (1506)", async (ctx) => {
     needsAdmin(ctx);
-    // reference/gateway/src/openim-bridge.ts logoutEverywhere → openim-protocol.md §1 auth/force_logout (2002, then kicked tokens)
+    // reference/gateway/src/openim-bridge.ts logoutEverywhere → docs/openim-protocol.md §1 auth/force_logout (2002, then kicked tokens)
     const [u] = await stack.gatewayUsers(1);
     const ws = await stack.connect(asTestUser(u!));
     const dropped = closed(ws);
@@ -261,7 +261,7 @@ describe("force logout", () => {
 
   test("force logout of one platform leaves the user's session on another platform online", async (ctx) => {
     needsAdmin(ctx);
-    // reference/gateway/src/server.ts force-logout {platformID}; openim-protocol.md §1 ("every connection of that user+platform")
+    // reference/gateway/src/server.ts force-logout {platformID}; docs/openim-protocol.md §1 ("every connection of that user+platform")
     const [u] = await stack.gatewayUsers(1, 3);
     const mobile = await stack.gateway.login(u!.userID, u!.password, 2);
     const pc = await stack.connect(asTestUser(u!));
@@ -275,7 +275,7 @@ describe("force logout", () => {
 
   test("OpenIM's auth/force_logout (the admin API behind the route) takes the user offline in get_users_online_status", async (ctx) => {
     needsOpenImAdmin(ctx);
-    // openim-protocol.md §3 auth/force_logout, user/get_users_online_status — server: auth.go forceKickOff
+    // docs/openim-protocol.md §3 auth/force_logout, user/get_users_online_status — server: auth.go forceKickOff
     const [u] = await stack.newUsers(1);
     const ws = await stack.connect(u!);
     const online = async () =>
@@ -291,7 +291,7 @@ describe("force logout", () => {
 describe("system messages", () => {
   test("a system message from the admin route reaches the user, sent by the OpenIM admin as a system message (msgFrom 200)", async (ctx) => {
     needsAdmin(ctx);
-    // reference/gateway/src/server.ts POST /api/admin/system-message → openim-protocol.md §3 msg/send_msg (msgFrom=200)
+    // reference/gateway/src/server.ts POST /api/admin/system-message → docs/openim-protocol.md §3 msg/send_msg (msgFrom=200)
     const [u] = await stack.gatewayUsers(1);
     const ws = await stack.connect(asTestUser(u!));
     const t = unique("maintenance at noon");
@@ -303,7 +303,7 @@ describe("system messages", () => {
 
   test("a system message to a group reaches every member once, though the admin is not a member", async (ctx) => {
     needsAdmin(ctx);
-    // openim-protocol.md §5 sender checks (4. app admin → allowed); §2 Push2Group
+    // docs/openim-protocol.md §5 sender checks (4. app admin → allowed); §2 Push2Group
     const g = await adminGroup(2);
     const sockets = await Promise.all([g.owner, ...g.members].map((u) => stack.connect(asTestUser(u))));
     const boxes = sockets.map((ws) => inbox(ws));
@@ -335,7 +335,7 @@ describe("system messages", () => {
 
   test("a system message to an unknown group answers OpenIM's 1004 in the envelope", async (ctx) => {
     needsAdmin(ctx);
-    // openim-protocol.md §5 sender checks (1. unknown group → 1004)
+    // docs/openim-protocol.md §5 sender checks (1. unknown group → 1004)
     const answer = await admin("POST", "system-message", {
       groupID: `nogroup_${Date.now()}`,
       text: "anyone?",
@@ -366,7 +366,7 @@ describe("bans", () => {
   test("a banned user's messages are denied by the moderation hook even with a token from OpenIM itself; after unban they pass", async (ctx) => {
     needsAdmin(ctx);
     needsModeration(ctx);
-    // reference/gateway/src/moderation.ts decide ("sender is banned"); openim-protocol.md §6 deny reply
+    // reference/gateway/src/moderation.ts decide ("sender is banned"); docs/openim-protocol.md §6 deny reply
     const [u, peer] = await stack.gatewayUsers(2);
     await admin("POST", `users/${u!.userID}/ban`, {});
     const fresh = await getUserToken(stack.rest, stack.adminToken, u!.userID, 5);
@@ -396,7 +396,7 @@ describe("moderation webhooks", () => {
   test("a message with a banned word is refused at send time with the hook's errCode and never delivered", async (ctx) => {
     needsAdmin(ctx);
     needsModeration(ctx);
-    // openim-protocol.md §6 before-send (synchronous; deny = actionCode 0 + nextCode 1) — reference/gateway/src/moderation.ts
+    // docs/openim-protocol.md §6 before-send (synchronous; deny = actionCode 0 + nextCode 1) — reference/gateway/src/moderation.ts
     const word = `forbidden${Date.now().toString(36)}`;
     await ban(word);
     const [a, b] = await stack.gatewayUsers(2);
@@ -430,7 +430,7 @@ describe("moderation webhooks", () => {
   test("a banned word in a group message is refused with the hook's errCode and no member receives it", async (ctx) => {
     needsAdmin(ctx);
     needsModeration(ctx);
-    // openim-protocol.md §6 callbackBeforeSendGroupMsgCommand — server: internal/rpc/msg/callback.go
+    // docs/openim-protocol.md §6 callbackBeforeSendGroupMsgCommand — server: internal/rpc/msg/callback.go
     const word = `groupbanned${Date.now().toString(36)}`;
     await ban(word);
     const g = await adminGroup(1);
@@ -452,7 +452,7 @@ describe("moderation webhooks", () => {
   test("the hooks see a group message before (allow) and after (recorded) sending, with its groupID", async (ctx) => {
     needsAdmin(ctx);
     needsModeration(ctx);
-    // openim-protocol.md §6 before/after group callbacks ("group callbacks add groupID"); after-send is async
+    // docs/openim-protocol.md §6 before/after group callbacks ("group callbacks add groupID"); after-send is async
     const g = await adminGroup(1);
     const ws = await stack.connect(asTestUser(g.owner));
     const ack = await ws.sendText({ groupID: g.groupID, text: unique("watched") });

@@ -47,7 +47,7 @@ describe("login through the gateway", () => {
   });
 
   test("the imToken names the user and platform that logged in (auth/parse_token)", async () => {
-    // openim-protocol.md §3 auth/parse_token — expireTimeSeconds is an absolute Unix time
+    // docs/openim-protocol.md §3 auth/parse_token — expireTimeSeconds is an absolute Unix time
     const [u] = await stack.gatewayUsers(1, 5);
     const parsed = await parseToken(stack.rest, u!.login.imToken);
     expect(parsed).toMatchObject({ userID: u!.userID, platformID: 5 });

@@ -23,7 +23,7 @@ import { rawSockets } from "./support/raw-socket.js";
 import "./support/context.js";
 
 // Suite `groups`: create, invite, members, roles, kick, mute, set info, transfer, dismiss, fan-out.
-// Every case makes its own users and group (openim-protocol.md §3 group routes, §5 permissions).
+// Every case makes its own users and group (docs/openim-protocol.md §3 group routes, §5 permissions).
 const endpoints = inject("endpoints");
 let stack: StackFixtures;
 const raws = rawSockets(endpoints.wsURL);
@@ -38,7 +38,7 @@ afterAll(async () => {
   await stack.gateway.close();
 });
 
-/** Group notification contentTypes (proto: constant/constant.go; openim-protocol.md §2). */
+/** Group notification contentTypes (proto: constant/constant.go; docs/openim-protocol.md §2). */
 const Notice = {
   GroupCreated: 1501,
   MemberKicked: 1508,
@@ -55,7 +55,7 @@ const unique = (label: string) =>
 
 describe("create", () => {
   test("create_group makes the owner roleLevel 100, adminUserIDs 60 and every other member 20", async () => {
-    // openim-protocol.md §3 group/create_group, §5 role levels — server: internal/rpc/group/group.go CreateGroup
+    // docs/openim-protocol.md §3 group/create_group, §5 role levels — server: internal/rpc/group/group.go CreateGroup
     const g = await newGroup(stack, { admins: 1, members: 2, settle: false });
     const roles = await membersInfo(
       stack,
@@ -69,7 +69,7 @@ describe("create", () => {
   });
 
   test("create_group answers the GroupInfo: a generated groupID, groupType 2, status 0, the owner and memberCount", async () => {
-    // openim-protocol.md §3 group/create_group ("groupID is generated when empty") — server: group.go CreateGroup, GenGroupID
+    // docs/openim-protocol.md §3 group/create_group ("groupID is generated when empty") — server: group.go CreateGroup, GenGroupID
     const g = await newGroup(stack, { admins: 1, members: 2, settle: false });
     expect(g.info).toMatchObject({
       groupType: 2,
@@ -83,7 +83,7 @@ describe("create", () => {
   });
 
   test('a groupType other than 2 is refused with 1001 ("group type only supports 2")', async () => {
-    // openim-protocol.md §3 group/create_group — server: group.go CreateGroup
+    // docs/openim-protocol.md §3 group/create_group — server: group.go CreateGroup
     const [owner, member] = await stack.newUsers(2);
     for (const groupType of [0, 1]) {
       const err = await refusal(
@@ -100,7 +100,7 @@ describe("create", () => {
   });
 
   test("a user cannot create a group owned by someone else (1002)", async () => {
-    // openim-protocol.md §3 group/create_group ("caller must be the owner or an app admin") — server: CheckAccessV3
+    // docs/openim-protocol.md §3 group/create_group ("caller must be the owner or an app admin") — server: CheckAccessV3
     const [owner, other] = await stack.newUsers(2);
     const err = await refusal(
       restAs(stack, other!)("group/create_group", {
@@ -114,7 +114,7 @@ describe("create", () => {
   });
 
   test("create_group with a member listed twice is refused with 1001, with an unknown user with 1101", async () => {
-    // openim-protocol.md §3 group/create_group ("Duplicates → 1001. Unknown user → 1101") — server: group.go CreateGroup
+    // docs/openim-protocol.md §3 group/create_group ("Duplicates → 1001. Unknown user → 1101") — server: group.go CreateGroup
     const [owner, member] = await stack.newUsers(2);
     const create = (memberUserIDs: string[]) =>
       restAs(stack, owner!)("group/create_group", {
@@ -128,7 +128,7 @@ describe("create", () => {
   });
 
   test("group creation is announced to online members: 1501 in sg_<groupID> with a seq and in n_<groupID> with seq 0", async () => {
-    // openim-protocol.md §2 conversation IDs and group notifications — server: internal/rpc/group/notification.go GroupCreatedNotification
+    // docs/openim-protocol.md §2 conversation IDs and group notifications — server: internal/rpc/group/notification.go GroupCreatedNotification
     const [owner, member] = await stack.newUsers(2);
     const ws = await stack.connect(member!);
     const got = inbox(ws);
@@ -151,7 +151,7 @@ describe("create", () => {
 
 describe("invite", () => {
   test("an invited user joins as an ordinary member (20) and memberCount grows", async () => {
-    // openim-protocol.md §3 group/invite_user_to_group — server: group.go InviteUserToGroup
+    // docs/openim-protocol.md §3 group/invite_user_to_group — server: group.go InviteUserToGroup
     const g = await newGroup(stack, { members: 1 });
     const [guest] = await stack.newUsers(1);
     await inviteToGroup(stack.rest, g.owner.token, g.groupID, [guest!.userID]);
@@ -162,7 +162,7 @@ describe("invite", () => {
   });
 
   test("an invitation is announced with 1509 to the members and to the invitee", async () => {
-    // openim-protocol.md §2 group notifications (1509 MemberInvited) — server: notification.go MemberInvitedNotification
+    // docs/openim-protocol.md §2 group notifications (1509 MemberInvited) — server: notification.go MemberInvitedNotification
     const g = await newGroup(stack, { members: 1 });
     const [guest] = await stack.newUsers(1);
     const [wOwner, wGuest] = await Promise.all([stack.connect(g.owner), stack.connect(guest!)]);
@@ -176,7 +176,7 @@ describe("invite", () => {
   });
 
   test("an ordinary member may invite when the group needs no verification", async () => {
-    // openim-protocol.md §3 group/invite_user_to_group ("If needVerification==1 and the caller is an ordinary member…")
+    // docs/openim-protocol.md §3 group/invite_user_to_group ("If needVerification==1 and the caller is an ordinary member…")
     const g = await newGroup(stack, { members: 1 });
     const [guest] = await stack.newUsers(1);
     await inviteToGroup(stack.rest, g.members[0]!.token, g.groupID, [guest!.userID]);
@@ -184,14 +184,14 @@ describe("invite", () => {
   });
 
   test("inviting an unknown user is refused with 1004", async () => {
-    // openim-protocol.md §3 group/invite_user_to_group ("Unknown user → 1004") — server: group.go InviteUserToGroup
+    // docs/openim-protocol.md §3 group/invite_user_to_group ("Unknown user → 1004") — server: group.go InviteUserToGroup
     const g = await newGroup(stack, { members: 1 });
     const err = await refusal(inviteToGroup(stack.rest, g.owner.token, g.groupID, ["nobody_by_this_id"]));
     expect(err.errCode).toBe(1004);
   });
 
   test("an invited user receives the group's messages from then on", async () => {
-    // openim-protocol.md §2 "Group chat: every group member, including the sender" — server: push_handler.go Push2Group
+    // docs/openim-protocol.md §2 "Group chat: every group member, including the sender" — server: push_handler.go Push2Group
     const g = await newGroup(stack, { members: 1 });
     const [guest] = await stack.newUsers(1);
     const [wOwner, wGuest] = await Promise.all([stack.connect(g.owner), stack.connect(guest!)]);
@@ -208,7 +208,7 @@ describe("invite", () => {
 
 describe("members", () => {
   test("get_group_member_list returns every member with its roleLevel (100/60/20) and the total", async () => {
-    // openim-protocol.md §5 role levels — server: group.go GetGroupMemberList
+    // docs/openim-protocol.md §5 role levels — server: group.go GetGroupMemberList
     const g = await newGroup(stack, { admins: 1, members: 2, settle: false });
     const list = await restAs(stack, g.members[0]!)<{
       total: number;
@@ -238,7 +238,7 @@ describe("members", () => {
   });
 
   test("get_group_members_info answers only the members asked for and omits non-members", async () => {
-    // openim-protocol.md §3 group/get_group_members_info — server: group.go GetGroupMembersInfo
+    // docs/openim-protocol.md §3 group/get_group_members_info — server: group.go GetGroupMembersInfo
     const g = await newGroup(stack, { members: 2, settle: false });
     const [stranger] = await stack.newUsers(1);
     const got = await membersInfo(stack, g.owner, g.groupID, [g.members[0]!.userID, stranger!.userID]);
@@ -278,7 +278,7 @@ describe("roles", () => {
   });
 
   test("set_group_member_info cannot make anyone owner (roleLevel 100 → 1002): ownership moves only by transfer", async () => {
-    // server: group.go SetGroupMemberInfo ("cannot set ungroup owner"); openim-protocol.md §3 group/transfer_group
+    // server: group.go SetGroupMemberInfo ("cannot set ungroup owner"); docs/openim-protocol.md §3 group/transfer_group
     const g = await newGroup(stack, { members: 1, settle: false });
     const err = await refusal(setMember(g.owner, g.groupID, g.members[0]!.userID, { roleLevel: Role.Owner }));
     expect(err.errCode).toBe(1002);
@@ -299,7 +299,7 @@ describe("kick", () => {
     restAs(stack, actor)("group/kick_group", { groupID, kickedUserIDs: userIDs, reason: "conformance" });
 
   test("a kicked member is told (1508), stops receiving the group's messages, and their send is refused with 1203", async () => {
-    // openim-protocol.md §5 kick and sender checks (6. not a member → 1203) — server: group.go KickGroupMember, msg/verify.go
+    // docs/openim-protocol.md §5 kick and sender checks (6. not a member → 1203) — server: group.go KickGroupMember, msg/verify.go
     const g = await newGroup(stack, { members: 2 });
     const [stayer, leaver] = g.members;
     const [wOwner, wStay, wLeave] = await Promise.all([
@@ -336,7 +336,7 @@ describe("kick", () => {
   });
 
   test("nobody may kick the owner: an admin's attempt is refused with 1001", async () => {
-    // openim-protocol.md §5 Kick ("Nobody may kick the owner … (1001)") — server: group.go KickGroupMember ("ownerUID can not Kick")
+    // docs/openim-protocol.md §5 Kick ("Nobody may kick the owner … (1001)") — server: group.go KickGroupMember ("ownerUID can not Kick")
     const g = await newGroup(stack, { admins: 1, members: 1 });
     const err = await refusal(kick(g.admins[0]!, g.groupID, [g.owner.userID]));
     expect(err.errCode).toBe(1001);
@@ -344,7 +344,7 @@ describe("kick", () => {
   });
 
   test("nobody may kick themselves: the owner and an admin both get 1001", async () => {
-    // openim-protocol.md §5 Kick — server: group.go KickGroupMember ("opUserID in KickedUserIDs")
+    // docs/openim-protocol.md §5 Kick — server: group.go KickGroupMember ("opUserID in KickedUserIDs")
     const g = await newGroup(stack, { admins: 1, members: 1 });
     for (const self of [g.owner, g.admins[0]!]) {
       const err = await refusal(kick(self, g.groupID, [self.userID]));
@@ -354,7 +354,7 @@ describe("kick", () => {
   });
 
   test("an admin may kick an ordinary member but not another admin (1002)", async () => {
-    // openim-protocol.md §5 Kick ("Admin may kick ordinary members only") — server: group.go KickGroupMember
+    // docs/openim-protocol.md §5 Kick ("Admin may kick ordinary members only") — server: group.go KickGroupMember
     const g = await newGroup(stack, { admins: 2, members: 1 });
     const [a1, a2] = g.admins;
     expect((await refusal(kick(a1!, g.groupID, [a2!.userID]))).errCode).toBe(1002);
@@ -364,7 +364,7 @@ describe("kick", () => {
   });
 
   test("an ordinary member may not kick anyone (1002)", async () => {
-    // openim-protocol.md §5 Kick ("Ordinary member → 1002") — server: group.go KickGroupMember
+    // docs/openim-protocol.md §5 Kick ("Ordinary member → 1002") — server: group.go KickGroupMember
     const g = await newGroup(stack, { admins: 1, members: 2 });
     const [m1, m2] = g.members;
     for (const target of [m2!, g.admins[0]!]) {
@@ -373,7 +373,7 @@ describe("kick", () => {
   });
 
   test("kicking a user who is not a member is refused with 1101", async () => {
-    // openim-protocol.md §5 Kick ("A target who is not a member → 1101") — server: group.go KickGroupMember
+    // docs/openim-protocol.md §5 Kick ("A target who is not a member → 1101") — server: group.go KickGroupMember
     const g = await newGroup(stack, { members: 1 });
     const [stranger] = await stack.newUsers(1);
     expect((await refusal(kick(g.owner, g.groupID, [stranger!.userID]))).errCode).toBe(1101);
@@ -387,7 +387,7 @@ describe("mute", () => {
     restAs(stack, actor)("group/cancel_mute_group_member", { groupID, userID });
 
   test("a muted member's send is refused with 1402 (MutedInGroup) and muteEndTime is now + mutedSeconds", async () => {
-    // openim-protocol.md §5 sender checks (8. own muteEndTime ≥ now → 1402) — server: msg/verify.go messageVerification
+    // docs/openim-protocol.md §5 sender checks (8. own muteEndTime ≥ now → 1402) — server: msg/verify.go messageVerification
     const g = await newGroup(stack, { members: 1, settle: false });
     const m = g.members[0]!;
     const before = Date.now();
@@ -400,7 +400,7 @@ describe("mute", () => {
   });
 
   test("a muted admin's send is refused with 1402 as well", async () => {
-    // openim-protocol.md §5 sender checks ("This applies to admins and members") — server: msg/verify.go
+    // docs/openim-protocol.md §5 sender checks ("This applies to admins and members") — server: msg/verify.go
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     await muteMember(g.owner, g.groupID, g.admins[0]!.userID);
     const ws = await stack.connect(g.admins[0]!);
@@ -408,7 +408,7 @@ describe("mute", () => {
   });
 
   test("the owner still sends while muted (muted by an app admin): the owner check comes before the mute check", async () => {
-    // openim-protocol.md §5 sender checks (7. owner → allowed, even when muted) — server: msg/verify.go messageVerification
+    // docs/openim-protocol.md §5 sender checks (7. owner → allowed, even when muted) — server: msg/verify.go messageVerification
     const g = await newGroup(stack, { members: 1, settle: false });
     await stack.rest.call(
       "group/mute_group_member",
@@ -425,7 +425,7 @@ describe("mute", () => {
   });
 
   test("an admin may mute an ordinary member but not the owner or another admin (1002)", async () => {
-    // openim-protocol.md §5 mute a member ("Target owner → 1002. Target admin → the caller must be the owner") — server: group.go MuteGroupMember
+    // docs/openim-protocol.md §5 mute a member ("Target owner → 1002. Target admin → the caller must be the owner") — server: group.go MuteGroupMember
     const g = await newGroup(stack, { admins: 2, members: 1, settle: false });
     const [a1, a2] = g.admins;
     expect((await refusal(muteMember(a1!, g.groupID, g.owner.userID))).errCode).toBe(1002);
@@ -437,14 +437,14 @@ describe("mute", () => {
   });
 
   test("an ordinary member may not mute anyone (1002)", async () => {
-    // openim-protocol.md §5 mute a member ("the caller must be owner or admin, else 1002") — server: group.go MuteGroupMember
+    // docs/openim-protocol.md §5 mute a member ("the caller must be owner or admin, else 1002") — server: group.go MuteGroupMember
     const g = await newGroup(stack, { members: 2, settle: false });
     const err = await refusal(muteMember(g.members[0]!, g.groupID, g.members[1]!.userID));
     expect(err.errCode).toBe(1002);
   });
 
   test("cancel_mute_group_member resets muteEndTime to 0 and restores the member's send", async () => {
-    // openim-protocol.md §5 ("unmuting sets it to 0") — server: group.go CancelMuteGroupMember
+    // docs/openim-protocol.md §5 ("unmuting sets it to 0") — server: group.go CancelMuteGroupMember
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     const m = g.members[0]!;
     await muteMember(g.admins[0]!, g.groupID, m.userID);
@@ -456,7 +456,7 @@ describe("mute", () => {
   });
 
   test("in a muted group an ordinary member's send is refused with 1403 while an admin and the owner still send", async () => {
-    // openim-protocol.md §5 sender checks (9. group status 3 and not an admin → 1403) — server: msg/verify.go, group.go MuteGroup
+    // docs/openim-protocol.md §5 sender checks (9. group status 3 and not an admin → 1403) — server: msg/verify.go, group.go MuteGroup
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     await restAs(stack, g.admins[0]!)("group/mute_group", { groupID: g.groupID });
     expect((await groupInfo(stack, g.groupID)).status).toBe(3);
@@ -469,7 +469,7 @@ describe("mute", () => {
   });
 
   test("only the owner or an admin may mute the group: an ordinary member gets 1002", async () => {
-    // openim-protocol.md §5 ("Mute or unmute the whole group: owner or admin (CheckGroupAdmin), else 1002")
+    // docs/openim-protocol.md §5 ("Mute or unmute the whole group: owner or admin (CheckGroupAdmin), else 1002")
     const g = await newGroup(stack, { members: 1, settle: false });
     expect(
       (await refusal(restAs(stack, g.members[0]!)("group/mute_group", { groupID: g.groupID }))).errCode,
@@ -478,7 +478,7 @@ describe("mute", () => {
   });
 
   test("cancel_mute_group puts the status back to 0 and restores ordinary members' sends", async () => {
-    // openim-protocol.md §3 group/mute_group and cancel_mute_group — server: group.go CancelMuteGroup
+    // docs/openim-protocol.md §3 group/mute_group and cancel_mute_group — server: group.go CancelMuteGroup
     const g = await newGroup(stack, { members: 1, settle: false });
     await restAs(stack, g.owner)("group/mute_group", { groupID: g.groupID });
     const ws = await stack.connect(g.members[0]!);
@@ -491,7 +491,7 @@ describe("mute", () => {
 
 describe("set info", () => {
   test("the owner and an admin may set the group's info, and get_groups_info shows it", async () => {
-    // openim-protocol.md §3 group/set_group_info, set_group_info_ex; §5 ("Set group info: owner or admin")
+    // docs/openim-protocol.md §3 group/set_group_info, set_group_info_ex; §5 ("Set group info: owner or admin")
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     await restAs(stack, g.owner)("group/set_group_info", {
       groupInfoForSet: { groupID: g.groupID, groupName: "renamed by the owner" },
@@ -511,7 +511,7 @@ describe("set info", () => {
   });
 
   test("an ordinary member's set_group_info and set_group_info_ex are refused with 1002", async () => {
-    // openim-protocol.md §5 ("owner or admin (else 1002 …)") — server: group.go SetGroupInfo, SetGroupInfoEx
+    // docs/openim-protocol.md §5 ("owner or admin (else 1002 …)") — server: group.go SetGroupInfo, SetGroupInfoEx
     const g = await newGroup(stack, { members: 1, settle: false });
     const as = restAs(stack, g.members[0]!);
     expect(
@@ -528,7 +528,7 @@ describe("set info", () => {
   });
 
   test("setting the info of a dismissed group is refused with 1204", async () => {
-    // openim-protocol.md §5 ("Dismissed group → 1204") — server: group.go SetGroupInfo
+    // docs/openim-protocol.md §5 ("Dismissed group → 1204") — server: group.go SetGroupInfo
     const g = await newGroup(stack, { members: 1, settle: false });
     await restAs(stack, g.owner)("group/dismiss_group", { groupID: g.groupID, deleteMember: false });
     const err = await refusal(
@@ -549,7 +549,7 @@ describe("transfer", () => {
   ) => restAs(stack, actor)("group/transfer_group", { groupID, oldOwnerUserID, newOwnerUserID });
 
   test("transfer_group makes the new owner 100, the old owner an ordinary member (20), and moves ownerUserID", async () => {
-    // openim-protocol.md §3 group/transfer_group — server: group.go TransferGroupOwner
+    // docs/openim-protocol.md §3 group/transfer_group — server: group.go TransferGroupOwner
     const g = await newGroup(stack, { members: 1, settle: false });
     const heir = g.members[0]!;
     await transfer(g.owner, g.groupID, g.owner.userID, heir.userID);
@@ -560,7 +560,7 @@ describe("transfer", () => {
   });
 
   test("only the current owner may transfer (an admin gets 1002); a non-member heir or the same owner gets 1001", async () => {
-    // openim-protocol.md §3 group/transfer_group, §5 Transfer — server: group.go TransferGroupOwner
+    // docs/openim-protocol.md §3 group/transfer_group, §5 Transfer — server: group.go TransferGroupOwner
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     const [stranger] = await stack.newUsers(1);
     expect(
@@ -574,7 +574,7 @@ describe("transfer", () => {
   });
 
   test("after a transfer the former owner can no longer dismiss (1002) and the new owner can", async () => {
-    // openim-protocol.md §5 Dismiss ("only the owner (else 1002 \"not group owner\")") — server: group.go DismissGroup
+    // docs/openim-protocol.md §5 Dismiss ("only the owner (else 1002 \"not group owner\")") — server: group.go DismissGroup
     const g = await newGroup(stack, { members: 1, settle: false });
     const heir = g.members[0]!;
     await transfer(g.owner, g.groupID, g.owner.userID, heir.userID);
@@ -591,7 +591,7 @@ describe("dismiss", () => {
     restAs(stack, actor)("group/dismiss_group", { groupID, deleteMember: false });
 
   test("a dismissed group (status 2) refuses every send with 1204, the owner's and the admin's too", async () => {
-    // openim-protocol.md §5 sender checks (2. dismissed → 1204) — server: msg/verify.go messageVerification
+    // docs/openim-protocol.md §5 sender checks (2. dismissed → 1204) — server: msg/verify.go messageVerification
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     const sockets = await Promise.all(g.everyone.map((u) => stack.connect(u)));
     await dismiss(g.owner, g.groupID);
@@ -602,7 +602,7 @@ describe("dismiss", () => {
   });
 
   test("dismissal is announced with 1511 to the members", async () => {
-    // openim-protocol.md §2 group notifications (1511 GroupDismissed) — server: notification.go GroupDismissedNotification
+    // docs/openim-protocol.md §2 group notifications (1511 GroupDismissed) — server: notification.go GroupDismissedNotification
     const g = await newGroup(stack, { members: 1 });
     const ws = await stack.connect(g.members[0]!);
     const told = nextPush(
@@ -614,7 +614,7 @@ describe("dismiss", () => {
   });
 
   test("dismissing twice, or inviting into a dismissed group, is refused with 1204", async () => {
-    // openim-protocol.md §3 group/dismiss_group, invite_user_to_group ("Dismissed group → 1204")
+    // docs/openim-protocol.md §3 group/dismiss_group, invite_user_to_group ("Dismissed group → 1204")
     const g = await newGroup(stack, { members: 1, settle: false });
     const [late] = await stack.newUsers(1);
     await dismiss(g.owner, g.groupID);
@@ -627,7 +627,7 @@ describe("dismiss", () => {
   });
 
   test("only the owner may dismiss: an admin gets 1002 and the group stays", async () => {
-    // openim-protocol.md §5 Dismiss — server: group.go DismissGroup ("not group owner")
+    // docs/openim-protocol.md §5 Dismiss — server: group.go DismissGroup ("not group owner")
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     const err = await refusal(dismiss(g.admins[0]!, g.groupID));
     expect(err.errCode).toBe(1002);
@@ -638,7 +638,7 @@ describe("dismiss", () => {
 
 describe("fan-out", () => {
   test("a group message reaches every online member exactly once, the sender included", async () => {
-    // openim-protocol.md §2 "Group chat: every group member, including the sender" — server: push_handler.go Push2Group
+    // docs/openim-protocol.md §2 "Group chat: every group member, including the sender" — server: push_handler.go Push2Group
     // Raw sockets: OpenImWsClient drops a repeated seq, which would hide a duplicate push.
     const g = await newGroup(stack, { admins: 1, members: 3 });
     const sockets = await Promise.all(g.everyone.map((u) => raws.open(u)));
@@ -669,7 +669,7 @@ describe("fan-out", () => {
   });
 
   test("every member gets the same seq and clientMsgID; the ack has no seq and 1001 shows it soon after", async () => {
-    // openim-protocol.md §2 "Response to 1003" (no seq), "Pushed MsgData already has seq set", GetMaxSeq
+    // docs/openim-protocol.md §2 "Response to 1003" (no seq), "Pushed MsgData already has seq set", GetMaxSeq
     const g = await newGroup(stack, { members: 2 });
     const sockets = await Promise.all(g.everyone.map((u) => stack.connect(u)));
     const t = unique("same for all");
@@ -687,7 +687,7 @@ describe("fan-out", () => {
   });
 
   test("messages from several members arrive at every member in one order, seqs strictly increasing", async () => {
-    // openim-protocol.md §2 "Seq assignment" (per conversation, previous max + 1) — server: controller/msg_transfer.go
+    // docs/openim-protocol.md §2 "Seq assignment" (per conversation, previous max + 1) — server: controller/msg_transfer.go
     const g = await newGroup(stack, { admins: 1, members: 2 });
     const sockets = await Promise.all(g.everyone.map((u) => stack.connect(u)));
     const boxes = sockets.map((ws) => inbox(ws));
@@ -711,7 +711,7 @@ describe("fan-out", () => {
   });
 
   test("a non-member's send is refused with 1203 and reaches nobody", async () => {
-    // openim-protocol.md §5 sender checks (6. not a member → 1203) — server: msg/verify.go messageVerification
+    // docs/openim-protocol.md §5 sender checks (6. not a member → 1203) — server: msg/verify.go messageVerification
     const g = await newGroup(stack, { members: 1 });
     const [stranger] = await stack.newUsers(1);
     const [wOwner, wStranger] = await Promise.all([stack.connect(g.owner), stack.connect(stranger!)]);
@@ -728,7 +728,7 @@ describe("fan-out", () => {
   });
 
   test("a send to an unknown groupID is refused with 1004", async () => {
-    // openim-protocol.md §5 sender checks (1. group lookup fails → 1004) — server: msg/verify.go, GroupLocalCache.GetGroupInfo
+    // docs/openim-protocol.md §5 sender checks (1. group lookup fails → 1004) — server: msg/verify.go, GroupLocalCache.GetGroupInfo
     const [u] = await stack.newUsers(1);
     const ws = await stack.connect(u!);
     await expect(ws.sendText({ groupID: `nogroup_${Date.now()}`, text: "hello?" })).rejects.toMatchObject({

@@ -28,7 +28,7 @@ import "./support/context.js";
 
 // Suite `messaging`: single chat over the WebSocket — send (1003), ack, push (2001), seq
 // per conversation, pull (1001/1002), offline delivery, content fidelity, refusals.
-// Facts: openim-protocol.md §2; server: internal/rpc/msg/send.go, verify.go, sync_msg.go,
+// Facts: docs/openim-protocol.md §2; server: internal/rpc/msg/send.go, verify.go, sync_msg.go,
 // internal/msgtransfer, internal/push (v3.8.3).
 const endpoints = inject("endpoints");
 const profile = inject("profile");
@@ -57,7 +57,7 @@ const seqsOf = (msgs: ReceivedMsg[]) => msgs.map((m) => Number(m.seq));
 
 describe("send, ack and push", () => {
   test("a text sent over the WebSocket through nginx reaches the receiver with seq, sender and content", async () => {
-    // foundation wire test — openim-protocol.md §2 Push frame 2001; server: push/push_handler.go handleMs2PsChat
+    // foundation wire test — docs/openim-protocol.md §2 Push frame 2001; server: push/push_handler.go handleMs2PsChat
     const { a, b, ca, cb } = await pair();
     const text = `hello ${b.userID} ✓ — ünïcode`;
     const arrival = nextPush(cb, (m) => m.sendID === a.userID);
@@ -78,7 +78,7 @@ describe("send, ack and push", () => {
   });
 
   test("the ack (1003) carries a 32-hex serverMsgID, the clientMsgID sent and the server's sendTime", async () => {
-    // openim-protocol.md §2 Response to 1003 — server: msg/verify.go encapsulateMsgData (GetMsgID md5), send.go
+    // docs/openim-protocol.md §2 Response to 1003 — server: msg/verify.go encapsulateMsgData (GetMsgID md5), send.go
     const { b, ca } = await pair();
     const before = Date.now();
     const ack = await ca.sendText({ recvID: b.userID, text: "ack me", clientMsgID: "client-chosen-id-1" });
@@ -105,7 +105,7 @@ describe("send, ack and push", () => {
   });
 
   test("a non-zero sendTime from the client is kept, while a client-chosen serverMsgID is overwritten", async () => {
-    // openim-protocol.md §2 What the server fills in — server: msg/verify.go encapsulateMsgData
+    // docs/openim-protocol.md §2 What the server fills in — server: msg/verify.go encapsulateMsgData
     const { a, b, ca, cb } = await pair();
     const msg = textMsg(a, b.userID, "backdated");
     msg.sendTime = 1_600_000_000_000;
@@ -118,7 +118,7 @@ describe("send, ack and push", () => {
   });
 
   test("the sender's own connection also receives its message, with the receiver's seq and serverMsgID", async () => {
-    // openim-protocol.md §2 "Who receives it" — server: push/push_handler.go handleMs2PsChat (senderSync default true)
+    // docs/openim-protocol.md §2 "Who receives it" — server: push/push_handler.go handleMs2PsChat (senderSync default true)
     const { a, b, ca, cb } = await pair();
     const atReceiver = nextPush(cb, (m) => decodeText(m) === "echo");
     const atSender = nextPush(ca, (m) => decodeText(m) === "echo");
@@ -180,7 +180,7 @@ describe("send, ack and push", () => {
 
 describe("seq per conversation", () => {
   test("the newest seq (1001) and a pull by seq (1002) agree with what was pushed", async () => {
-    // foundation wire test — openim-protocol.md §2 GetMaxSeq, PullMessageBySeqs; server: msg/sync_msg.go
+    // foundation wire test — docs/openim-protocol.md §2 GetMaxSeq, PullMessageBySeqs; server: msg/sync_msg.go
     const { a, b, ca, cb } = await pair();
     const conversationID = singleConversationID(a.userID, b.userID);
     const sent: string[] = [];
@@ -201,7 +201,7 @@ describe("seq per conversation", () => {
   });
 
   test("twenty messages get seqs 1..20 with no gap, pushed in order, and 1002 returns the same twenty", async () => {
-    // openim-protocol.md §2 Seq assignment — server: controller/msg_transfer.go BatchInsertChat2Cache (Malloc per conversation)
+    // docs/openim-protocol.md §2 Seq assignment — server: controller/msg_transfer.go BatchInsertChat2Cache (Malloc per conversation)
     const { a, b, ca, cb } = await pair();
     const conversationID = singleConversationID(a.userID, b.userID);
     const got = inbox(cb);
@@ -229,7 +229,7 @@ describe("seq per conversation", () => {
   });
 
   test("both directions share one seq sequence: alternating A→B and B→A give 1..6 in one si_ conversation", async () => {
-    // openim-protocol.md §2 Conversation ID formats (sorted pair) and Seq assignment
+    // docs/openim-protocol.md §2 Conversation ID formats (sorted pair) and Seq assignment
     const { a, b, ca, cb } = await pair();
     const got = inbox(cb);
     for (let i = 0; i < 6; i++) {
@@ -263,7 +263,7 @@ describe("seq per conversation", () => {
   });
 
   test("1002 with num smaller than the range returns the last num seqs of it", async () => {
-    // openim-protocol.md §2 PullMessageBySeqs — server: controller/msg.go GetMsgBySeqsRange
+    // docs/openim-protocol.md §2 PullMessageBySeqs — server: controller/msg.go GetMsgBySeqsRange
     const { a, b, ca, cb } = await pair();
     const conversationID = singleConversationID(a.userID, b.userID);
     const got = inbox(cb);
@@ -274,7 +274,7 @@ describe("seq per conversation", () => {
   });
 
   test("1002 beyond the newest seq, or for a conversation the user is not in, answers nothing and no error", async () => {
-    // openim-protocol.md §2 PullMessageBySeqs — ranges without a conversation record are silently skipped
+    // docs/openim-protocol.md §2 PullMessageBySeqs — ranges without a conversation record are silently skipped
     const [a, b, c] = await stack.newUsers(3);
     const ca = await stack.connect(a!);
     const cb = await stack.connect(b!);
@@ -296,7 +296,7 @@ describe("seq per conversation", () => {
   });
 
   test("1006 reports the conversation's max seq to both sides, and hasReadSeq only for the sender", async () => {
-    // openim-protocol.md §2 Seq assignment (SetHasReadSeqs for the sender) — server: msg/as_read.go GetConversationsHasReadAndMaxSeq
+    // docs/openim-protocol.md §2 Seq assignment (SetHasReadSeqs for the sender) — server: msg/as_read.go GetConversationsHasReadAndMaxSeq
     const { a, b, ca, cb } = await pair();
     const conversationID = singleConversationID(a.userID, b.userID);
     for (let i = 0; i < 3; i++) await ca.sendText({ recvID: b.userID, text: `r${i}` });
@@ -311,7 +311,7 @@ describe("seq per conversation", () => {
 
 describe("resend and client message IDs", () => {
   test("resending the same clientMsgID is not deduplicated: two acks, two serverMsgIDs, two seqs, two deliveries", async () => {
-    // openim-protocol.md §2 "no check that it is non-empty" / dedupe unconfirmed — observed: server: msg/send.go
+    // docs/openim-protocol.md §2 "no check that it is non-empty" / dedupe unconfirmed — observed: server: msg/send.go
     // has no clientMsgID lookup, so a retry after a lost ack is a second message
     const { a, b, ca, cb } = await pair();
     const conversationID = singleConversationID(a.userID, b.userID);
@@ -329,7 +329,7 @@ describe("resend and client message IDs", () => {
   });
 
   test("an empty clientMsgID is accepted and delivered with the empty ID (the WS path does not generate one)", async () => {
-    // openim-protocol.md §2 "The server does not generate clientMsgID on the WS path"
+    // docs/openim-protocol.md §2 "The server does not generate clientMsgID on the WS path"
     const { b, ca, cb } = await pair();
     const arrival = nextPush(cb, (m) => decodeText(m) === "anonymous");
     const ack = await ca.sendText({ recvID: b.userID, text: "anonymous", clientMsgID: "" });
@@ -340,7 +340,7 @@ describe("resend and client message IDs", () => {
 
 describe("offline delivery", () => {
   test("messages to a user who has never connected wait in order: on connect 1001 shows them and 1002 pulls them", async () => {
-    // openim-protocol.md §2 GetMaxSeq/PullMessageBySeqs; msgtransfer creates both conversation records on the first message
+    // docs/openim-protocol.md §2 GetMaxSeq/PullMessageBySeqs; msgtransfer creates both conversation records on the first message
     const [a, b] = await stack.newUsers(2);
     const ca = await stack.connect(a!);
     const conversationID = singleConversationID(a!.userID, b!.userID);
@@ -402,7 +402,7 @@ describe("content", () => {
   }
 
   test("a text whose request frame is just under the frame limit is accepted and delivered intact", async () => {
-    // openim-protocol.md §1 Message size (51200 per frame) and §7 "no explicit limit on content size"
+    // docs/openim-protocol.md §1 Message size (51200 per frame) and §7 "no explicit limit on content size"
     const { a, b, ca, cb } = await pair();
     const text = textForFrame(a, b.userID, profile.maxMessageSize - 64);
     expect(text.length).toBeGreaterThan(30_000); // base64 makes the frame ≈ 4/3 of the content
@@ -425,7 +425,7 @@ describe("content", () => {
   });
 
   test("emoji, RTL scripts, NUL and other hard Unicode arrive byte-for-byte, pushed and pulled", async () => {
-    // openim-protocol.md §2 Content JSON — content is opaque bytes (MsgData.content, proto bytes)
+    // docs/openim-protocol.md §2 Content JSON — content is opaque bytes (MsgData.content, proto bytes)
     const { a, b, ca, cb } = await pair();
     const text = [
       "👩‍👩‍👧‍👦 🇺🇦 🏳️‍🌈 𝕏", // ZWJ sequences, flags, astral plane
@@ -446,7 +446,7 @@ describe("content", () => {
   });
 
   test("content is carried as opaque bytes: a body that is not JSON (invalid UTF-8, NUL) arrives unchanged", async () => {
-    // openim-protocol.md §9 Interop — the server accepts text content of any shape (no content validation on the WS path)
+    // docs/openim-protocol.md §9 Interop — the server accepts text content of any shape (no content validation on the WS path)
     const { a, b, ca, cb } = await pair();
     const msg = textMsg(a, b.userID, "");
     msg.content = Uint8Array.from([0xff, 0xfe, 0x00, 0x41, 0xc3, 0x28]);
@@ -458,7 +458,7 @@ describe("content", () => {
 
 describe("conversation IDs", () => {
   test("a single chat is filed under si_<lower>_<higher> whichever side sends", async () => {
-    // openim-protocol.md §2 Conversation ID formats — server: pkg/msgprocessor/conversation.go GetConversationIDByMsg
+    // docs/openim-protocol.md §2 Conversation ID formats — server: pkg/msgprocessor/conversation.go GetConversationIDByMsg
     const { a, b, ca, cb } = await pair();
     const [lo, hi] = [a.userID, b.userID].sort();
     const expected = `si_${lo}_${hi}`;
@@ -471,7 +471,7 @@ describe("conversation IDs", () => {
   });
 
   test("a message to oneself lands in si_<me>_<me> and is pushed once, not twice", async () => {
-    // openim-protocol.md §2 "Who receives it": no sender copy when sendID == recvID (push_handler.go handleMs2PsChat)
+    // docs/openim-protocol.md §2 "Who receives it": no sender copy when sendID == recvID (push_handler.go handleMs2PsChat)
     const [me] = await stack.newUsers(1);
     const c = await stack.connect(me!);
     const got = inbox(c);
@@ -488,7 +488,7 @@ describe("conversation IDs", () => {
 
 describe("refused sends", () => {
   test("a message to an unknown user is refused with 1004 (RecordNotFound) and nothing is stored", async () => {
-    // openim-protocol.md §2 Single chat — server: msg/verify.go modifyMessageByUserMessageReceiveOpt → controller/user.go FindWithError
+    // docs/openim-protocol.md §2 Single chat — server: msg/verify.go modifyMessageByUserMessageReceiveOpt → controller/user.go FindWithError
     const [a] = await stack.newUsers(1);
     const ca = await stack.connect(a!);
     const err = await ca.sendText({ recvID: "nobody_by_this_name_at_all", text: "hello?" }).catch((e) => e);
@@ -502,7 +502,7 @@ describe("refused sends", () => {
     [0, "unset"],
     [99, "undefined"],
   ])("sessionType %i (%s) is refused with 1001 'unknown sessionType'", async (sessionType) => {
-    // openim-protocol.md §2 sessionType — server: internal/rpc/msg/send.go SendMsg (default branch)
+    // docs/openim-protocol.md §2 sessionType — server: internal/rpc/msg/send.go SendMsg (default branch)
     const { a, b, ca } = await pair();
     const msg = textMsg(a, b.userID, "odd session");
     msg.sessionType = sessionType;
@@ -513,7 +513,7 @@ describe("refused sends", () => {
   });
 
   test("sessionType 4 (notification) with a text contentType is refused with 1001", async () => {
-    // openim-protocol.md §2 Hard checks: sessionType 4 ⇔ contentType 1400 — proto: sdkws/sdkws.go MsgData.Check
+    // docs/openim-protocol.md §2 Hard checks: sessionType 4 ⇔ contentType 1400 — proto: sdkws/sdkws.go MsgData.Check
     const { a, b, ca } = await pair();
     const msg = textMsg(a, b.userID, "not a notification");
     msg.sessionType = 4;
@@ -528,7 +528,7 @@ describe("refused sends", () => {
     ["empty msgData.sendID", (m: MsgData) => Object.assign(m, { sendID: "" }), "sendID is empty"],
     ["empty recvID in a single chat", (m: MsgData) => Object.assign(m, { recvID: "" }), "is empty"],
   ])("a message with %s is refused with 1001 ArgsError", async (_what, change, why) => {
-    // openim-protocol.md §2 Validation — proto: sdkws/sdkws.go MsgData.Check, run by tools: mw rpc_server_interceptor
+    // docs/openim-protocol.md §2 Validation — proto: sdkws/sdkws.go MsgData.Check, run by tools: mw rpc_server_interceptor
     const { a, b, ca } = await pair();
     const msg = change(textMsg(a, b.userID, "broken"));
     await expect(ca.sendMessage(msg)).rejects.toMatchObject({
@@ -539,7 +539,7 @@ describe("refused sends", () => {
   });
 
   test("msgData.sendID is not checked against the connection: a message naming another sender is delivered as theirs", async () => {
-    // openim-protocol.md §1 Identity checks: "no check that msgData.sendID equals the connected user" (send.go, verify.go);
+    // docs/openim-protocol.md §1 Identity checks: "no check that msgData.sendID equals the connected user" (send.go, verify.go);
     // only the envelope's sendID is checked (client.go handleMessage)
     const [a, b, c] = await stack.newUsers(3);
     const ca = await stack.connect(a!);

@@ -28,7 +28,7 @@ import "./support/context.js";
 // Suite `official-sdk`: OpenIM's own client SDKs against the target — the native core
 // (@openim/electron-client-sdk 3.8.3-patch.15.1, one process per user) and the wasm build
 // (@openim/wasm-client-sdk 3.8.5, one headless-Chromium context per user) — and against
-// cutover's protocol client, so both speak OpenIM the same way. openim-protocol.md §9.
+// cutover's protocol client, so both speak OpenIM the same way. docs/openim-protocol.md §9.
 //
 // The wasm cases run in a short form always (one wasm user talking to a native one). Set
 // CUTOVER_SDK_BROWSER=full for the rest of the browser flow (a group of three wasm users,
@@ -70,7 +70,7 @@ const BROWSER_CASE = { timeout: 60_000 };
 
 describe("native SDK: login", () => {
   test("login() answers errCode 0 with another user's token; the refusal comes afterwards as OnUserTokenInvalid", async () => {
-    // openim-protocol.md §9 — a suite must not take login()'s callback as proof of a login.
+    // docs/openim-protocol.md §9 — a suite must not take login()'s callback as proof of a login.
     const [mine, other] = await stack.newUsers(2, NATIVE_PLATFORM);
     const user = await sdk.nativeProcess(mine!.userID);
     const mark = user.lastEvent;
@@ -192,7 +192,7 @@ describe("native SDK: messages", () => {
   });
 
   test("a force logout from the admin API reaches the SDK as OnKickedOffline", async (ctx) => {
-    // openim-protocol.md §3 auth/force_logout
+    // docs/openim-protocol.md §3 auth/force_logout
     const [u] = await sdk.native(1);
     const mark = u!.sdk.lastEvent;
     const before = performance.now();

@@ -16,7 +16,7 @@ import "./support/context.js";
 // Suite `presence`: who is online, as the admin REST API (user/get_users_online_status)
 // and the WebSocket subscription (2005) report it, through connect, disconnect, several
 // platforms, background, kicks and logouts.
-// Facts: openim-protocol.md §1 (2004, 2005, multi-login) and §3 user/get_users_online_status;
+// Facts: docs/openim-protocol.md §1 (2004, 2005, multi-login) and §3 user/get_users_online_status;
 // server: internal/api/user.go GetUsersOnlineStatus, internal/msggateway/hub_server.go,
 // subscription.go, online.go (v3.8.3).
 const endpoints = inject("endpoints");
@@ -95,7 +95,7 @@ function statusPush(
 
 describe("online status on the admin REST API", () => {
   test("a user who never connected, and an ID nobody registered, are both reported offline without error", async () => {
-    // openim-protocol.md §3 user/get_users_online_status — server: internal/api/user.go GetUsersOnlineStatus
+    // docs/openim-protocol.md §3 user/get_users_online_status — server: internal/api/user.go GetUsersOnlineStatus
     // (every requested ID gets an entry; offline ones carry detailPlatformStatus null)
     const [u] = await stack.newUsers(1);
     const raw = await stack.rest.call<unknown>(
@@ -146,7 +146,7 @@ describe("online status on the admin REST API", () => {
   });
 
   test("two platforms of one user are both listed, each with its own connID", async () => {
-    // openim-protocol.md §1 multi-login policy 1 keeps other platforms — server: hub_server.go GetUsersOnlineStatus
+    // docs/openim-protocol.md §1 multi-login policy 1 keeps other platforms — server: hub_server.go GetUsersOnlineStatus
     const [u] = await stack.newUsers(1, 3);
     const mobile = await onPlatform(u!, 2);
     await stack.connect(u!);
@@ -171,7 +171,7 @@ describe("online status on the admin REST API", () => {
   });
 
   test("2004 setBackground flips isBackground in the status, and back", async () => {
-    // openim-protocol.md §1 reqIdentifier 2004 — server: client.go setAppBackgroundStatus
+    // docs/openim-protocol.md §1 reqIdentifier 2004 — server: client.go setAppBackgroundStatus
     const [u] = await stack.newUsers(1, 1);
     const c = await stack.connect(u!);
     await becomes(u!.userID, (x) => x.status === 1);
@@ -182,7 +182,7 @@ describe("online status on the admin REST API", () => {
   });
 
   test("isBackground=true in the upgrade query has no effect: the connection starts in the foreground", async () => {
-    // openim-protocol.md §1 isBackground — server: client.go ResetClient overwrites it with false (v3.8.3)
+    // docs/openim-protocol.md §1 isBackground — server: client.go ResetClient overwrites it with false (v3.8.3)
     const [u] = await stack.newUsers(1);
     await rawConnect(endpoints.openimWs, gatewayQuery(u!, { isBackground: "true" }));
     const s = await becomes(u!.userID, (x) => x.status === 1);
@@ -190,7 +190,7 @@ describe("online status on the admin REST API", () => {
   });
 
   test("a user token cannot ask for online status: 1002 'only app manager'", async () => {
-    // openim-protocol.md §3 "Admin only (gateway returns 1002 otherwise)" — server: hub_server.go GetUsersOnlineStatus
+    // docs/openim-protocol.md §3 "Admin only (gateway returns 1002 otherwise)" — server: hub_server.go GetUsersOnlineStatus
     const [u] = await stack.newUsers(1);
     const err = await stack.rest
       .call("user/get_users_online_status", { userIDs: [u!.userID] }, { token: u!.token })
@@ -218,7 +218,7 @@ describe("status after kicks and logouts", () => {
   });
 
   test("auth/force_logout sends 2002, closes the socket without a close frame, makes the user offline and kills the token (1506)", async () => {
-    // openim-protocol.md §1 auth/force_logout — server: internal/rpc/auth/auth.go forceKickOff, msggateway KickUserOffline
+    // docs/openim-protocol.md §1 auth/force_logout — server: internal/rpc/auth/auth.go forceKickOff, msggateway KickUserOffline
     const [u] = await stack.newUsers(1, 3);
     const c = await stack.connect(u!);
     await becomes(u!.userID, (x) => x.status === 1);
@@ -260,7 +260,7 @@ describe("status after kicks and logouts", () => {
 
 describe("subscriptions (2005)", () => {
   test("the 2005 answer lists every requested user; an offline one with no platforms", async () => {
-    // openim-protocol.md §1 reqIdentifier 2005 — server: subscription.go SubUserOnlineStatus (online cache lookup)
+    // docs/openim-protocol.md §1 reqIdentifier 2005 — server: subscription.go SubUserOnlineStatus (online cache lookup)
     const [watcher, offline, other] = await stack.newUsers(3);
     const w = await stack.connect(watcher!);
     const answer = await w.subscribeOnlineStatus([offline!.userID, other!.userID]);

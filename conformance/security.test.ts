@@ -131,7 +131,7 @@ describe("injection strings are stored as data or refused", () => {
   test.each(PAYLOADS)(
     "a text holding a %s payload is delivered and pulled back byte for byte",
     async (_family, payload) => {
-      // openim-protocol.md §2 content JSON ({"content":…}) and MsgData.ex — server stores content bytes as sent
+      // docs/openim-protocol.md §2 content JSON ({"content":…}) and MsgData.ex — server stores content bytes as sent
       const [a, b] = await stack.newUsers(2);
       const [wa, wb] = await Promise.all([stack.connect(a!), stack.connect(b!)]);
       const arrival = nextPush(wb, text(payload));
@@ -153,7 +153,7 @@ describe("injection strings are stored as data or refused", () => {
   );
 
   test("injection strings used as groupIDs are stored and answered verbatim, and those groups carry messages", async () => {
-    // openim-protocol.md §3 group/create_group (groupID taken as given) — server: group.go CreateGroup, GenGroupID
+    // docs/openim-protocol.md §3 group/create_group (groupID taken as given) — server: group.go CreateGroup, GenGroupID
     const [owner, member] = await stack.newUsers(2);
     const [wOwner, wMember] = await Promise.all([stack.connect(owner!), stack.connect(member!)]);
     const suffix = unique();
@@ -179,7 +179,7 @@ describe("injection strings are stored as data or refused", () => {
   });
 
   test("group name, introduction, notification and ex holding injection strings are answered verbatim", async () => {
-    // openim-protocol.md §3 group/set_group_info (ex is a wrapper taking a plain string)
+    // docs/openim-protocol.md §3 group/set_group_info (ex is a wrapper taking a plain string)
     const g = await newGroup(stack, { members: 1, settle: false });
     const [name, intro, notice, ex] = [PAYLOADS[0]![1], PAYLOADS[5]![1], PAYLOADS[4]![1], PAYLOADS[1]![1]];
     await restAs(stack, g.owner)("group/set_group_info", {
@@ -194,7 +194,7 @@ describe("injection strings are stored as data or refused", () => {
   });
 
   test("nicknames and ex holding injection strings are registered and answered verbatim", async () => {
-    // openim-protocol.md §3 user/user_register (nickname non-empty, otherwise free text), user/get_users_info
+    // docs/openim-protocol.md §3 user/user_register (nickname non-empty, otherwise free text), user/get_users_info
     const users = PAYLOADS.map(([, payload], i) => ({
       userID: `inj_${unique()}_${i}`,
       nickname: payload,
@@ -211,7 +211,7 @@ describe("injection strings are stored as data or refused", () => {
   });
 
   test("illegal userIDs (injection strings, '-', ':', spaces) are refused at registration with 1001", async () => {
-    // openim-protocol.md §3 user/user_register Check() — proto: util/datautil/string.go IsLegalUserID
+    // docs/openim-protocol.md §3 user/user_register Check() — proto: util/datautil/string.go IsLegalUserID
     const illegal = [
       ...PAYLOADS.map(([, p]) => p),
       `with-dash-${unique()}`,
@@ -234,7 +234,7 @@ describe("injection strings are stored as data or refused", () => {
   });
 
   test("a JSON operator object where a string is expected is refused with 1001 (no NoSQL operator reaches a query)", async () => {
-    // openim-protocol.md §3 "A bad body gives 1001 with the decode error as errMsg" — tools: a2r/api2rpc.go Call
+    // docs/openim-protocol.md §3 "A bad body gives 1001 with the decode error as errMsg" — tools: a2r/api2rpc.go Call
     const [u] = await stack.newUsers(1);
     const as = restAs(stack, u!);
     const users = await refusal(as("user/get_users_info", { userIDs: [{ $ne: null }] }));
@@ -250,7 +250,7 @@ describe("injection strings are stored as data or refused", () => {
   });
 
   test("injection strings as lookup keys match nothing: get_users_info answers only the real user", async () => {
-    // openim-protocol.md §3 user/get_users_info ("Unknown IDs are simply absent")
+    // docs/openim-protocol.md §3 user/get_users_info ("Unknown IDs are simply absent")
     const [u] = await stack.newUsers(1);
     const got = await restAs(stack, u!)<{ usersInfo: Array<{ userID: string }> | null }>(
       "user/get_users_info",
@@ -262,7 +262,7 @@ describe("injection strings are stored as data or refused", () => {
   });
 
   test("a clientMsgID holding an injection string is echoed verbatim in the ack and the push", async () => {
-    // openim-protocol.md §2 ("The server does not generate clientMsgID on the WS path") — server: msg/send.go
+    // docs/openim-protocol.md §2 ("The server does not generate clientMsgID on the WS path") — server: msg/send.go
     const [a, b] = await stack.newUsers(2);
     const [wa, wb] = await Promise.all([stack.connect(a!), stack.connect(b!)]);
     const clientMsgID = `${PAYLOADS[0]![1]}${unique()}`;
@@ -275,7 +275,7 @@ describe("injection strings are stored as data or refused", () => {
 
 describe("frames the gateway must survive", () => {
   test("a frame of exactly the read limit is answered; one byte more closes the connection", async () => {
-    // openim-protocol.md §1 Message size (maxMessageSize 51200, conn.SetReadLimit) — server: msggateway/client.go readMessage
+    // docs/openim-protocol.md §1 Message size (maxMessageSize 51200, conn.SetReadLimit) — server: msggateway/client.go readMessage
     const [u] = await stack.newUsers(1);
     const sock = await raws.open(u!);
     const data = encodeGetMaxSeqReq({ userID: u!.userID });
@@ -290,7 +290,7 @@ describe("frames the gateway must survive", () => {
   });
 
   test("a valid envelope carrying malformed protobuf gets errCode 500 and the connection stays open", async () => {
-    // openim-protocol.md §1 Malformed frames ("the inner data protobuf is bad … keeps the connection open"; 500)
+    // docs/openim-protocol.md §1 Malformed frames ("the inner data protobuf is bad … keeps the connection open"; 500)
     const [u] = await stack.newUsers(1);
     const ws = await stack.connect(u!);
     for (const reqIdentifier of [ReqIdentifier.SendMsg, ReqIdentifier.PullMsgBySeqList]) {
@@ -303,7 +303,7 @@ describe("frames the gateway must survive", () => {
   });
 
   test("a binary frame that is not a JSON envelope closes the connection without a reply", async () => {
-    // openim-protocol.md §1 Malformed frames ("envelope decode error" closes) — server: client.go handleMessage
+    // docs/openim-protocol.md §1 Malformed frames ("envelope decode error" closes) — server: client.go handleMessage
     const [u] = await stack.newUsers(1);
     const sock = await raws.open(u!);
     sock.send(Buffer.from("\u0000\u0001 this is not json {"), true);
@@ -312,7 +312,7 @@ describe("frames the gateway must survive", () => {
   });
 
   test("an unknown reqIdentifier closes the connection without a reply", async () => {
-    // openim-protocol.md §1 ("unknown reqIdentifier (error \"ReqIdentifier failed,...\")") — server: client.go handleMessage
+    // docs/openim-protocol.md §1 ("unknown reqIdentifier (error \"ReqIdentifier failed,...\")") — server: client.go handleMessage
     const [u] = await stack.newUsers(1);
     const sock = await raws.open(u!);
     sock.send(sock.frame({ reqIdentifier: 4242 }));
@@ -321,7 +321,7 @@ describe("frames the gateway must survive", () => {
   });
 
   test("a text frame other than ping or pong closes the connection (a text ping alone does not)", async () => {
-    // openim-protocol.md §1 Heartbeat ("Any other text type, or invalid JSON → connection closed") — server: client.go handlerTextMessage
+    // docs/openim-protocol.md §1 Heartbeat ("Any other text type, or invalid JSON → connection closed") — server: client.go handlerTextMessage
     const [u] = await stack.newUsers(1);
     const sock = await raws.open(u!);
     sock.send(TEXT_PING, false);
@@ -339,7 +339,7 @@ describe("frames the gateway must survive", () => {
 
 describe("identities and tokens", () => {
   test("a token replayed after the gateway's logout is refused with 1506 at the WebSocket and on REST", async () => {
-    // openim-protocol.md §1 force_logout → KickedToken; §4 1506 — reference/gateway/src/openim-bridge.ts logoutEverywhere
+    // docs/openim-protocol.md §1 force_logout → KickedToken; §4 1506 — reference/gateway/src/openim-bridge.ts logoutEverywhere
     const [u] = await stack.gatewayUsers(1);
     await stack.gateway.logout(u!.login.jwt);
     await expect(stack.connect(asTestUser(u!))).rejects.toMatchObject({ errCode: 1506 });
@@ -365,7 +365,7 @@ describe("identities and tokens", () => {
   });
 
   test("a WebSocket logout (2003) closes the connection but leaves the token valid: it connects again (finding)", async () => {
-    // openim-protocol.md §1 2003 WsLogoutMsg (DelUserPushToken, then close; no token state change)
+    // docs/openim-protocol.md §1 2003 WsLogoutMsg (DelUserPushToken, then close; no token state change)
     const [u] = await stack.newUsers(1);
     const ws = await stack.connect(u!);
     await ws.logout();
@@ -377,7 +377,7 @@ describe("identities and tokens", () => {
   test("a kicked token comes back to life when a token for the same user and platform is minted within the same second: it is the identical JWT (finding)", async (ctx) => {
     needsOpenImAdmin(ctx);
     // server: pkg/common/storage/controller/auth.go CreateToken (claims to the second, state reset to valid);
-    // openim-protocol.md §1 force_logout marks the token kicked (1506). Seen on this stack: identical token, valid again.
+    // docs/openim-protocol.md §1 force_logout marks the token kicked (1506). Seen on this stack: identical token, valid again.
     const [u] = await stack.newUsers(1);
     const works = (token: string) =>
       stack.rest.call("user/get_users_info", { userIDs: [u!.userID] }, { token }).then(
@@ -399,7 +399,7 @@ describe("identities and tokens", () => {
   });
 
   test("a user's token presented with another user's sendID is refused at the handshake (1502), through nginx and directly", async () => {
-    // openim-protocol.md §1 handshake step 4 — server: internal/msggateway/ws_server.go validateRespWithRequest
+    // docs/openim-protocol.md §1 handshake step 4 — server: internal/msggateway/ws_server.go validateRespWithRequest
     const [a, b] = await stack.newUsers(2);
     for (const via of ["nginx", "direct"] as const) {
       await expect(stack.connect({ ...b!, token: a!.token }, { via })).rejects.toMatchObject({
@@ -409,7 +409,7 @@ describe("identities and tokens", () => {
   });
 
   test("an envelope whose sendID is not the connected user closes the connection (1006) and the message goes nowhere", async () => {
-    // openim-protocol.md §1 Identity checks ("binaryReq.SendID must equal the connection's userID … connection is closed")
+    // docs/openim-protocol.md §1 Identity checks ("binaryReq.SendID must equal the connection's userID … connection is closed")
     const [a, b, c] = await stack.newUsers(3);
     const [wa, wc] = await Promise.all([stack.connect(a!), stack.connect(c!)]);
     const cGot = inbox(wc);
@@ -428,7 +428,7 @@ describe("identities and tokens", () => {
   });
 
   test("a MsgData whose sendID names another user is accepted and delivered as that user's message (finding: no check)", async () => {
-    // openim-protocol.md §1 Identity checks ("In the send path … there is no check that msgData.sendID equals the connected user")
+    // docs/openim-protocol.md §1 Identity checks ("In the send path … there is no check that msgData.sendID equals the connected user")
     // — server: internal/rpc/msg/send.go, verify.go
     const [mallory, alice, bob] = await stack.newUsers(3);
     const [wm, wa, wb] = await Promise.all([
@@ -457,7 +457,7 @@ describe("identities and tokens", () => {
   });
 
   test("a 1002 pull naming another user's userID answers that user's messages (finding: no access check)", async () => {
-    // openim-protocol.md §2 PullMessageBySeqs ("No opUser access check was found") — server: msg/sync_msg.go PullMessageBySeqs
+    // docs/openim-protocol.md §2 PullMessageBySeqs ("No opUser access check was found") — server: msg/sync_msg.go PullMessageBySeqs
     const [mallory, alice, bob] = await stack.newUsers(3);
     const [wm, wa, wb] = await Promise.all([
       stack.connect(mallory!),
@@ -486,7 +486,7 @@ describe("identities and tokens", () => {
   });
 
   test("a 1001 newest-seq request naming another user's userID is refused with 1002", async () => {
-    // openim-protocol.md §2 GetMaxSeq ("CheckAccessV3: userID must equal opUserID … else 1002") — server: msg/sync_msg.go GetMaxSeq
+    // docs/openim-protocol.md §2 GetMaxSeq ("CheckAccessV3: userID must equal opUserID … else 1002") — server: msg/sync_msg.go GetMaxSeq
     const [mallory, alice] = await stack.newUsers(2);
     const wm = await stack.connect(mallory!);
     const err = await refusal(
@@ -528,7 +528,7 @@ describe("identities and tokens", () => {
   });
 
   test("an admin-only OpenIM route called through the proxy with a user's JWT is refused by OpenIM itself (1002)", async () => {
-    // openim-protocol.md §3 msg/send_msg ("Caller must be an app admin" → 1002 "only app manager can send message")
+    // docs/openim-protocol.md §3 msg/send_msg ("Caller must be an app admin" → 1002 "only app manager can send message")
     const [a, b] = await stack.gatewayUsers(2);
     const res = await stack.gateway.im(a!.login.jwt, "msg/send_msg", {
       sendID: a!.userID,
@@ -564,7 +564,7 @@ describe("REST headers", () => {
     }).then(async (r) => ({ status: r.statusCode, body: JSON.parse(await r.body.text()) as unknown }));
 
   test('a REST call without an operationID header is refused with 1001 ("header must have operationID")', async () => {
-    // openim-protocol.md §3 Headers — tools: mw/gin.go GinParseOperationID
+    // docs/openim-protocol.md §3 Headers — tools: mw/gin.go GinParseOperationID
     const [u] = await stack.newUsers(1);
     const res = await post({ token: u!.token });
     expect(res.status).toBe(200);
@@ -575,7 +575,7 @@ describe("REST headers", () => {
   });
 
   test('a REST call without a token header is refused with 1001 ("header must have token")', async () => {
-    // openim-protocol.md §3 Headers — server: internal/api/router.go GinParseToken
+    // docs/openim-protocol.md §3 Headers — server: internal/api/router.go GinParseToken
     const res = await post({ operationID: newOperationID() });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
@@ -587,7 +587,7 @@ describe("REST headers", () => {
 
 describe("a group the caller is not in", () => {
   test("an outsider cannot send (1203), kick (1002), mute (1004), set info (1004), invite (1004), transfer or dismiss (1002)", async () => {
-    // openim-protocol.md §5 (observed codes per route) — server: msg/verify.go, group.go
+    // docs/openim-protocol.md §5 (observed codes per route) — server: msg/verify.go, group.go
     const g = await newGroup(stack, { members: 1 });
     const [outsider, friend] = await stack.newUsers(2);
     const ws = await stack.connect(outsider!);
@@ -633,7 +633,7 @@ describe("a group the caller is not in", () => {
   });
 
   test("an outsider can read the group's member list, member details and info (finding: no membership check in v3.8.3)", async () => {
-    // openim-protocol.md §3 group/get_group_members_info ("No membership check in v3.8.3") — server: group.go GetGroupMemberList
+    // docs/openim-protocol.md §3 group/get_group_members_info ("No membership check in v3.8.3") — server: group.go GetGroupMemberList
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     const [outsider] = await stack.newUsers(1);
     const as = restAs(stack, outsider!);
@@ -658,7 +658,7 @@ describe("webhook deny", () => {
   test("a denied message takes no seq and is not stored: the next allowed one is seq 1, and the deny is recorded", async (ctx) => {
     needsAdmin(ctx);
     needsModeration(ctx);
-    // openim-protocol.md §6 before-send is synchronous (before the message reaches msgtransfer) — server: msg/send.go
+    // docs/openim-protocol.md §6 before-send is synchronous (before the message reaches msgtransfer) — server: msg/send.go
     const word = `verboten${unique()}`;
     await stack.gateway.admin(adminJwt, "POST", "moderation/banned-words", { add: [word] });
     const [a, b] = await stack.gatewayUsers(2);
@@ -692,7 +692,7 @@ describe("what nginx and the gateway expose", () => {
     }).then(async (r) => ({ status: r.statusCode, text: await r.body.text() }));
 
   test("OpenIM's REST admin API is not reachable through nginx: its routes answer 404 and never an OpenIM envelope", async () => {
-    // src/stack/nginx-config.ts ("OpenIM's own REST API not exposed at all"); openim-protocol.md §3 auth routes
+    // src/stack/nginx-config.ts ("OpenIM's own REST API not exposed at all"); docs/openim-protocol.md §3 auth routes
     const [u] = await stack.newUsers(1);
     const tries: Array<[string, unknown]> = [
       ["/auth/get_admin_token", { secret: endpoints.adminSecret, userID: endpoints.adminUserID }],
@@ -850,7 +850,7 @@ describe("what nginx and the gateway expose", () => {
 
   test("the proxy refuses auth/* routes (403): OpenIM whitelists get_admin_token, so only the gateway stands in front of it", async (ctx) => {
     needsAdmin(ctx);
-    // openim-protocol.md §3 Headers (whitelisted /auth/get_admin_token); reference/gateway/src/server.ts /api/im/*
+    // docs/openim-protocol.md §3 Headers (whitelisted /auth/get_admin_token); reference/gateway/src/server.ts /api/im/*
     const [u] = await stack.gatewayUsers(1);
     const untouched = await neverProxied(async () => {
       for (const route of [

@@ -36,7 +36,7 @@ import "./support/context.js";
 // Suite `websocket`: OpenIM's message gateway itself — the upgrade and its query, the
 // handshake's auth answers, heartbeats, the frame limit, gzip, the frame layer, reconnect
 // and catch-up by seq, multi-login kicks, and the WebSocket path bypassing the gateway.
-// Facts: openim-protocol.md §1; server: internal/msggateway/*.go (v3.8.3).
+// Facts: docs/openim-protocol.md §1; server: internal/msggateway/*.go (v3.8.3).
 const endpoints = inject("endpoints");
 const profile = inject("profile");
 let stack: StackFixtures;
@@ -90,7 +90,7 @@ describe("upgrade query parameters", () => {
   ] as const)(
     "an upgrade with %s is answered over plain HTTP with 1602 (%s)",
     async (_what, reason, drop) => {
-      // openim-protocol.md §1 query parameters — server: internal/msggateway/context.go ParseEssentialArgs,
+      // docs/openim-protocol.md §1 query parameters — server: internal/msggateway/context.go ParseEssentialArgs,
       // ws_server.go wsHandler → http_error.go httpError (HTTP 200, JSON body, no upgrade)
       const [u] = await stack.newUsers(1);
       const r = await rawDial(direct(), gatewayQuery(u!, drop));
@@ -107,7 +107,7 @@ describe("upgrade query parameters", () => {
   );
 
   test("a 1602 argument error stays an HTTP answer even when isMsgResp=true asks for a text frame", async () => {
-    // openim-protocol.md §1 "How an error is reported" — v3.8.3 wsHandler calls httpError for
+    // docs/openim-protocol.md §1 "How an error is reported" — v3.8.3 wsHandler calls httpError for
     // ParseEssentialArgs failures before looking at isMsgResp ([patch.16] changes this)
     const [u] = await stack.newUsers(1);
     const r = await rawDial(direct(), gatewayQuery(u!, { sdkType: "swift", isMsgResp: "true" }));
@@ -115,7 +115,7 @@ describe("upgrade query parameters", () => {
   });
 
   test("isMsgResp=true makes the first frame after the upgrade the text {errCode:0,errMsg:'',errDlt:''}", async () => {
-    // openim-protocol.md §1 "Success text message" — server: long_conn.go RespondWithSuccess,
+    // docs/openim-protocol.md §1 "Success text message" — server: long_conn.go RespondWithSuccess,
     // tools: apiresp/resp.go ApiResponse (data omitted when nil)
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!, { isMsgResp: "true" }));
@@ -141,7 +141,7 @@ describe("upgrade query parameters", () => {
   );
 
   test("without sdkType the gateway speaks gob: a push is a gob-encoded Resp, not JSON", async () => {
-    // openim-protocol.md §1 Encoder — server: client.go ResetClient (GoSDK → NewGobEncoder), encoder.go
+    // docs/openim-protocol.md §1 Encoder — server: client.go ResetClient (GoSDK → NewGobEncoder), encoder.go
     const [u, peer] = await stack.newUsers(2);
     const conn = await rawConnect(direct(), gatewayQuery(u!, { sdkType: undefined }));
     const sender = await stack.connect(peer!);
@@ -164,7 +164,7 @@ describe("upgrade query parameters", () => {
   });
 
   test("with sdkType=js a reply is a binary JSON frame echoing reqIdentifier, msgIncr and operationID, without errDlt", async () => {
-    // openim-protocol.md §1 Frame envelope — server: message_handler.go Resp, client.go replyMessage
+    // docs/openim-protocol.md §1 Frame envelope — server: message_handler.go Resp, client.go replyMessage
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
     conn.sendBinary(
@@ -189,7 +189,7 @@ describe("upgrade query parameters", () => {
   });
 
   test("every path on the gateway's port is upgraded, not only /", async () => {
-    // openim-protocol.md §1 Path — server: ws_server.go Run, http.HandleFunc("/", ws.wsHandler)
+    // docs/openim-protocol.md §1 Path — server: ws_server.go Run, http.HandleFunc("/", ws.wsHandler)
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(`${direct()}/any/path/at/all`, gatewayQuery(u!, { isMsgResp: "true" }));
     expect(JSON.parse((await conn.nextFrame()).data.toString("utf8"))).toEqual({
@@ -202,7 +202,7 @@ describe("upgrade query parameters", () => {
 
 describe("auth at the handshake", () => {
   test("a token OpenIM issued names its user and platform and lasts more than a day (auth/parse_token)", async () => {
-    // foundation wire test — openim-protocol.md §3 auth/parse_token (expireTimeSeconds is an absolute Unix time)
+    // foundation wire test — docs/openim-protocol.md §3 auth/parse_token (expireTimeSeconds is an absolute Unix time)
     const [u] = await stack.newUsers(1, 3);
     const parsed = await parseToken(stack.rest, u!.token);
     expect(parsed).toMatchObject({ userID: u!.userID, platformID: 3 });
@@ -215,7 +215,7 @@ describe("auth at the handshake", () => {
   };
 
   test("a forged signature is refused over HTTP with 1505 and the JWT error in errMsg", async () => {
-    // openim-protocol.md §4 1505 — tools: tokenverify/jwt_token.go mapValidationError
+    // docs/openim-protocol.md §4 1505 — tools: tokenverify/jwt_token.go mapValidationError
     const [u] = await stack.newUsers(1);
     const r = await rawDial(direct(), gatewayQuery({ ...u!, token: forge(u!.token) }));
     expect(r).toMatchObject({
@@ -226,7 +226,7 @@ describe("auth at the handshake", () => {
   });
 
   test("with isMsgResp=true a bad token is answered by one text frame carrying the error, then the socket closes", async () => {
-    // openim-protocol.md §1 — server: ws_server.go wsHandler → long_conn.go RespondWithError
+    // docs/openim-protocol.md §1 — server: ws_server.go wsHandler → long_conn.go RespondWithError
     const [u] = await stack.newUsers(1);
     const r = await rawDial(direct(), gatewayQuery({ ...u!, token: forge(u!.token) }, { isMsgResp: "true" }));
     expect(r.kind).toBe("upgraded");
@@ -260,7 +260,7 @@ describe("auth at the handshake", () => {
   });
 
   test("another user's token is refused with 1502 over HTTP, even with isMsgResp=true", async () => {
-    // openim-protocol.md §1 — server: ws_server.go validateRespWithRequest ("token uid … != userID …")
+    // docs/openim-protocol.md §1 — server: ws_server.go validateRespWithRequest ("token uid … != userID …")
     const [a, b] = await stack.newUsers(2);
     const r = await rawDial(direct(), gatewayQuery({ ...a!, token: b!.token }, { isMsgResp: "true" }));
     expect(r).toMatchObject({
@@ -283,7 +283,7 @@ describe("auth at the handshake", () => {
 
   test("a token replaced by a newer one for the same platform is refused as kicked (1506)", async (ctx) => {
     needsPolicy(ctx, 1);
-    // openim-protocol.md §1 Multi-login, "At token issuance" — server: storage/controller/auth.go CreateToken
+    // docs/openim-protocol.md §1 Multi-login, "At token issuance" — server: storage/controller/auth.go CreateToken
     const [u] = await stack.newUsers(1, 3);
     await nextSecond();
     const newer = await getUserToken(stack.rest, stack.adminToken, u!.userID, 3);
@@ -327,7 +327,7 @@ describe("auth at the handshake", () => {
 
     test("a validly signed token OpenIM never issued has no Redis record and is refused with 1507", async (ctx) => {
       skipUnless(ctx, profile.adminAccess, noSecret);
-      // openim-protocol.md §4 1507 — server: internal/rpc/auth/auth.go parseToken (len(m)==0 / not in map)
+      // docs/openim-protocol.md §4 1507 — server: internal/rpc/auth/auth.go parseToken (len(m)==0 / not in map)
       const [u] = await stack.newUsers(1);
       const token = await signImToken(endpoints.adminSecret, {
         UserID: u!.userID,
@@ -357,7 +357,7 @@ describe("auth at the handshake", () => {
 
 describe("heartbeat", () => {
   test('a text {"type":"ping"} is answered by the text frame {"type":"pong","body":null}', async () => {
-    // openim-protocol.md §1 Heartbeat — server: client.go handlerTextMessage (TextMessage{type, body RawMessage})
+    // docs/openim-protocol.md §1 Heartbeat — server: client.go handlerTextMessage (TextMessage{type, body RawMessage})
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
     conn.sendText(textPing);
@@ -388,7 +388,7 @@ describe("heartbeat", () => {
   });
 
   test("a WebSocket ping control frame is answered by a pong with the same payload", async () => {
-    // openim-protocol.md §1 Heartbeat — server: client.go pingHandler → writePongMsg(appData)
+    // docs/openim-protocol.md §1 Heartbeat — server: client.go pingHandler → writePongMsg(appData)
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
     const payload = Buffer.from("cutover-heartbeat-✓");
@@ -401,7 +401,7 @@ describe("heartbeat", () => {
     ["a text frame that is not JSON", "ping"],
     ["a request envelope sent as text", ""],
   ])("%s closes the connection without a reply", async (_what, text) => {
-    // openim-protocol.md §1 Malformed frames — server: client.go readMessage → handlerTextMessage error
+    // docs/openim-protocol.md §1 Malformed frames — server: client.go readMessage → handlerTextMessage error
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
     const frame = text || encodeJsonRequest(getMaxSeq(u!)).toString("utf8");
@@ -410,7 +410,7 @@ describe("heartbeat", () => {
   });
 
   test("the read deadline is 30 s: a silent socket is dropped, while text pings, WS pings or the server's own pings to Web keep one open", async () => {
-    // openim-protocol.md §1 Heartbeat and timeouts — server: constant.go pongWait=30s, pingPeriod=27s;
+    // docs/openim-protocol.md §1 Heartbeat and timeouts — server: constant.go pongWait=30s, pingPeriod=27s;
     // client.go readMessage SetReadDeadline, pingHandler/pongHandler, activeHeartbeat (platform 5 only)
     const [textUser, pingUser, silentUser] = await stack.newUsers(3, 3);
     const [webUser] = await stack.newUsers(1, 5);
@@ -460,7 +460,7 @@ describe("frame size", () => {
   };
 
   test(`a text frame of exactly ${limit} bytes is read and answered`, async () => {
-    // openim-protocol.md §1 Message size — server: constant.go maxMessageSize, client.go SetReadLimit
+    // docs/openim-protocol.md §1 Message size — server: constant.go maxMessageSize, client.go SetReadLimit
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
     conn.sendText(paddedPing(limit));
@@ -491,7 +491,7 @@ describe("frame size", () => {
 
 describe("compression", () => {
   test("compression=gzip gzips every binary reply and push, and reads gzipped requests", async () => {
-    // openim-protocol.md §1 Compression — server: client.go handleMessage DecompressWithPool, writeBinaryMsg CompressWithPool
+    // docs/openim-protocol.md §1 Compression — server: client.go handleMessage DecompressWithPool, writeBinaryMsg CompressWithPool
     const [u, peer] = await stack.newUsers(2);
     const conn = await rawConnect(direct(), gatewayQuery(u!, { compression: "gzip" }));
     const reply = await conn.request(getMaxSeq(u!), { gzip: true });
@@ -515,7 +515,7 @@ describe("compression", () => {
   });
 
   test("text frames stay uncompressed under gzip: the pong is plain JSON", async () => {
-    // openim-protocol.md §1 Compression — server: client.go handlerTextMessage writes MessageText directly
+    // docs/openim-protocol.md §1 Compression — server: client.go handlerTextMessage writes MessageText directly
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!, { compression: "gzip" }));
     conn.sendText(textPing);
@@ -566,7 +566,7 @@ describe("the frame layer", () => {
   });
 
   test("an envelope whose sendID is not the connected user closes the connection without a reply", async () => {
-    // openim-protocol.md §1 Identity checks — server: client.go handleMessage ("exception conn userID not same to req userID")
+    // docs/openim-protocol.md §1 Identity checks — server: client.go handleMessage ("exception conn userID not same to req userID")
     const [u, other] = await stack.newUsers(2);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
     await closesWithoutReply(conn, () =>
@@ -578,7 +578,7 @@ describe("the frame layer", () => {
     [3001, "WSDataError, defined but never dispatched"],
     [1999, "never defined"],
   ])("reqIdentifier %i (%s) closes the connection without a reply", async (id) => {
-    // openim-protocol.md §1 reqIdentifier constants — server: client.go handleMessage default branch
+    // docs/openim-protocol.md §1 reqIdentifier constants — server: client.go handleMessage default branch
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
     await closesWithoutReply(conn, () =>
@@ -587,7 +587,7 @@ describe("the frame layer", () => {
   });
 
   test("a valid envelope with an unparsable protobuf body gets errCode 500 and the connection stays open", async () => {
-    // openim-protocol.md §1 — server: message_handler.go GetSeq (proto.Unmarshal error), tools: apiresp ParseError
+    // docs/openim-protocol.md §1 — server: message_handler.go GetSeq (proto.Unmarshal error), tools: apiresp ParseError
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
     const reply = await conn.request({
@@ -600,7 +600,7 @@ describe("the frame layer", () => {
   });
 
   test("1002 without operationID fails validation with 500 while 1001 without one is answered", async () => {
-    // openim-protocol.md §1 — server: message_handler.go PullMessageBySeqList validate.Struct(data); GetSeq validates only GetMaxSeqReq
+    // docs/openim-protocol.md §1 — server: message_handler.go PullMessageBySeqList validate.Struct(data); GetSeq validates only GetMaxSeqReq
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
     const pull = await conn.request({ reqIdentifier: 1002, sendID: u!.userID, operationID: "" });
@@ -610,7 +610,7 @@ describe("the frame layer", () => {
   });
 
   test("1001 for another user's seqs is refused with 1002 (NoPermission)", async () => {
-    // openim-protocol.md §2 GetMaxSeq — server: internal/rpc/msg/sync_msg.go GetMaxSeq → authverify.CheckAccessV3
+    // docs/openim-protocol.md §2 GetMaxSeq — server: internal/rpc/msg/sync_msg.go GetMaxSeq → authverify.CheckAccessV3
     const [u, other] = await stack.newUsers(2);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
     const reply = await conn.request({
@@ -622,7 +622,7 @@ describe("the frame layer", () => {
   });
 
   test("1004 (send signal) is answered with 1001 ArgsError 'MsgData is empty' and leaves the connection open", async () => {
-    // openim-protocol.md §1 reqIdentifier 1004 — server: message_handler.go SendSignalMessage → SendMsg(ctx, nil)
+    // docs/openim-protocol.md §1 reqIdentifier 1004 — server: message_handler.go SendSignalMessage → SendMsg(ctx, nil)
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
     const reply = await conn.request({ reqIdentifier: 1004, sendID: u!.userID });
@@ -631,7 +631,7 @@ describe("the frame layer", () => {
   });
 
   test("2003 (logout) is answered with errCode 0, then the server closes the socket (1006)", async () => {
-    // openim-protocol.md §1 reqIdentifier 2003 — server: client.go replyMessage returns "user logout" after writing
+    // docs/openim-protocol.md §1 reqIdentifier 2003 — server: client.go replyMessage returns "user logout" after writing
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
     const reply = await conn.request({
@@ -647,7 +647,7 @@ describe("the frame layer", () => {
 
 describe("reconnect and catch-up by seq", () => {
   test("a client that reconnects finds what it missed: 1001 shows the new max seq and 1002 from its last seq returns the rest", async () => {
-    // openim-protocol.md §2 GetMaxSeq/PullMessageBySeqs — server: internal/rpc/msg/sync_msg.go; sdk: msg_sync.go
+    // docs/openim-protocol.md §2 GetMaxSeq/PullMessageBySeqs — server: internal/rpc/msg/sync_msg.go; sdk: msg_sync.go
     const [a, b] = await stack.newUsers(2);
     const conversationID = singleConversationID(a!.userID, b!.userID);
     const sender = await stack.connect(a!);
@@ -709,7 +709,7 @@ describe("reconnect and catch-up by seq", () => {
 describe("multi-login", () => {
   test("a second connection on the same platform gets the first a 2002 frame and closes it (1006); the second stays", async (ctx) => {
     needsPolicy(ctx, 1);
-    // openim-protocol.md §1 Multi-login — server: ws_server.go registerClient → multiTerminalLoginChecker
+    // docs/openim-protocol.md §1 Multi-login — server: ws_server.go registerClient → multiTerminalLoginChecker
     // (AllLoginButSameTermKick), client.go KickOnlineMessage
     const [u] = await stack.newUsers(1, 3);
     const first = await rawConnect(direct(), gatewayQuery(u!));
@@ -745,7 +745,7 @@ describe("multi-login", () => {
 
   test("connections on Windows (3), Android (2) and Web (5) coexist and each receives the push", async (ctx) => {
     needsPolicy(ctx, 0, 1);
-    // openim-protocol.md §1 policy 1 kicks only the same platformID — server: multiTerminalLoginChecker
+    // docs/openim-protocol.md §1 policy 1 kicks only the same platformID — server: multiTerminalLoginChecker
     const [u, peer] = await stack.newUsers(2, 3);
     const tokens = await Promise.all(
       [2, 5].map((p) => getUserToken(stack.rest, stack.adminToken, u!.userID, p)),

@@ -23,7 +23,7 @@ export interface OfficialSdkDriverOptions {
 }
 
 /**
- * Virtual users that are real OpenIM SDK instances (openim-protocol.md §9), so the numbers
+ * Virtual users that are real OpenIM SDK instances (docs/openim-protocol.md §9), so the numbers
  * are the ones an app built on the SDK would see: `connect` is the SDK's login-to-ready
  * (OnConnectSuccess + OnSyncServerFinish), and a message is received when the SDK's
  * OnRecvNewMessages callback ran. Accounts and tokens come from the admin API and the SDK

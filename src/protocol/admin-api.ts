@@ -5,7 +5,7 @@ import { SessionType } from "./ids.js";
 import type { CallOptions, RestClient } from "./rest-client.js";
 
 /**
- * Thin typed wrappers over the REST routes cutover needs (openim-protocol.md §3).
+ * Thin typed wrappers over the REST routes cutover needs (docs/openim-protocol.md §3).
  * Each validates the `data` it gets back, so a changed server shape fails here with the
  * route named, not three modules later.
  */

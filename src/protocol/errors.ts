@@ -4,7 +4,7 @@
  * Suites assert on errCode, so the two must never be confused.
  */
 
-/** openim-protocol.md §4 — server: pkg/common/servererrs/code.go, tools: errs/predefine.go. */
+/** docs/openim-protocol.md §4 — server: pkg/common/servererrs/code.go, tools: errs/predefine.go. */
 export const OPENIM_ERROR_NAMES: Readonly<Record<number, string>> = {
   500: "ServerInternalError",
   1000: "UnknownCode",

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 
 /**
  * Identifiers OpenIM derives or expects. Conversation IDs must match the server's
- * exactly (openim-protocol.md §2 "Conversation ID formats"), because seqs, pulls and
+ * exactly (docs/openim-protocol.md §2 "Conversation ID formats"), because seqs, pulls and
  * pushes are all keyed by them.
  */
 

@@ -7,7 +7,7 @@ import { newOperationID } from "./ids.js";
 /**
  * OpenIM's REST API: every route is `POST /<group>/<method>` with a JSON body, the
  * headers `operationID` and `token`, and an `{errCode, errMsg, errDlt, data?}` envelope
- * answered with HTTP 200 even for errors (openim-protocol.md §3).
+ * answered with HTTP 200 even for errors (docs/openim-protocol.md §3).
  */
 
 export interface RestClientOptions {

@@ -1,7 +1,7 @@
 import type { UserStore } from "./user-store.js";
 
 /**
- * OpenIM's message webhooks (openim-protocol.md §6; server: pkg/callbackstruct). A deny is
+ * OpenIM's message webhooks (docs/openim-protocol.md §6; server: pkg/callbackstruct). A deny is
  * `actionCode 0` + `nextCode 1` + the errCode the sender will see; anything else allows.
  * Before-send hooks are synchronous and an unreachable hook fails every send, so this must
  * answer fast and always answer.

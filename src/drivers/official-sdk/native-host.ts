@@ -4,7 +4,7 @@
  * cutover (native-sdk-user.ts). The core keeps one login per process, hence one process
  * per user. Started by the parent only; it exits when the parent goes away.
  *
- * openim-protocol.md §9: the SDK expects Electron's main process, so a stand-in
+ * docs/openim-protocol.md §9: the SDK expects Electron's main process, so a stand-in
  * `electron` (stack/sdk-shims/electron) provides ipcMain/powerMonitor; SDK methods are
  * called through the IPC handler the SDK registers and its events come out of the
  * webContents.send() given to it. It reads `SdkEvent` from @openim/wasm-client-sdk, which
