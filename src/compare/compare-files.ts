@@ -7,6 +7,8 @@ import { readLoadResults } from "../report/read-results.js";
 import { comparisonView } from "../report/view-model.js";
 import { writeReports } from "../report/write-reports.js";
 import { writeJsonAtomic } from "../run/results-file.js";
+import type { Bound } from "../stats/effect.js";
+import { formatChange, formatP, formatValue } from "../stats/format.js";
 import type { GateRule } from "../stats/gate.js";
 import { CutoverError, EXIT } from "../util/errors.js";
 
@@ -22,6 +24,7 @@ export function compareFiles(o: {
   candidateFiles: string[];
   interleaved: boolean;
   gate: GateRule[];
+  minEffect?: Readonly<Record<string, Bound>>;
   outDir: string;
 }): ComparedFiles {
   for (const f of [...o.baselineFiles, ...o.candidateFiles]) {
@@ -34,6 +37,7 @@ export function compareFiles(o: {
     candidate: { label: cand[0]?.target.driver ?? "candidate", files: o.candidateFiles, runs: cand },
     interleaved: o.interleaved,
     gate: o.gate,
+    minEffect: o.minEffect,
   });
   const file = path.join(o.outDir, "comparison.json");
   writeJsonAtomic(file, comparison);
@@ -54,7 +58,7 @@ export function printComparison(
   for (const m of comparison.metrics) {
     const color = m.verdict === "better" ? pc.green : m.verdict === "worse" ? pc.red : pc.dim;
     out.write(
-      `  ${m.metric.padEnd(12)} ${m.baseline.median.toFixed(2).padStart(10)} → ${m.candidate.median.toFixed(2).padStart(10)}  ${color(`${(m.change * 100).toFixed(1)}% ${m.verdict}`)} (p=${m.p.toFixed(3)})\n`,
+      `  ${m.metric.padEnd(12)} ${formatValue(m.unit, m.baseline.median).padStart(10)} → ${formatValue(m.unit, m.candidate.median).padStart(10)}  ${color(`${formatChange(m)} ${m.verdict}`)} (p=${formatP(m.p)})\n`,
     );
   }
   out.write(`${pc.dim(comparison.sensitivity.note)}\n`);

@@ -204,8 +204,15 @@ export class Operation implements VirtualUser {
     this.cursorUs = nowUs();
   }
 
+  /**
+   * Think time inside an operation. The next step is meant to start `ms` after this one, so the
+   * cursor moves by `ms`: the sleep is never timed as the next step's latency, while a timer
+   * that fires late (a busy generator) still is.
+   */
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(ms, 3_600_000))));
+    const wait = Math.max(0, Math.min(ms, 3_600_000));
+    this.cursorUs += wait * 1000;
+    return new Promise((resolve) => setTimeout(resolve, wait));
   }
 
   private target(plan: TargetPlan | undefined, what: string, topology: string): MessageTarget {

@@ -69,7 +69,8 @@ export function summarize(h: Histogram): PercentileSummary {
   }
   return {
     count: h.totalCount,
-    min: ms(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.minNonZeroValue),
+    // Percentile 0 is the smallest value recorded, zero included (minNonZeroValue skips zeros).
+    min: ms(h.getValueAtPercentile(0)),
     mean: ms(h.mean),
     stdev: ms(h.stdDeviation),
     p50: ms(h.getValueAtPercentile(50)),

@@ -1,36 +1,11 @@
+import { COMPARED_METRICS, whyMissing } from "../compare/compared-metrics.js";
 import { addEncoded, encodeHistogram, newHistogram } from "../metrics/histogram.js";
+import type { Bound } from "../stats/effect.js";
 import { evaluateGate, type GateRule } from "../stats/gate.js";
 import { cv, median } from "../stats/summary.js";
 import { compareMetric, sensitivity } from "../stats/verdict.js";
 import type { ComparisonResults } from "./comparison-schema.js";
 import type { LoadResults } from "./results-schema.js";
-
-/** The per-run numbers a comparison rests on, and which direction is better for each. */
-const METRICS: Array<{ name: string; lowerIsBetter: boolean; of: (r: LoadResults) => number | undefined }> = [
-  { name: "e2e.p50", lowerIsBetter: true, of: (r) => r.metrics?.e2e?.p50 },
-  { name: "e2e.p99", lowerIsBetter: true, of: (r) => r.metrics?.e2e?.p99 },
-  { name: "ack.p50", lowerIsBetter: true, of: (r) => r.metrics?.ack?.p50 },
-  { name: "ack.p99", lowerIsBetter: true, of: (r) => r.metrics?.ack?.p99 },
-  {
-    name: "throughput",
-    lowerIsBetter: false,
-    of: (r) =>
-      r.counters && r.run && r.run.elapsedMs > 0
-        ? r.counters.delivered / (r.run.elapsedMs / 1000)
-        : undefined,
-  },
-  {
-    name: "loss",
-    lowerIsBetter: true,
-    of: (r) =>
-      r.accounting && r.accounting.expected > 0 ? r.accounting.lost / r.accounting.expected : undefined,
-  },
-  {
-    name: "errors",
-    lowerIsBetter: true,
-    of: (r) => (r.counters && r.counters.sent > 0 ? r.counters.sendErrors / r.counters.sent : undefined),
-  },
-];
 
 const HISTOGRAMS = ["e2e", "ack"] as const;
 
@@ -55,7 +30,7 @@ function side(label: string, files: string[], runs: LoadResults[]) {
     files,
     runs: runs.map((r) =>
       Object.fromEntries(
-        METRICS.flatMap((m) => (m.of(r) === undefined ? [] : [[m.name, m.of(r) as number]])),
+        COMPARED_METRICS.flatMap((m) => (m.of(r) === undefined ? [] : [[m.name, m.of(r) as number]])),
       ),
     ),
     merged,
@@ -67,19 +42,41 @@ export function buildComparison(opts: {
   candidate: { label: string; files: string[]; runs: LoadResults[] };
   interleaved: boolean;
   gate: GateRule[];
+  /** Per-metric minimum effects that replace the defaults. */
+  minEffect?: Readonly<Record<string, Bound>>;
 }): ComparisonResults {
   const { baseline, candidate } = opts;
-  const metrics = METRICS.flatMap((m) => {
-    const a = baseline.runs.map(m.of).filter((v): v is number => v !== undefined);
-    const b = candidate.runs.map(m.of).filter((v): v is number => v !== undefined);
-    return a.length > 0 && b.length > 0
-      ? [compareMetric(m.name, a, b, { lowerIsBetter: m.lowerIsBetter })]
-      : [];
+  const skipped: string[] = [];
+  const metrics = COMPARED_METRICS.flatMap((m) => {
+    const excluded: string[] = [];
+    const values = (s: typeof baseline) =>
+      s.runs.flatMap((r, i) => {
+        const v = m.of(r);
+        if (v === undefined)
+          excluded.push(`${s.label} run ${i + 1} (${s.files[i] ?? "?"}): ${whyMissing(r, m)}`);
+        return v === undefined ? [] : [v];
+      });
+    const a = values(baseline);
+    const b = values(candidate);
+    // A metric neither side has (a closed-model run has no offered rate) is simply not compared.
+    if (a.length === 0 && b.length === 0) return [];
+    if (a.length === 0 || b.length === 0) {
+      skipped.push(`${m.name}: ${excluded.join("; ")}`);
+      return [];
+    }
+    return [
+      compareMetric(m.name, a, b, {
+        lowerIsBetter: m.lowerIsBetter,
+        unit: m.unit,
+        minEffect: opts.minEffect?.[m.name] ?? m.minEffect,
+        excluded,
+      }),
+    ];
   });
   // Run-to-run noise of the headline metric, from both sides pooled around their own medians.
-  const e2e = METRICS[1]!;
+  const e2e = COMPARED_METRICS.find((m) => m.name === "e2e.p99");
   const spread = [baseline, candidate].flatMap((s) => {
-    const v = s.runs.map(e2e.of).filter((x): x is number => x !== undefined);
+    const v = e2e ? s.runs.map(e2e.of).filter((x): x is number => x !== undefined) : [];
     const m = median(v);
     return v.map((x) => (m ? x / m : 1));
   });
@@ -91,9 +88,18 @@ export function buildComparison(opts: {
       ? `with ${baseline.runs.length} vs ${candidate.runs.length} runs and the observed run-to-run noise (CV ${(noise * 100).toFixed(1)}% on e2e.p99), shifts of about ${(sens.detectableShift * 100).toFixed(0)}% or more are detected with 80% power; smaller ones may show as "no significant difference"`
       : `the run-to-run noise (CV ${(noise * 100).toFixed(1)}%) is too large for ${baseline.runs.length} vs ${candidate.runs.length} runs to detect even a doubling reliably`;
   const caveats = [...new Set([...baseline.runs, ...candidate.runs].flatMap((r) => r.environment.caveats))];
+  for (const s of [baseline, candidate]) {
+    const dropped = s.runs.map((r) => r.droppedIterations?.count ?? r.counters?.droppedIterations ?? 0);
+    const total = dropped.reduce((x, y) => x + y, 0);
+    if (total > 0)
+      caveats.push(
+        `${s.label} dropped ${total} scheduled operations in ${dropped.filter((d) => d > 0).length} of ${dropped.length} runs (the generator could not keep the rate): dropped operations record no latency, so ${s.label}'s latency percentiles are optimistic`,
+      );
+  }
+  for (const line of skipped) caveats.push(`not compared — ${line}`);
   return {
     kind: "cutover-comparison",
-    version: 1,
+    version: 2,
     createdAt: new Date().toISOString(),
     scenario: baseline.runs[0]?.scenario.name ?? candidate.runs[0]?.scenario.name ?? "?",
     interleaved: opts.interleaved,

@@ -3,15 +3,28 @@ import { z } from "zod";
 /** `cutover compare`'s results: what was compared, the per-metric verdicts, and both sides' merged histograms. */
 const intervalSchema = z.object({ low: z.number(), high: z.number() });
 
+const boundSchema = z.object({
+  kind: z.enum(["relative", "absolute"]),
+  value: z.number().nonnegative(),
+  text: z.string(),
+});
+
 export const metricComparisonSchema = z.object({
   metric: z.string(),
+  unit: z.enum(["ms", "msg/s", "ratio", "count"]),
   lowerIsBetter: z.boolean(),
-  baseline: z.object({ n: z.number(), median: z.number(), ci: intervalSchema }),
-  candidate: z.object({ n: z.number(), median: z.number(), ci: intervalSchema }),
-  change: z.number(),
-  changeCi: intervalSchema,
-  p: z.number(),
-  verdict: z.enum(["better", "worse", "no significant difference"]),
+  baseline: z.object({ n: z.number().int().nonnegative(), median: z.number(), ci: intervalSchema }),
+  candidate: z.object({ n: z.number().int().nonnegative(), median: z.number(), ci: intervalSchema }),
+  /** Relative change; null when the baseline median is 0 (then only the absolute change means anything). */
+  change: z.number().nullable(),
+  changeCi: intervalSchema.nullable(),
+  absoluteChange: z.number(),
+  absoluteChangeCi: intervalSchema,
+  p: z.number().min(0).max(1),
+  method: z.enum(["exact", "normal"]),
+  minEffect: boundSchema,
+  verdict: z.enum(["better", "worse", "no significant difference", "no meaningful difference"]),
+  excluded: z.array(z.string()),
 });
 
 const sideSchema = z.object({
@@ -27,7 +40,8 @@ const sideSchema = z.object({
 
 export const comparisonResultsSchema = z.object({
   kind: z.literal("cutover-comparison"),
-  version: z.literal(1),
+  /** 2: relative changes may be null, absolute changes and minimum effects added. */
+  version: z.literal(2),
   createdAt: z.string(),
   scenario: z.string(),
   interleaved: z.boolean(),

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type ConformanceResults, conformanceResultsSchema } from "../conformance/results.js";
+import { decodeHistogram } from "../metrics/histogram.js";
 import { CutoverError, EXIT } from "../util/errors.js";
 import { type ComparisonResults, comparisonResultsSchema } from "./comparison-schema.js";
 import { type LoadResults, loadResultsSchema } from "./results-schema.js";
@@ -31,6 +32,11 @@ export function readResults(file: string): AnyResults {
       `${file} is not a cutover results file (kind ${JSON.stringify(kind)})`,
       EXIT.usage,
     );
+  if (kind === "cutover-comparison" && (raw as { version?: unknown }).version === 1)
+    throw new CutoverError(
+      `${file}: a version-1 comparison (an older cutover); run \`cutover compare\` again on its results files`,
+      EXIT.usage,
+    );
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -39,10 +45,32 @@ export function readResults(file: string): AnyResults {
       EXIT.usage,
     );
   }
-  if (kind === "cutover-load") return { kind: "load", file, data: parsed.data as LoadResults };
+  if (kind === "cutover-load") {
+    const data = parsed.data as LoadResults;
+    for (const [name, m] of Object.entries(data.metrics ?? {}))
+      checkHistogram(file, `metrics.${name}.histogram.data`, m.histogram.data);
+    return { kind: "load", file, data };
+  }
   if (kind === "cutover-conformance")
     return { kind: "conformance", file, data: parsed.data as ConformanceResults };
-  return { kind: "comparison", file, data: parsed.data as ComparisonResults };
+  const data = parsed.data as ComparisonResults;
+  for (const side of ["baseline", "candidate"] as const)
+    for (const [name, encoded] of Object.entries(data[side].merged))
+      checkHistogram(file, `${side}.merged.${name}`, encoded);
+  return { kind: "comparison", file, data };
+}
+
+/** A histogram that does not decode is refused here, naming the file and field, not deep inside a report. */
+function checkHistogram(file: string, field: string, encoded: string): void {
+  if (!encoded) return;
+  try {
+    decodeHistogram(encoded).destroy();
+  } catch (err) {
+    throw new CutoverError(
+      `${file}: ${field}: not an HdrHistogram in compressed base64 (${(err as Error).message})`,
+      EXIT.usage,
+    );
+  }
 }
 
 export function readLoadResults(file: string): LoadResults {

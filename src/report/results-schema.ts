@@ -15,6 +15,13 @@ import { stackEndpointsSchema } from "../stack/endpoints.js";
 export const LOAD_RESULTS_KIND = "cutover-load";
 export const LOAD_RESULTS_VERSION = 1;
 
+/**
+ * Bounds every reader relies on: a negative latency or count is not a measurement, and a file
+ * holding one is refused rather than allowed to flip a verdict.
+ */
+const nonNegative = z.number().nonnegative();
+const count = z.number().int().nonnegative();
+
 const rateStageSchema = z.object({ from: z.number(), to: z.number(), durationMs: z.number() });
 
 export const modelSchema = z.discriminatedUnion("kind", [
@@ -45,42 +52,42 @@ export const metricSchema = z.object({
   /** "run": recorded while the schedule ran; "setup": logins/connects before the clock started (closed, not rate-driven). */
   phase: z.enum(["run", "setup"]),
   unit: z.literal("ms"),
-  count: z.number().int(),
-  min: z.number(),
-  mean: z.number(),
-  stdev: z.number(),
-  p50: z.number(),
-  p90: z.number(),
-  p95: z.number(),
-  p99: z.number(),
-  p99_9: z.number(),
-  max: z.number(),
+  count: count,
+  min: nonNegative,
+  mean: nonNegative,
+  stdev: nonNegative,
+  p50: nonNegative,
+  p90: nonNegative,
+  p95: nonNegative,
+  p99: nonNegative,
+  p99_9: nonNegative,
+  max: nonNegative,
   histogram: histogramSchema,
 });
 
 export const countersSchema = z.object({
-  scheduled: z.number().int(),
-  iterations: z.number().int(),
-  droppedIterations: z.number().int(),
-  failedIterations: z.number().int(),
-  sent: z.number().int(),
-  acked: z.number().int(),
-  sendErrors: z.number().int(),
-  expectedDeliveries: z.number().int(),
-  delivered: z.number().int(),
-  lost: z.number().int(),
-  duplicated: z.number().int(),
-  outOfOrder: z.number().int(),
-  late: z.number().int(),
-  unexpected: z.number().int(),
-  logins: z.number().int(),
-  loginErrors: z.number().int(),
-  connects: z.number().int(),
-  connectErrors: z.number().int(),
-  disconnects: z.number().int(),
-  connectionsDropped: z.number().int().default(0),
-  httpRequests: z.number().int(),
-  httpErrors: z.number().int(),
+  scheduled: count,
+  iterations: count,
+  droppedIterations: count,
+  failedIterations: count,
+  sent: count,
+  acked: count,
+  sendErrors: count,
+  expectedDeliveries: count,
+  delivered: count,
+  lost: count,
+  duplicated: count,
+  outOfOrder: count,
+  late: count,
+  unexpected: count,
+  logins: count,
+  loginErrors: count,
+  connects: count,
+  connectErrors: count,
+  disconnects: count,
+  connectionsDropped: count.default(0),
+  httpRequests: count,
+  httpErrors: count,
 });
 
 export const thresholdOutcomeSchema = z.object({
@@ -96,21 +103,21 @@ export const thresholdOutcomeSchema = z.object({
 
 export const intervalSchema = z.object({
   t: z.number(),
-  sent: z.number().int(),
-  acked: z.number().int(),
-  delivered: z.number().int(),
-  errors: z.number().int(),
-  dropped: z.number().int(),
-  rate: z.number(),
-  ackP50: z.number(),
-  ackP99: z.number(),
-  e2eP50: z.number(),
-  e2eP99: z.number(),
-  inFlight: z.number().int(),
-  connected: z.number().int(),
-  requests: z.number().int().optional(),
-  httpP50: z.number().optional(),
-  httpP99: z.number().optional(),
+  sent: count,
+  acked: count,
+  delivered: count,
+  errors: count,
+  dropped: count,
+  rate: nonNegative,
+  ackP50: nonNegative,
+  ackP99: nonNegative,
+  e2eP50: nonNegative,
+  e2eP99: nonNegative,
+  inFlight: count,
+  connected: count,
+  requests: count.optional(),
+  httpP50: nonNegative.optional(),
+  httpP99: nonNegative.optional(),
 });
 
 export const resourceSampleSchema = z.object({
@@ -242,13 +249,13 @@ export const loadResultsSchema = z.object({
     .object({
       startedAt: z.string(),
       /** Schedule + drain. */
-      elapsedMs: z.number(),
+      elapsedMs: nonNegative,
       /** How long operations were scheduled: the model's duration, or less when interrupted. */
       scheduleMs: z.number().optional(),
       /** Operations the model called for; compare with counters.scheduled and droppedIterations. */
-      expectedOperations: z.number().int(),
-      targetRate: z.number(),
-      achievedRate: z.number(),
+      expectedOperations: count,
+      targetRate: nonNegative,
+      achievedRate: nonNegative,
       interrupted: z.boolean(),
     })
     .optional(),
@@ -257,13 +264,13 @@ export const loadResultsSchema = z.object({
   /** delivered + lost == expectedDeliveries (= sent × recipients): the books balance. */
   accounting: z
     .object({
-      expected: z.number().int(),
-      delivered: z.number().int(),
-      lost: z.number().int(),
+      expected: count,
+      delivered: count,
+      lost: count,
       balanced: z.boolean(),
     })
     .optional(),
-  droppedIterations: z.object({ count: z.number().int(), note: z.string().optional() }).optional(),
+  droppedIterations: z.object({ count: count, note: z.string().optional() }).optional(),
   /** ack, e2e, e2e_last, login, connect, iteration, schedule_lag, http — those that have samples. */
   metrics: z.record(z.string(), metricSchema).optional(),
   intervalLog: z.string().optional(),

@@ -1,4 +1,6 @@
+import { comparedMetricUnits } from "../compare/compared-metrics.js";
 import type { ConformanceResults } from "../conformance/results.js";
+import { formatChange, formatP, formatValue } from "../stats/format.js";
 import { type ChartSpec, spectrumChart, timeChart } from "./chart-data.js";
 import type { ComparisonResults } from "./comparison-schema.js";
 import type { AnyResults } from "./read-results.js";
@@ -209,27 +211,39 @@ export function loadView(r: LoadResults): ReportView {
 export function comparisonView(r: ComparisonResults): ReportView {
   const gateFailed = r.gate.some((g) => g.failed);
   const worse = r.metrics.filter((m) => m.verdict === "worse");
-  const pct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}%` : "—");
+  const changeCi = (m: (typeof r.metrics)[number]) =>
+    m.changeCi && m.unit !== "ratio"
+      ? `${formatChange({ ...m, change: m.changeCi.low })} … ${formatChange({ ...m, change: m.changeCi.high })}`
+      : `${formatChange({ ...m, change: null, absoluteChange: m.absoluteChangeCi.low })} … ${formatChange({ ...m, change: null, absoluteChange: m.absoluteChangeCi.high })}`;
+  const excluded = r.metrics.flatMap((m) => m.excluded.map((e) => `${m.metric}: ${e}`));
   const tables: Table[] = [
     {
       title: `${r.candidate.label} vs ${r.baseline.label}`,
-      note: r.sensitivity.note,
+      note: [
+        r.sensitivity.note,
+        'A verdict needs both p < 0.05 and a change of at least the metric\'s minimum effect; a significant change below it is "no meaningful difference".',
+        excluded.length > 0 ? `Left out: ${excluded.join("; ")}.` : "",
+      ]
+        .filter(Boolean)
+        .join(" "),
       head: [
         "metric",
         `${r.baseline.label} median`,
         `${r.candidate.label} median`,
         "change",
         "95% CI of change",
+        "min effect",
         "p (Mann-Whitney)",
         "verdict",
       ],
       rows: r.metrics.map((m) => [
         c(m.metric),
-        num(ms(m.baseline.median)),
-        num(ms(m.candidate.median)),
-        num(pct(m.change)),
-        num(`${pct(m.changeCi.low)} … ${pct(m.changeCi.high)}`),
-        num(m.p.toFixed(3)),
+        num(formatValue(m.unit, m.baseline.median)),
+        num(formatValue(m.unit, m.candidate.median)),
+        num(formatChange(m)),
+        num(changeCi(m)),
+        num(m.minEffect.text),
+        num(`${formatP(m.p)} ${m.method}`),
         c(m.verdict, m.verdict === "better" ? "better" : m.verdict === "worse" ? "worse" : "same"),
       ]),
     },
@@ -240,6 +254,8 @@ export function comparisonView(r: ComparisonResults): ReportView {
       head: ["rule", "outcome"],
       rows: r.gate.map((g) => [c(g.rule), c(g.detail, g.failed ? "worse" : "better")]),
     });
+  const runValue = (name: string, v: number | undefined) =>
+    v === undefined ? "—" : formatValue(comparedMetricUnits[name] ?? "count", v);
   const names = [
     ...new Set([...Object.keys(r.baseline.runs[0] ?? {}), ...Object.keys(r.candidate.runs[0] ?? {})]),
   ];
@@ -250,12 +266,12 @@ export function comparisonView(r: ComparisonResults): ReportView {
       ...r.baseline.runs.map((run, i) => [
         c(r.baseline.label),
         num(i + 1),
-        ...names.map((n) => num(ms(run[n]))),
+        ...names.map((n) => num(runValue(n, run[n]))),
       ]),
       ...r.candidate.runs.map((run, i) => [
         c(r.candidate.label),
         num(i + 1),
-        ...names.map((n) => num(ms(run[n]))),
+        ...names.map((n) => num(runValue(n, run[n]))),
       ]),
     ],
   });

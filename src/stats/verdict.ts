@@ -1,45 +1,73 @@
-import { bootstrapMedianInterval, bootstrapRelativeChange, type Interval } from "./bootstrap.js";
+import { bootstrapChange, bootstrapMedianInterval, type Interval } from "./bootstrap.js";
+import { type Bound, type MetricUnit, reaches } from "./effect.js";
 import { mannWhitney, smallestAchievableP } from "./mann-whitney.js";
 import { normal, seededRandom } from "./random.js";
 import { cv, median } from "./summary.js";
 
-export type Verdict = "better" | "worse" | "no significant difference";
+/**
+ * "no significant difference": the rank test cannot tell the sides apart (p ≥ alpha).
+ * "no meaningful difference": it can, but the change is smaller than the metric's minimum
+ * effect — a 0.5% throughput dip in an open-model run is the schedule, not a regression.
+ */
+export type Verdict = "better" | "worse" | "no significant difference" | "no meaningful difference";
 
 export interface MetricComparison {
   metric: string;
+  unit: MetricUnit;
   lowerIsBetter: boolean;
   baseline: { n: number; median: number; ci: Interval };
   candidate: { n: number; median: number; ci: Interval };
-  /** Relative change of the median, candidate vs baseline (0.1 = 10% higher). */
-  change: number;
-  changeCi: Interval;
+  /** Relative change of the median, candidate vs baseline (0.1 = 10% higher); null when the baseline median is 0. */
+  change: number | null;
+  changeCi: Interval | null;
+  /** Candidate median − baseline median, in the metric's unit (ratios as fractions). */
+  absoluteChange: number;
+  absoluteChangeCi: Interval;
   p: number;
+  method: "exact" | "normal";
+  /** The smallest change that earns a verdict. */
+  minEffect: Bound;
   verdict: Verdict;
+  /** Runs left out of this metric, and why (a run that sent nothing has no loss rate). */
+  excluded: string[];
 }
 
-/** benchstat's rule: a change counts only when the rank test says it is unlikely to be noise. */
+/** benchstat's rule plus a minimum effect: a change counts only when it is unlikely to be noise and large enough to matter. */
 export function compareMetric(
   metric: string,
   baseline: readonly number[],
   candidate: readonly number[],
-  opts: { lowerIsBetter: boolean; alpha?: number },
+  opts: { lowerIsBetter: boolean; unit: MetricUnit; minEffect: Bound; alpha?: number; excluded?: string[] },
 ): MetricComparison {
   const alpha = opts.alpha ?? 0.05;
   const mA = median(baseline);
   const mB = median(candidate);
-  const change = mA === 0 ? 0 : (mB - mA) / Math.abs(mA);
-  const { p } = mannWhitney(baseline, candidate);
+  const change = mA === 0 ? null : (mB - mA) / Math.abs(mA);
+  const absoluteChange = mB - mA;
+  const { p, method } = mannWhitney(baseline, candidate);
+  const intervals = bootstrapChange(baseline, candidate);
   let verdict: Verdict = "no significant difference";
-  if (p < alpha && mB !== mA) verdict = mB < mA === opts.lowerIsBetter ? "better" : "worse";
+  if (p < alpha && mB !== mA)
+    verdict = !reaches(opts.minEffect, { change, absoluteChange })
+      ? "no meaningful difference"
+      : mB < mA === opts.lowerIsBetter
+        ? "better"
+        : "worse";
   return {
     metric,
+    unit: opts.unit,
     lowerIsBetter: opts.lowerIsBetter,
     baseline: { n: baseline.length, median: mA, ci: bootstrapMedianInterval(baseline) },
     candidate: { n: candidate.length, median: mB, ci: bootstrapMedianInterval(candidate) },
     change,
-    changeCi: bootstrapRelativeChange(baseline, candidate),
+    changeCi: intervals.relative,
+    absoluteChange,
+    absoluteChangeCi: intervals.absolute,
     p,
+    method,
+    minEffect: opts.minEffect,
     verdict,
+    excluded: opts.excluded ?? [],
   };
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { Command } from "commander";
 import { compareFiles, printComparison } from "../../compare/compare-files.js";
+import { comparedMetricUnits, minEffects } from "../../compare/compared-metrics.js";
 import { interleavedRuns } from "../../compare/interleaved-runs.js";
 import { readLoadResults } from "../../report/read-results.js";
 import { outputLocations } from "../../run/output-locations.js";
@@ -34,6 +35,7 @@ interface CompareFlags {
   runDir?: string;
   config?: string;
   failIf?: string[];
+  minEffect?: string[];
   out?: string;
 }
 
@@ -81,6 +83,12 @@ export function compareCommand(): Command {
       "release gate, e.g. 'e2e.p99 worse by >10%' (repeatable); crossed → exit 99",
       collect,
     )
+    .option(
+      "--min-effect <metric=size>",
+      "the smallest change that earns a verdict, e.g. 'e2e.p99=10%', 'loss=0.5pp', 'ack.p50=2ms' (repeatable;\n" +
+        "defaults: latencies 5%, throughput 1%, achieved 1pp, dropped/loss/errors 0.1pp)",
+      collect,
+    )
     .option("--out <dir>", "where comparison.json and the reports go (default results/<time>-compare)")
     .addHelpText(
       "after",
@@ -91,7 +99,8 @@ Examples:
   $ cutover compare --baseline v1/*.json --candidate v2/*.json`,
     )
     .action(async (positional: string[], flags: CompareFlags) => {
-      const gate = (flags.failIf ?? []).map(parseGateRule);
+      const gate = (flags.failIf ?? []).map((r) => parseGateRule(r, comparedMetricUnits));
+      const minEffect = minEffects(flags.minEffect);
       const outDir = flags.out ?? newResultsDir(outputLocations.results, new Date(), "compare");
       mkdirSync(outDir, { recursive: true });
       let baselineFiles = flags.baseline ?? [];
@@ -128,6 +137,7 @@ Examples:
         candidateFiles,
         interleaved,
         gate,
+        minEffect,
         outDir,
       });
       printComparison(comparison, file, reports);

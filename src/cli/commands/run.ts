@@ -3,6 +3,7 @@ import path from "node:path";
 import { Command } from "commander";
 import pc from "picocolors";
 import { compareFiles, printComparison } from "../../compare/compare-files.js";
+import { comparedMetricUnits } from "../../compare/compared-metrics.js";
 import { interleavedRuns } from "../../compare/interleaved-runs.js";
 import { conformanceJunit } from "../../conformance/junit.js";
 import type { ConformanceResults } from "../../conformance/results.js";
@@ -76,7 +77,7 @@ export function runCommand(): Command {
       collect,
     )
     .action(async (flags: RunFlags) => {
-      const gate = (flags.failIf ?? []).map(parseGateRule);
+      const gate = (flags.failIf ?? []).map((r) => parseGateRule(r, comparedMetricUnits));
       const { config, runDir } = await resolveStackOptions(flags);
       if (config.stack.kind !== "local")
         throw new CutoverError(
