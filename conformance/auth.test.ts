@@ -28,7 +28,14 @@ afterAll(async () => {
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
 
 describe("login through the gateway", () => {
-  test("login answers a JWT, an imToken, the WebSocket URL and the expiry", async () => {
+  test("login answers a JWT, an imToken, the WebSocket URL and the expiry", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/auth/login",
+        "gateway:reference/gateway/src/jwt.ts jwtCodec",
+      ],
+    },
+  }, async () => {
     const [u] = await stack.gatewayUsers(1);
     expect(u!.login).toMatchObject({
       userID: u!.userID,
@@ -40,13 +47,23 @@ describe("login through the gateway", () => {
     expect(u!.login.expiresAt).toBeGreaterThan(Date.now() / 1000);
   });
 
-  test("OpenIM accepts the imToken from login on the returned wsURL", async () => {
+  test("OpenIM accepts the imToken from login on the returned wsURL", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/auth/login",
+        "server:internal/msggateway/ws_server.go wsHandler",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     const [u] = await stack.gatewayUsers(1);
     const ws = await stack.connect(asTestUser(u!));
     expect(ws.isOpen).toBe(true);
   });
 
-  test("the imToken names the user and platform that logged in (auth/parse_token)", async () => {
+  test("the imToken names the user and platform that logged in (auth/parse_token)", {
+    meta: { source: ["server:internal/rpc/auth/auth.go ParseToken", "docs/openim-protocol.md §3"] },
+  }, async () => {
     // docs/openim-protocol.md §3 auth/parse_token — expireTimeSeconds is an absolute Unix time
     const [u] = await stack.gatewayUsers(1, 5);
     const parsed = await parseToken(stack.rest, u!.login.imToken);
@@ -54,14 +71,24 @@ describe("login through the gateway", () => {
     expect(parsed.expireTimeSeconds * 1000).toBeGreaterThan(Date.now() + 86_400_000);
   });
 
-  test("the imToken is cached in Redis as imtoken:<userID>:<platformID>", async (ctx) => {
+  test("the imToken is cached in Redis as imtoken:<userID>:<platformID>", {
+    meta: { source: ["gateway:reference/gateway/src/imtoken-cache.ts imTokenKey"] },
+  }, async (ctx) => {
     skipUnless(ctx, profile.redisAccess, "the target does not let cutover read its Redis");
     const [u] = await stack.gatewayUsers(1, 4);
     const cached = JSON.parse((await redis!.get(`imtoken:${u!.userID}:4`)) ?? "{}") as { token?: string };
     expect(cached.token).toBe(u!.login.imToken);
   });
 
-  test("the cache entry's TTL is the token's lifetime (90 days by default)", async (ctx) => {
+  test("the cache entry's TTL is the token's lifetime (90 days by default)", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/imtoken-cache.ts imTokenCache",
+        "server:config/openim-rpc-auth.yml tokenPolicy",
+        "docs/openim-protocol.md §7",
+      ],
+    },
+  }, async (ctx) => {
     skipUnless(ctx, profile.redisAccess, "the target does not let cutover read its Redis");
     // server: config/openim-rpc-auth.yml tokenPolicy.expire = 90 (days)
     const [u] = await stack.gatewayUsers(1, 2);
@@ -70,14 +97,30 @@ describe("login through the gateway", () => {
     expect(ttl).toBeLessThanOrEqual(90 * 86_400);
   });
 
-  test("a second login reuses the cached imToken instead of minting one that would kick the first", async () => {
+  test("a second login reuses the cached imToken instead of minting one that would kick the first", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/imtoken-cache.ts imTokenCache",
+        "server:pkg/common/storage/controller/auth.go CreateToken",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     const [u] = await stack.gatewayUsers(1);
     await sleep(1100); // OpenIM tokens minted in another second differ, so a fresh mint would show
     const again = await stack.gateway.login(u!.userID, u!.password, 3);
     expect(again.imToken).toBe(u!.login.imToken);
   });
 
-  test("concurrent logins of one user all get the same imToken and the live session is not kicked", async () => {
+  test("concurrent logins of one user all get the same imToken and the live session is not kicked", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/imtoken-cache.ts mintUnderLock",
+        "server:internal/msggateway/ws_server.go multiTerminalLoginChecker",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     const [u] = await stack.gatewayUsers(1);
     const ws = await stack.connect(asTestUser(u!));
     const kicked = closed(ws, 3000).then(
@@ -92,7 +135,15 @@ describe("login through the gateway", () => {
     expect(await kicked).toBe(false);
   });
 
-  test("logins on two platforms get two tokens and both sessions stay online", async () => {
+  test("logins on two platforms get two tokens and both sessions stay online", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/imtoken-cache.ts imTokenKey",
+        "server:internal/msggateway/ws_server.go multiTerminalLoginChecker",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     const [u] = await stack.gatewayUsers(1, 3);
     const mobile = await stack.gateway.login(u!.userID, u!.password, 2);
     expect(mobile.imToken).not.toBe(u!.login.imToken);
@@ -102,19 +153,35 @@ describe("login through the gateway", () => {
     expect(pc.isOpen && phone.isOpen).toBe(true);
   });
 
-  test("a wrong password is refused with 401", async () => {
+  test("a wrong password is refused with 401", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/auth/login",
+        "gateway:reference/gateway/src/user-store.ts userStore",
+      ],
+    },
+  }, async () => {
     const [u] = await stack.gatewayUsers(1);
     await expect(stack.gateway.login(u!.userID, `${u!.password}x`, 3)).rejects.toMatchObject({ status: 401 });
   });
 
-  test("an unknown user is refused with 401, the same answer as a wrong password", async () => {
+  test("an unknown user is refused with 401, the same answer as a wrong password", {
+    meta: { source: ["gateway:reference/gateway/src/server.ts POST /api/auth/login"] },
+  }, async () => {
     await expect(stack.gateway.login("nobody_by_this_name", "some-password", 3)).rejects.toMatchObject({
       status: 401,
       code: "unauthorized",
     });
   });
 
-  test("a login with a handshake that was never issued is refused with 401", async () => {
+  test("a login with a handshake that was never issued is refused with 401", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/login-routes.ts addHandshakeAndRegistration",
+        "gateway:reference/gateway/src/dh-sessions.ts take",
+      ],
+    },
+  }, async () => {
     const res = await stack.gateway.request("POST", "/api/auth/login", {
       sessionID: "never-issued",
       nonce: "AAAAAAAAAAAAAAAA",
@@ -124,21 +191,40 @@ describe("login through the gateway", () => {
     expect(res.status).toBe(401);
   });
 
-  test("registering a taken user ID is refused with 409", async () => {
+  test("registering a taken user ID is refused with 409", {
+    meta: { source: ["gateway:reference/gateway/src/login-routes.ts POST /api/auth/register"] },
+  }, async () => {
     const [u] = await stack.gatewayUsers(1);
     await expect(stack.gateway.register(u!.userID, "another-password")).rejects.toMatchObject({
       status: 409,
     });
   });
 
-  test("logout removes the cached imToken and OpenIM refuses it afterwards (1506)", async () => {
+  test("logout removes the cached imToken and OpenIM refuses it afterwards (1506)", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/auth/logout",
+        "gateway:reference/gateway/src/openim-bridge.ts logoutEverywhere",
+        "server:internal/rpc/auth/auth.go ForceLogout",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     const [u] = await stack.gatewayUsers(1);
     await stack.gateway.logout(u!.login.jwt);
     if (redis) expect(await redis.exists(`imtoken:${u!.userID}:3`)).toBe(0);
     await expect(stack.connect(asTestUser(u!))).rejects.toMatchObject({ errCode: 1506 });
   });
 
-  test("a login after logout mints a new imToken that OpenIM accepts", async () => {
+  test("a login after logout mints a new imToken that OpenIM accepts", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/imtoken-cache.ts imTokenCache",
+        "server:pkg/common/storage/controller/auth.go CreateToken",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     const [u] = await stack.gatewayUsers(1);
     await stack.gateway.logout(u!.login.jwt);
     await sleep(1100);
@@ -167,7 +253,14 @@ describe("tokens that must be refused", () => {
       ).jwt.secret,
     );
 
-  test("a gateway JWT with a forged signature gets 401", async () => {
+  test("a gateway JWT with a forged signature gets 401", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/jwt.ts verify",
+        "gateway:reference/gateway/src/server.ts authenticate",
+      ],
+    },
+  }, async () => {
     const [u] = await stack.gatewayUsers(1);
     const [h, p] = u!.login.jwt.split(".");
     const res = await stack.gateway.im(`${h}.${p}.${"A".repeat(43)}`, "user/get_users_info", {
@@ -176,14 +269,28 @@ describe("tokens that must be refused", () => {
     expect(res.status).toBe(401);
   });
 
-  test("a gateway JWT with alg:none gets 401", async () => {
+  test("a gateway JWT with alg:none gets 401", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/jwt.ts verify",
+        "gateway:reference/gateway/src/server.ts authenticate",
+      ],
+    },
+  }, async () => {
     const [u] = await stack.gatewayUsers(1);
     const none = `${b64({ alg: "none", typ: "JWT" })}.${b64({ ...claims(u!.userID), exp: Math.floor(Date.now() / 1000) + 3600 })}.`;
     const res = await stack.gateway.im(none, "user/get_users_info", { userIDs: [u!.userID] });
     expect(res.status).toBe(401);
   });
 
-  test("an expired gateway JWT, correctly signed, gets 401", async (ctx) => {
+  test("an expired gateway JWT, correctly signed, gets 401", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/jwt.ts verify",
+        "gateway:reference/gateway/src/server.ts authenticate",
+      ],
+    },
+  }, async (ctx) => {
     skipUnless(
       ctx,
       profile.localFiles && runDir !== "",
@@ -199,7 +306,14 @@ describe("tokens that must be refused", () => {
     expect((await stack.gateway.im(expired, "user/get_users_info", { userIDs: [] })).status).toBe(401);
   });
 
-  test("a gateway JWT signed with another algorithm (HS512) gets 401", async (ctx) => {
+  test("a gateway JWT signed with another algorithm (HS512) gets 401", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/jwt.ts verify",
+        "gateway:reference/gateway/src/server.ts authenticate",
+      ],
+    },
+  }, async (ctx) => {
     skipUnless(
       ctx,
       profile.localFiles && runDir !== "",
@@ -213,7 +327,16 @@ describe("tokens that must be refused", () => {
     expect((await stack.gateway.im(hs512, "user/get_users_info", { userIDs: [] })).status).toBe(401);
   });
 
-  test("an imToken with a forged signature is refused at the WebSocket (1505) and on REST", async () => {
+  test("an imToken with a forged signature is refused at the WebSocket (1505) and on REST", {
+    meta: {
+      source: [
+        "tools:tokenverify/jwt_token.go mapValidationError",
+        "server:internal/msggateway/ws_server.go wsHandler",
+        "server:internal/api/router.go GinParseToken",
+        "docs/openim-protocol.md §4",
+      ],
+    },
+  }, async () => {
     // tools: tokenverify/jwt_token.go — a bad signature maps to TokenUnknownError
     const [u] = await stack.newUsers(1);
     const [h, p] = u!.token.split(".");
@@ -225,23 +348,52 @@ describe("tokens that must be refused", () => {
     expect((rest as OpenImError).errCode).toBe(1505);
   });
 
-  test("a malformed imToken is refused at the WebSocket (1503)", async () => {
+  test("a malformed imToken is refused at the WebSocket (1503)", {
+    meta: {
+      source: [
+        "tools:tokenverify/jwt_token.go mapValidationError",
+        "server:internal/msggateway/ws_server.go wsHandler",
+        "docs/openim-protocol.md §4",
+      ],
+    },
+  }, async () => {
     const [u] = await stack.newUsers(1);
     await expect(stack.connect({ ...u!, token: "not.a-token" })).rejects.toMatchObject({ errCode: 1503 });
   });
 
-  test("another user's imToken is refused at the WebSocket (1502: sendID must match)", async () => {
-    // server: internal/msggateway/ws_server.go validateRespWithRequest
+  test("another user's imToken is refused at the WebSocket (1502: sendID must match)", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go validateRespWithRequest",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     const [a, b] = await stack.newUsers(2);
     await expect(stack.connect({ ...a!, token: b!.token })).rejects.toMatchObject({ errCode: 1502 });
   });
 
-  test("an imToken used with another platformID is refused (1502)", async () => {
+  test("an imToken used with another platformID is refused (1502)", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go validateRespWithRequest",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     const [a] = await stack.newUsers(1, 3);
     await expect(stack.connect({ ...a!, platformID: 4 })).rejects.toMatchObject({ errCode: 1502 });
   });
 
-  test("a token replaced by a newer one for the same platform is refused as kicked (1506)", async (ctx) => {
+  test("a token replaced by a newer one for the same platform is refused as kicked (1506)", {
+    meta: {
+      source: [
+        "server:pkg/common/storage/controller/auth.go CreateToken",
+        "server:internal/rpc/auth/auth.go parseToken",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async (ctx) => {
     // server: pkg/common/storage/controller/auth.go CreateToken — multiLogin policy 1
     skipUnless(
       ctx,
@@ -254,7 +406,15 @@ describe("tokens that must be refused", () => {
     await expect(stack.connect(u!)).rejects.toMatchObject({ errCode: 1506 });
   });
 
-  test("a user token cannot call admin-only OpenIM endpoints (1002)", async () => {
+  test("a user token cannot call admin-only OpenIM endpoints (1002)", {
+    meta: {
+      source: [
+        "server:internal/rpc/auth/auth.go GetUserToken",
+        "server:pkg/authverify/token.go CheckAdmin",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async () => {
     const [u] = await stack.newUsers(1);
     const err = await stack.rest
       .call("auth/get_user_token", { userID: u!.userID, platformID: 5 }, { token: u!.token })
@@ -263,7 +423,9 @@ describe("tokens that must be refused", () => {
     expect((err as OpenImError).errCode).toBe(1002);
   });
 
-  test("the wrong admin secret is refused (1002)", async () => {
+  test("the wrong admin secret is refused (1002)", {
+    meta: { source: ["server:internal/rpc/auth/auth.go GetAdminToken", "docs/openim-protocol.md §3"] },
+  }, async () => {
     const err = await stack.rest
       .call("auth/get_admin_token", { secret: "not-the-secret", userID: endpoints.adminUserID })
       .catch((e: unknown) => e);

@@ -89,6 +89,16 @@ describe("upgrade query parameters", () => {
     ["sdkType=swift", "sdkType is not go or js", { sdkType: "swift" }],
   ] as const)(
     "an upgrade with %s is answered over plain HTTP with 1602 (%s)",
+    {
+      meta: {
+        source: [
+          "server:internal/msggateway/context.go ParseEssentialArgs",
+          "server:internal/msggateway/ws_server.go wsHandler",
+          "server:internal/msggateway/http_error.go httpError",
+          "docs/openim-protocol.md §1",
+        ],
+      },
+    },
     async (_what, reason, drop) => {
       // docs/openim-protocol.md §1 query parameters — server: internal/msggateway/context.go ParseEssentialArgs,
       // ws_server.go wsHandler → http_error.go httpError (HTTP 200, JSON body, no upgrade)
@@ -106,7 +116,15 @@ describe("upgrade query parameters", () => {
     },
   );
 
-  test("a 1602 argument error stays an HTTP answer even when isMsgResp=true asks for a text frame", async () => {
+  test("a 1602 argument error stays an HTTP answer even when isMsgResp=true asks for a text frame", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go wsHandler",
+        "server:internal/msggateway/http_error.go httpError",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 "How an error is reported" — v3.8.3 wsHandler calls httpError for
     // ParseEssentialArgs failures before looking at isMsgResp ([patch.16] changes this)
     const [u] = await stack.newUsers(1);
@@ -114,7 +132,15 @@ describe("upgrade query parameters", () => {
     expect(r).toMatchObject({ kind: "refused", status: 200, envelope: { errCode: 1602 } });
   });
 
-  test("isMsgResp=true makes the first frame after the upgrade the text {errCode:0,errMsg:'',errDlt:''}", async () => {
+  test("isMsgResp=true makes the first frame after the upgrade the text {errCode:0,errMsg:'',errDlt:''}", {
+    meta: {
+      source: [
+        "server:internal/msggateway/long_conn.go RespondWithSuccess",
+        "tools:apiresp/resp.go ApiResponse",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 "Success text message" — server: long_conn.go RespondWithSuccess,
     // tools: apiresp/resp.go ApiResponse (data omitted when nil)
     const [u] = await stack.newUsers(1);
@@ -130,6 +156,11 @@ describe("upgrade query parameters", () => {
     ["not a bool (yes)", "yes"],
   ] as const)(
     "with isMsgResp %s no verdict frame is sent: the first frame is the answer to a ping",
+    {
+      meta: {
+        source: ["server:internal/msggateway/context.go ShouldSendResp", "docs/openim-protocol.md §1"],
+      },
+    },
     async (_what, isMsgResp) => {
       // server: context.go ShouldSendResp — strconv.ParseBool; absent or unparsable means false
       const [u] = await stack.newUsers(1);
@@ -140,7 +171,15 @@ describe("upgrade query parameters", () => {
     },
   );
 
-  test("without sdkType the gateway speaks gob: a push is a gob-encoded Resp, not JSON", async () => {
+  test("without sdkType the gateway speaks gob: a push is a gob-encoded Resp, not JSON", {
+    meta: {
+      source: [
+        "server:internal/msggateway/client.go ResetClient",
+        "server:internal/msggateway/encoder.go NewGobEncoder",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 Encoder — server: client.go ResetClient (GoSDK → NewGobEncoder), encoder.go
     const [u, peer] = await stack.newUsers(2);
     const conn = await rawConnect(direct(), gatewayQuery(u!, { sdkType: undefined }));
@@ -155,7 +194,16 @@ describe("upgrade query parameters", () => {
     }
   });
 
-  test("sdkType=go is accepted and means gob: a JSON request envelope is not understood and the socket closes", async () => {
+  test("sdkType=go is accepted and means gob: a JSON request envelope is not understood and the socket closes", {
+    meta: {
+      source: [
+        "server:internal/msggateway/context.go ParseEssentialArgs",
+        "server:internal/msggateway/client.go handleMessage",
+        "server:internal/msggateway/encoder.go GobEncoder",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // server: context.go ParseEssentialArgs (go|js), client.go handleMessage → Encoder.Decode error
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!, { sdkType: "go" }));
@@ -163,7 +211,15 @@ describe("upgrade query parameters", () => {
     expect(info.code).toBe(1006);
   });
 
-  test("with sdkType=js a reply is a binary JSON frame echoing reqIdentifier, msgIncr and operationID, without errDlt", async () => {
+  test("with sdkType=js a reply is a binary JSON frame echoing reqIdentifier, msgIncr and operationID, without errDlt", {
+    meta: {
+      source: [
+        "server:internal/msggateway/message_handler.go Resp",
+        "server:internal/msggateway/client.go replyMessage",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 Frame envelope — server: message_handler.go Resp, client.go replyMessage
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
@@ -188,8 +244,9 @@ describe("upgrade query parameters", () => {
     expect(resp.maxSeqs).toEqual({});
   });
 
-  test("every path on the gateway's port is upgraded, not only /", async () => {
-    // docs/openim-protocol.md §1 Path — server: ws_server.go Run, http.HandleFunc("/", ws.wsHandler)
+  test("every path on the gateway's port is upgraded, not only /", {
+    meta: { source: ["server:internal/msggateway/ws_server.go Run", "docs/openim-protocol.md §1"] },
+  }, async () => {
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(`${direct()}/any/path/at/all`, gatewayQuery(u!, { isMsgResp: "true" }));
     expect(JSON.parse((await conn.nextFrame()).data.toString("utf8"))).toEqual({
@@ -201,7 +258,9 @@ describe("upgrade query parameters", () => {
 });
 
 describe("auth at the handshake", () => {
-  test("a token OpenIM issued names its user and platform and lasts more than a day (auth/parse_token)", async () => {
+  test("a token OpenIM issued names its user and platform and lasts more than a day (auth/parse_token)", {
+    meta: { source: ["server:internal/rpc/auth/auth.go ParseToken", "docs/openim-protocol.md §3"] },
+  }, async () => {
     // foundation wire test — docs/openim-protocol.md §3 auth/parse_token (expireTimeSeconds is an absolute Unix time)
     const [u] = await stack.newUsers(1, 3);
     const parsed = await parseToken(stack.rest, u!.token);
@@ -214,8 +273,15 @@ describe("auth at the handshake", () => {
     return `${h}.${p}.${"B".repeat(43)}`;
   };
 
-  test("a forged signature is refused over HTTP with 1505 and the JWT error in errMsg", async () => {
-    // docs/openim-protocol.md §4 1505 — tools: tokenverify/jwt_token.go mapValidationError
+  test("a forged signature is refused over HTTP with 1505 and the JWT error in errMsg", {
+    meta: {
+      source: [
+        "tools:tokenverify/jwt_token.go mapValidationError",
+        "server:internal/msggateway/ws_server.go wsHandler",
+        "docs/openim-protocol.md §4",
+      ],
+    },
+  }, async () => {
     const [u] = await stack.newUsers(1);
     const r = await rawDial(direct(), gatewayQuery({ ...u!, token: forge(u!.token) }));
     expect(r).toMatchObject({
@@ -225,8 +291,15 @@ describe("auth at the handshake", () => {
     });
   });
 
-  test("with isMsgResp=true a bad token is answered by one text frame carrying the error, then the socket closes", async () => {
-    // docs/openim-protocol.md §1 — server: ws_server.go wsHandler → long_conn.go RespondWithError
+  test("with isMsgResp=true a bad token is answered by one text frame carrying the error, then the socket closes", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go wsHandler",
+        "server:internal/msggateway/long_conn.go RespondWithError",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     const [u] = await stack.newUsers(1);
     const r = await rawDial(direct(), gatewayQuery({ ...u!, token: forge(u!.token) }, { isMsgResp: "true" }));
     expect(r.kind).toBe("upgraded");
@@ -238,7 +311,16 @@ describe("auth at the handshake", () => {
     expect(info.code).toBe(1006);
   });
 
-  test("the same forged token is refused with the same code through OpenImWsClient and on REST", async () => {
+  test("the same forged token is refused with the same code through OpenImWsClient and on REST", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go wsHandler",
+        "server:internal/api/router.go GinParseToken",
+        "server:internal/rpc/auth/auth.go parseToken",
+        "docs/openim-protocol.md §4",
+      ],
+    },
+  }, async () => {
     // foundation wire test — server: ws_server.go wsHandler and the API's token middleware share auth.parseToken
     const [u] = await stack.newUsers(1);
     const forged = { ...u!, token: forge(u!.token) };
@@ -252,14 +334,22 @@ describe("auth at the handshake", () => {
     expect((rest as OpenImError).errCode).toBe(1505);
   });
 
-  test("a token that is not a JWT is refused with 1503", async () => {
-    // tools: tokenverify/jwt_token.go mapValidationError (ValidationErrorMalformed)
+  test("a token that is not a JWT is refused with 1503", {
+    meta: { source: ["tools:tokenverify/jwt_token.go mapValidationError", "docs/openim-protocol.md §4"] },
+  }, async () => {
     const [u] = await stack.newUsers(1);
     const r = await rawDial(direct(), gatewayQuery({ ...u!, token: "not.a-token" }));
     expect(r).toMatchObject({ kind: "refused", envelope: { errCode: 1503 } });
   });
 
-  test("another user's token is refused with 1502 over HTTP, even with isMsgResp=true", async () => {
+  test("another user's token is refused with 1502 over HTTP, even with isMsgResp=true", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go validateRespWithRequest",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 — server: ws_server.go validateRespWithRequest ("token uid … != userID …")
     const [a, b] = await stack.newUsers(2);
     const r = await rawDial(direct(), gatewayQuery({ ...a!, token: b!.token }, { isMsgResp: "true" }));
@@ -271,7 +361,14 @@ describe("auth at the handshake", () => {
     await expect(stack.connect({ ...a!, token: b!.token })).rejects.toMatchObject({ errCode: 1502 });
   });
 
-  test("a token used with another platformID is refused with 1502", async () => {
+  test("a token used with another platformID is refused with 1502", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go validateRespWithRequest",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // server: ws_server.go validateRespWithRequest ("token platform … != platformID …")
     const [u] = await stack.newUsers(1, 3);
     const r = await rawDial(direct(), gatewayQuery(u!, { platformID: "4" }));
@@ -281,7 +378,15 @@ describe("auth at the handshake", () => {
     });
   });
 
-  test("a token replaced by a newer one for the same platform is refused as kicked (1506)", async (ctx) => {
+  test("a token replaced by a newer one for the same platform is refused as kicked (1506)", {
+    meta: {
+      source: [
+        "server:pkg/common/storage/controller/auth.go CreateToken",
+        "server:internal/rpc/auth/auth.go parseToken",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async (ctx) => {
     needsPolicy(ctx, 1);
     // docs/openim-protocol.md §1 Multi-login, "At token issuance" — server: storage/controller/auth.go CreateToken
     const [u] = await stack.newUsers(1, 3);
@@ -297,9 +402,10 @@ describe("auth at the handshake", () => {
     const noSecret = "the profile forbids admin access, so OpenIM's secret may not be used to sign tokens";
     const now = () => Math.floor(Date.now() / 1000);
 
-    test("an expired token is refused with 1501", async (ctx) => {
+    test("an expired token is refused with 1501", {
+      meta: { source: ["tools:tokenverify/jwt_token.go mapValidationError", "docs/openim-protocol.md §4"] },
+    }, async (ctx) => {
       skipUnless(ctx, profile.adminAccess, noSecret);
-      // tools: tokenverify/jwt_token.go mapValidationError (ValidationErrorExpired → TokenExpiredError)
       const [u] = await stack.newUsers(1);
       const token = await signImToken(endpoints.adminSecret, {
         UserID: u!.userID,
@@ -311,9 +417,10 @@ describe("auth at the handshake", () => {
       expect(r).toMatchObject({ kind: "refused", envelope: { errCode: 1501 } });
     });
 
-    test("a token whose nbf lies in the future is refused with 1504", async (ctx) => {
+    test("a token whose nbf lies in the future is refused with 1504", {
+      meta: { source: ["tools:tokenverify/jwt_token.go mapValidationError", "docs/openim-protocol.md §4"] },
+    }, async (ctx) => {
       skipUnless(ctx, profile.adminAccess, noSecret);
-      // tools: tokenverify/jwt_token.go mapValidationError (ValidationErrorNotValidYet)
       const [u] = await stack.newUsers(1);
       const token = await signImToken(endpoints.adminSecret, {
         UserID: u!.userID,
@@ -325,7 +432,9 @@ describe("auth at the handshake", () => {
       expect(r).toMatchObject({ kind: "refused", envelope: { errCode: 1504 } });
     });
 
-    test("a validly signed token OpenIM never issued has no Redis record and is refused with 1507", async (ctx) => {
+    test("a validly signed token OpenIM never issued has no Redis record and is refused with 1507", {
+      meta: { source: ["server:internal/rpc/auth/auth.go parseToken", "docs/openim-protocol.md §4"] },
+    }, async (ctx) => {
       skipUnless(ctx, profile.adminAccess, noSecret);
       // docs/openim-protocol.md §4 1507 — server: internal/rpc/auth/auth.go parseToken (len(m)==0 / not in map)
       const [u] = await stack.newUsers(1);
@@ -339,7 +448,16 @@ describe("auth at the handshake", () => {
       expect(r).toMatchObject({ kind: "refused", envelope: { errCode: 1507 } });
     });
 
-    test("an HS512 token with the same secret passes the signature check and fails only on the Redis record (1507)", async (ctx) => {
+    test("an HS512 token with the same secret passes the signature check and fails only on the Redis record (1507)", {
+      meta: {
+        source: [
+          "tools:tokenverify/jwt_token.go GetClaimFromToken",
+          "server:pkg/authverify/token.go Secret",
+          "server:internal/rpc/auth/auth.go parseToken",
+          "docs/openim-protocol.md §4",
+        ],
+      },
+    }, async (ctx) => {
       skipUnless(ctx, profile.adminAccess, noSecret);
       // tools: tokenverify GetClaimFromToken — the keyfunc (authverify.Secret) does not pin HS256,
       // so only auth.go parseToken's Redis lookup stops a token OpenIM never issued
@@ -356,7 +474,11 @@ describe("auth at the handshake", () => {
 });
 
 describe("heartbeat", () => {
-  test('a text {"type":"ping"} is answered by the text frame {"type":"pong","body":null}', async () => {
+  test('a text {"type":"ping"} is answered by the text frame {"type":"pong","body":null}', {
+    meta: {
+      source: ["server:internal/msggateway/client.go handlerTextMessage", "docs/openim-protocol.md §1"],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 Heartbeat — server: client.go handlerTextMessage (TextMessage{type, body RawMessage})
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
@@ -366,7 +488,11 @@ describe("heartbeat", () => {
     expect(pong.data.toString("utf8")).toBe('{"type":"pong","body":null}');
   });
 
-  test("a text ping's body comes back unchanged in the pong", async () => {
+  test("a text ping's body comes back unchanged in the pong", {
+    meta: {
+      source: ["server:internal/msggateway/client.go handlerTextMessage", "docs/openim-protocol.md §1"],
+    },
+  }, async () => {
     // server: client.go handlerTextMessage — only Type is rewritten before json.Marshal
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
@@ -377,7 +503,11 @@ describe("heartbeat", () => {
     });
   });
 
-  test('a text {"type":"pong"} is accepted silently and the connection keeps serving requests', async () => {
+  test('a text {"type":"pong"} is accepted silently and the connection keeps serving requests', {
+    meta: {
+      source: ["server:internal/msggateway/client.go handlerTextMessage", "docs/openim-protocol.md §1"],
+    },
+  }, async () => {
     // server: client.go handlerTextMessage (case TextPong: return nil)
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
@@ -387,8 +517,9 @@ describe("heartbeat", () => {
     expect(conn.frames).toHaveLength(1);
   });
 
-  test("a WebSocket ping control frame is answered by a pong with the same payload", async () => {
-    // docs/openim-protocol.md §1 Heartbeat — server: client.go pingHandler → writePongMsg(appData)
+  test("a WebSocket ping control frame is answered by a pong with the same payload", {
+    meta: { source: ["server:internal/msggateway/client.go pingHandler", "docs/openim-protocol.md §1"] },
+  }, async () => {
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
     const payload = Buffer.from("cutover-heartbeat-✓");
@@ -400,16 +531,37 @@ describe("heartbeat", () => {
     ["an unknown text type", JSON.stringify({ type: "hello" })],
     ["a text frame that is not JSON", "ping"],
     ["a request envelope sent as text", ""],
-  ])("%s closes the connection without a reply", async (_what, text) => {
-    // docs/openim-protocol.md §1 Malformed frames — server: client.go readMessage → handlerTextMessage error
-    const [u] = await stack.newUsers(1);
-    const conn = await rawConnect(direct(), gatewayQuery(u!));
-    const frame = text || encodeJsonRequest(getMaxSeq(u!)).toString("utf8");
-    const info = await closesWithoutReply(conn, () => conn.sendText(frame));
-    expect(info.code).toBe(1006);
-  });
+  ])(
+    "%s closes the connection without a reply",
+    {
+      meta: {
+        source: [
+          "server:internal/msggateway/client.go readMessage",
+          "server:internal/msggateway/client.go handlerTextMessage",
+          "docs/openim-protocol.md §1",
+        ],
+      },
+    },
+    async (_what, text) => {
+      const [u] = await stack.newUsers(1);
+      const conn = await rawConnect(direct(), gatewayQuery(u!));
+      const frame = text || encodeJsonRequest(getMaxSeq(u!)).toString("utf8");
+      const info = await closesWithoutReply(conn, () => conn.sendText(frame));
+      expect(info.code).toBe(1006);
+    },
+  );
 
-  test("the read deadline is 30 s: a silent socket is dropped, while text pings, WS pings or the server's own pings to Web keep one open", async () => {
+  test("the read deadline is 30 s: a silent socket is dropped, while text pings, WS pings or the server's own pings to Web keep one open", {
+    timeout: 45_000,
+    meta: {
+      source: [
+        "server:internal/msggateway/constant.go pongWait",
+        "server:internal/msggateway/client.go readMessage",
+        "server:internal/msggateway/client.go activeHeartbeat",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 Heartbeat and timeouts — server: constant.go pongWait=30s, pingPeriod=27s;
     // client.go readMessage SetReadDeadline, pingHandler/pongHandler, activeHeartbeat (platform 5 only)
     const [textUser, pingUser, silentUser] = await stack.newUsers(3, 3);
@@ -443,7 +595,7 @@ describe("heartbeat", () => {
     } finally {
       clearInterval(beats);
     }
-  }, 45_000);
+  });
 });
 
 describe("frame size", () => {
@@ -459,7 +611,15 @@ describe("frame size", () => {
     return Buffer.concat([bytes, Buffer.alloc(size - bytes.length, 0x20)]);
   };
 
-  test(`a text frame of exactly ${limit} bytes is read and answered`, async () => {
+  test(`a text frame of exactly ${limit} bytes is read and answered`, {
+    meta: {
+      source: [
+        "server:internal/msggateway/constant.go maxMessageSize",
+        "server:internal/msggateway/client.go readMessage",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 Message size — server: constant.go maxMessageSize, client.go SetReadLimit
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
@@ -468,7 +628,15 @@ describe("frame size", () => {
     expect(pong.data.length).toBe(limit); // "pong" is as long as "ping"
   });
 
-  test(`a text frame of ${limit + 1} bytes closes the connection with 1009 (message too big) and no reply`, async () => {
+  test(`a text frame of ${limit + 1} bytes closes the connection with 1009 (message too big) and no reply`, {
+    meta: {
+      source: [
+        "server:internal/msggateway/client.go readMessage",
+        "server:internal/msggateway/constant.go maxMessageSize",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // server: client.go readMessage (SetReadLimit) — gorilla answers ErrReadLimit with close 1009
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
@@ -476,7 +644,15 @@ describe("frame size", () => {
     expect(info.code).toBe(1009);
   });
 
-  test(`a binary request padded to exactly ${limit} bytes is answered; one byte more closes with 1009`, async () => {
+  test(`a binary request padded to exactly ${limit} bytes is answered; one byte more closes with 1009`, {
+    meta: {
+      source: [
+        "server:internal/msggateway/client.go readMessage",
+        "server:internal/msggateway/constant.go maxMessageSize",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // the limit counts the whole frame (envelope + base64 data), not the message content
     const [u, v] = await stack.newUsers(2);
     const fits = await rawConnect(direct(), gatewayQuery(u!));
@@ -490,7 +666,16 @@ describe("frame size", () => {
 });
 
 describe("compression", () => {
-  test("compression=gzip gzips every binary reply and push, and reads gzipped requests", async () => {
+  test("compression=gzip gzips every binary reply and push, and reads gzipped requests", {
+    meta: {
+      source: [
+        "server:internal/msggateway/client.go handleMessage",
+        "server:internal/msggateway/client.go writeBinaryMsg",
+        "server:internal/msggateway/compressor.go",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 Compression — server: client.go handleMessage DecompressWithPool, writeBinaryMsg CompressWithPool
     const [u, peer] = await stack.newUsers(2);
     const conn = await rawConnect(direct(), gatewayQuery(u!, { compression: "gzip" }));
@@ -505,7 +690,9 @@ describe("compression", () => {
     expect(decodeText(pushed)).toBe("zipped push");
   });
 
-  test("an HTTP header `compression: gzip` turns gzip on just like the query parameter", async () => {
+  test("an HTTP header `compression: gzip` turns gzip on just like the query parameter", {
+    meta: { source: ["server:internal/msggateway/context.go GetCompression", "docs/openim-protocol.md §1"] },
+  }, async () => {
     // server: context.go GetCompression (query first, then header)
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!), { headers: { compression: "gzip" } });
@@ -514,7 +701,11 @@ describe("compression", () => {
     expect(gunzipSync(conn.frames[0]!.data).toString("utf8")).toContain('"reqIdentifier":1001');
   });
 
-  test("text frames stay uncompressed under gzip: the pong is plain JSON", async () => {
+  test("text frames stay uncompressed under gzip: the pong is plain JSON", {
+    meta: {
+      source: ["server:internal/msggateway/client.go handlerTextMessage", "docs/openim-protocol.md §1"],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 Compression — server: client.go handlerTextMessage writes MessageText directly
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!, { compression: "gzip" }));
@@ -522,7 +713,9 @@ describe("compression", () => {
     expect((await conn.nextFrame()).data.toString("utf8")).toBe('{"type":"pong","body":null}');
   });
 
-  test("under gzip an uncompressed binary frame closes the connection without a reply", async () => {
+  test("under gzip an uncompressed binary frame closes the connection without a reply", {
+    meta: { source: ["server:internal/msggateway/client.go handleMessage", "docs/openim-protocol.md §1"] },
+  }, async () => {
     // server: client.go handleMessage — DecompressWithPool error is returned, readMessage closes
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!, { compression: "gzip" }));
@@ -530,7 +723,9 @@ describe("compression", () => {
     expect(info.code).toBe(1006);
   });
 
-  test("any compression value other than gzip is ignored: frames travel plain", async () => {
+  test("any compression value other than gzip is ignored: frames travel plain", {
+    meta: { source: ["server:internal/msggateway/context.go GetCompression", "docs/openim-protocol.md §1"] },
+  }, async () => {
     // server: context.go GetCompression (only "gzip" counts)
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!, { compression: "deflate" }));
@@ -539,7 +734,15 @@ describe("compression", () => {
     expect(conn.frames[0]!.data[0]).toBe(0x7b); // "{"
   });
 
-  test("OpenImWsClient with compression exchanges a message both ways through nginx", async () => {
+  test("OpenImWsClient with compression exchanges a message both ways through nginx", {
+    meta: {
+      source: [
+        "server:internal/msggateway/client.go handleMessage",
+        "server:internal/msggateway/client.go writeBinaryMsg",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // the client's gzip mode against the real server (ws-client.ts compression option)
     const [a, b] = await stack.newUsers(2);
     const ca = await stack.connect(a!, { compression: true });
@@ -554,7 +757,9 @@ describe("compression", () => {
 });
 
 describe("the frame layer", () => {
-  test("a malformed binary frame makes the server close the connection without a reply", async () => {
+  test("a malformed binary frame makes the server close the connection without a reply", {
+    meta: { source: ["server:internal/msggateway/client.go handleMessage", "docs/openim-protocol.md §1"] },
+  }, async () => {
     // foundation wire test — server: client.go handleMessage (Encoder.Decode error)
     const [u] = await stack.newUsers(1);
     const client = await stack.connect(u!);
@@ -565,7 +770,9 @@ describe("the frame layer", () => {
     expect(info.code).toBe(1006);
   });
 
-  test("an envelope whose sendID is not the connected user closes the connection without a reply", async () => {
+  test("an envelope whose sendID is not the connected user closes the connection without a reply", {
+    meta: { source: ["server:internal/msggateway/client.go handleMessage", "docs/openim-protocol.md §1"] },
+  }, async () => {
     // docs/openim-protocol.md §1 Identity checks — server: client.go handleMessage ("exception conn userID not same to req userID")
     const [u, other] = await stack.newUsers(2);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
@@ -577,16 +784,35 @@ describe("the frame layer", () => {
   test.each([
     [3001, "WSDataError, defined but never dispatched"],
     [1999, "never defined"],
-  ])("reqIdentifier %i (%s) closes the connection without a reply", async (id) => {
-    // docs/openim-protocol.md §1 reqIdentifier constants — server: client.go handleMessage default branch
-    const [u] = await stack.newUsers(1);
-    const conn = await rawConnect(direct(), gatewayQuery(u!));
-    await closesWithoutReply(conn, () =>
-      conn.sendBinary(encodeJsonRequest({ reqIdentifier: id, sendID: u!.userID })),
-    );
-  });
+  ])(
+    "reqIdentifier %i (%s) closes the connection without a reply",
+    {
+      meta: {
+        source: [
+          "server:internal/msggateway/client.go handleMessage",
+          "server:internal/msggateway/constant.go WSDataError",
+          "docs/openim-protocol.md §1",
+        ],
+      },
+    },
+    async (id) => {
+      const [u] = await stack.newUsers(1);
+      const conn = await rawConnect(direct(), gatewayQuery(u!));
+      await closesWithoutReply(conn, () =>
+        conn.sendBinary(encodeJsonRequest({ reqIdentifier: id, sendID: u!.userID })),
+      );
+    },
+  );
 
-  test("a valid envelope with an unparsable protobuf body gets errCode 500 and the connection stays open", async () => {
+  test("a valid envelope with an unparsable protobuf body gets errCode 500 and the connection stays open", {
+    meta: {
+      source: [
+        "server:internal/msggateway/message_handler.go GetSeq",
+        "tools:apiresp/resp.go ParseError",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 — server: message_handler.go GetSeq (proto.Unmarshal error), tools: apiresp ParseError
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
@@ -599,7 +825,15 @@ describe("the frame layer", () => {
     expect((await conn.request(getMaxSeq(u!))).errCode).toBe(0);
   });
 
-  test("1002 without operationID fails validation with 500 while 1001 without one is answered", async () => {
+  test("1002 without operationID fails validation with 500 while 1001 without one is answered", {
+    meta: {
+      source: [
+        "server:internal/msggateway/message_handler.go PullMessageBySeqList",
+        "server:internal/msggateway/message_handler.go GetSeq",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 — server: message_handler.go PullMessageBySeqList validate.Struct(data); GetSeq validates only GetMaxSeqReq
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
@@ -609,8 +843,15 @@ describe("the frame layer", () => {
     expect(conn.isOpen).toBe(true);
   });
 
-  test("1001 for another user's seqs is refused with 1002 (NoPermission)", async () => {
-    // docs/openim-protocol.md §2 GetMaxSeq — server: internal/rpc/msg/sync_msg.go GetMaxSeq → authverify.CheckAccessV3
+  test("1001 for another user's seqs is refused with 1002 (NoPermission)", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/sync_msg.go GetMaxSeq",
+        "server:pkg/authverify/token.go CheckAccessV3",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     const [u, other] = await stack.newUsers(2);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
     const reply = await conn.request({
@@ -621,7 +862,14 @@ describe("the frame layer", () => {
     expect(reply.errCode).toBe(1002);
   });
 
-  test("1004 (send signal) is answered with 1001 ArgsError 'MsgData is empty' and leaves the connection open", async () => {
+  test("1004 (send signal) is answered with 1001 ArgsError 'MsgData is empty' and leaves the connection open", {
+    meta: {
+      source: [
+        "server:internal/msggateway/message_handler.go SendSignalMessage",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 reqIdentifier 1004 — server: message_handler.go SendSignalMessage → SendMsg(ctx, nil)
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
@@ -630,7 +878,15 @@ describe("the frame layer", () => {
     expect(conn.isOpen).toBe(true);
   });
 
-  test("2003 (logout) is answered with errCode 0, then the server closes the socket (1006)", async () => {
+  test("2003 (logout) is answered with errCode 0, then the server closes the socket (1006)", {
+    meta: {
+      source: [
+        "server:internal/msggateway/message_handler.go UserLogout",
+        "server:internal/msggateway/client.go replyMessage",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 reqIdentifier 2003 — server: client.go replyMessage returns "user logout" after writing
     const [u] = await stack.newUsers(1);
     const conn = await rawConnect(direct(), gatewayQuery(u!));
@@ -646,7 +902,16 @@ describe("the frame layer", () => {
 });
 
 describe("reconnect and catch-up by seq", () => {
-  test("a client that reconnects finds what it missed: 1001 shows the new max seq and 1002 from its last seq returns the rest", async () => {
+  test("a client that reconnects finds what it missed: 1001 shows the new max seq and 1002 from its last seq returns the rest", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/sync_msg.go GetMaxSeq",
+        "server:internal/rpc/msg/sync_msg.go PullMessageBySeqs",
+        "sdk:internal/interaction/msg_sync.go",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 GetMaxSeq/PullMessageBySeqs — server: internal/rpc/msg/sync_msg.go; sdk: msg_sync.go
     const [a, b] = await stack.newUsers(2);
     const conversationID = singleConversationID(a!.userID, b!.userID);
@@ -675,7 +940,15 @@ describe("reconnect and catch-up by seq", () => {
     expect(pulled.isEnd[conversationID]).toBe(true);
   });
 
-  test("after the server drops the socket, OpenImWsClient reconnects and catches up the missed seqs", async () => {
+  test("after the server drops the socket, OpenImWsClient reconnects and catches up the missed seqs", {
+    meta: {
+      source: [
+        "server:internal/msggateway/client.go handleMessage",
+        "server:internal/rpc/msg/sync_msg.go PullMessageBySeqs",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // ws-client.ts reconnect/catchUp against the real server: the drop is a malformed frame (client.go handleMessage)
     const [a, b] = await stack.newUsers(2);
     const conversationID = singleConversationID(a!.userID, b!.userID);
@@ -707,7 +980,15 @@ describe("reconnect and catch-up by seq", () => {
 });
 
 describe("multi-login", () => {
-  test("a second connection on the same platform gets the first a 2002 frame and closes it (1006); the second stays", async (ctx) => {
+  test("a second connection on the same platform gets the first a 2002 frame and closes it (1006); the second stays", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go multiTerminalLoginChecker",
+        "server:internal/msggateway/client.go KickOnlineMessage",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async (ctx) => {
     needsPolicy(ctx, 1);
     // docs/openim-protocol.md §1 Multi-login — server: ws_server.go registerClient → multiTerminalLoginChecker
     // (AllLoginButSameTermKick), client.go KickOnlineMessage
@@ -728,7 +1009,15 @@ describe("multi-login", () => {
     expect((await second.request(getMaxSeq(u!))).errCode).toBe(0);
   });
 
-  test("a newer token leaves the live socket up until it is used; then the old socket is kicked and its token answers 1506", async (ctx) => {
+  test("a newer token leaves the live socket up until it is used; then the old socket is kicked and its token answers 1506", {
+    meta: {
+      source: [
+        "server:pkg/common/storage/controller/auth.go CreateToken",
+        "server:internal/msggateway/ws_server.go registerClient",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async (ctx) => {
     needsPolicy(ctx, 1);
     // server: controller/auth.go CreateToken marks the old token kicked in Redis, but only
     // registerClient (ws_server.go) drops a live connection
@@ -743,9 +1032,16 @@ describe("multi-login", () => {
     await expect(stack.connect(u!)).rejects.toMatchObject({ errCode: 1506 });
   });
 
-  test("connections on Windows (3), Android (2) and Web (5) coexist and each receives the push", async (ctx) => {
+  test("connections on Windows (3), Android (2) and Web (5) coexist and each receives the push", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go multiTerminalLoginChecker",
+        "server:internal/msggateway/hub_server.go pushToUser",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async (ctx) => {
     needsPolicy(ctx, 0, 1);
-    // docs/openim-protocol.md §1 policy 1 kicks only the same platformID — server: multiTerminalLoginChecker
     const [u, peer] = await stack.newUsers(2, 3);
     const tokens = await Promise.all(
       [2, 5].map((p) => getUserToken(stack.rest, stack.adminToken, u!.userID, p)),
@@ -763,7 +1059,15 @@ describe("multi-login", () => {
     expect(conns.every((c) => c.isOpen)).toBe(true);
   });
 
-  test("two PC-class platforms (Windows 3, macOS 4) coexist: policy 1 kicks by platformID, not by class", async (ctx) => {
+  test("two PC-class platforms (Windows 3, macOS 4) coexist: policy 1 kicks by platformID, not by class", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go multiTerminalLoginChecker",
+        "proto:constant/constant.go AllLoginButSameTermKick",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async (ctx) => {
     needsPolicy(ctx, 1);
     // proto: constant.AllLoginButSameTermKick vs AllLoginButSameClassKick (4) — server: multiTerminalLoginChecker
     const [u] = await stack.newUsers(1, 3);
@@ -775,9 +1079,16 @@ describe("multi-login", () => {
     expect(win.isOpen && mac.isOpen).toBe(true);
   });
 
-  test("with multiLoginPolicy 0 two connections on one platform coexist", async (ctx) => {
+  test("with multiLoginPolicy 0 two connections on one platform coexist", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go multiTerminalLoginChecker",
+        "proto:constant/constant.go DefalutNotKick",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async (ctx) => {
     needsPolicy(ctx, 0);
-    // server: multiTerminalLoginChecker case constant.DefalutNotKick
     const [u] = await stack.newUsers(1, 3);
     const first = await stack.connect(u!);
     const second = await stack.connect(u!);
@@ -787,7 +1098,11 @@ describe("multi-login", () => {
 });
 
 describe("the WebSocket path goes straight to OpenIM", () => {
-  test("a client through nginx's wsURL and a client on OpenIM's own port exchange messages both ways", async () => {
+  test("a client through nginx's wsURL and a client on OpenIM's own port exchange messages both ways", {
+    meta: {
+      source: ["cutover:src/stack/nginx-config.ts", "server:internal/msggateway/ws_server.go wsHandler"],
+    },
+  }, async () => {
     // foundation wire test; stack/nginx-config.ts routes /msg_gateway to the msg gateway
     const [viaNginx, viaDirect] = await stack.newUsers(2);
     const n = await stack.connect(viaNginx!, { via: "nginx" });
@@ -800,7 +1115,16 @@ describe("the WebSocket path goes straight to OpenIM", () => {
     expect(decodeText(await atNginx)).toBe("direct → nginx");
   });
 
-  test("nginx passes OpenIM's own handshake answers through unchanged (1602 body, isMsgResp frame)", async () => {
+  test("nginx passes OpenIM's own handshake answers through unchanged (1602 body, isMsgResp frame)", {
+    meta: {
+      source: [
+        "cutover:src/stack/nginx-config.ts",
+        "server:internal/msggateway/http_error.go httpError",
+        "server:internal/msggateway/long_conn.go RespondWithSuccess",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // the gateway is not in the WS path, so the refusal is OpenIM's envelope, not a gateway error
     const [u] = await stack.newUsers(1);
     const refused = await rawDial(endpoints.wsURL, gatewayQuery(u!, { token: undefined }));
@@ -809,7 +1133,15 @@ describe("the WebSocket path goes straight to OpenIM", () => {
     expect((await ok.nextFrame()).data.toString("utf8")).toBe('{"errCode":0,"errMsg":"","errDlt":""}');
   });
 
-  test("through nginx an oversized frame still closes the connection without a reply (1009, or 1006 when nginx drops the close frame)", async () => {
+  test("through nginx an oversized frame still closes the connection without a reply (1009, or 1006 when nginx drops the close frame)", {
+    meta: {
+      source: [
+        "cutover:src/stack/nginx-config.ts",
+        "server:internal/msggateway/client.go readMessage",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // server: client.go SetReadLimit → close 1009 then TCP close with the frame's rest unread; direct clients always
     // saw 1009, clients behind nginx saw 1006 in about 4 of 10 tries (observed on the local stack)
     const [u] = await stack.newUsers(1);
@@ -820,7 +1152,14 @@ describe("the WebSocket path goes straight to OpenIM", () => {
     expect([1009, 1006]).toContain(info.code);
   });
 
-  test("the gateway never sees an upgrade: its traffic counters stay put while clients connect through nginx", async (ctx) => {
+  test("the gateway never sees an upgrade: its traffic counters stay put while clients connect through nginx", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts GET /api/admin/traffic",
+        "cutover:src/stack/nginx-config.ts",
+      ],
+    },
+  }, async (ctx) => {
     skipUnless(
       ctx,
       endpoints.gatewayAdmin !== undefined,
