@@ -54,7 +54,16 @@ const unique = (label: string) =>
   `${label} ${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 describe("create", () => {
-  test("create_group makes the owner roleLevel 100, adminUserIDs 60 and every other member 20", async () => {
+  test("create_group makes the owner roleLevel 100, adminUserIDs 60 and every other member 20", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go CreateGroup",
+        "proto:constant/constant.go GroupOwner",
+        "docs/openim-protocol.md §3",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §3 group/create_group, §5 role levels — server: internal/rpc/group/group.go CreateGroup
     const g = await newGroup(stack, { admins: 1, members: 2, settle: false });
     const roles = await membersInfo(
@@ -68,7 +77,15 @@ describe("create", () => {
     for (const m of g.members) expect(roles[m.userID]?.roleLevel).toBe(Role.Member);
   });
 
-  test("create_group answers the GroupInfo: a generated groupID, groupType 2, status 0, the owner and memberCount", async () => {
+  test("create_group answers the GroupInfo: a generated groupID, groupType 2, status 0, the owner and memberCount", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go CreateGroup",
+        "server:internal/rpc/group/group.go GenGroupID",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §3 group/create_group ("groupID is generated when empty") — server: group.go CreateGroup, GenGroupID
     const g = await newGroup(stack, { admins: 1, members: 2, settle: false });
     expect(g.info).toMatchObject({
@@ -82,8 +99,9 @@ describe("create", () => {
     expect((await groupInfo(stack, g.groupID)).memberCount).toBe(4);
   });
 
-  test('a groupType other than 2 is refused with 1001 ("group type only supports 2")', async () => {
-    // docs/openim-protocol.md §3 group/create_group — server: group.go CreateGroup
+  test('a groupType other than 2 is refused with 1001 ("group type only supports 2")', {
+    meta: { source: ["server:internal/rpc/group/group.go CreateGroup", "docs/openim-protocol.md §3"] },
+  }, async () => {
     const [owner, member] = await stack.newUsers(2);
     for (const groupType of [0, 1]) {
       const err = await refusal(
@@ -99,7 +117,15 @@ describe("create", () => {
     }
   });
 
-  test("a user cannot create a group owned by someone else (1002)", async () => {
+  test("a user cannot create a group owned by someone else (1002)", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go CreateGroup",
+        "server:pkg/authverify/token.go CheckAccessV3",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §3 group/create_group ("caller must be the owner or an app admin") — server: CheckAccessV3
     const [owner, other] = await stack.newUsers(2);
     const err = await refusal(
@@ -113,7 +139,9 @@ describe("create", () => {
     expect(err.errCode).toBe(1002);
   });
 
-  test("create_group with a member listed twice is refused with 1001, with an unknown user with 1101", async () => {
+  test("create_group with a member listed twice is refused with 1001, with an unknown user with 1101", {
+    meta: { source: ["server:internal/rpc/group/group.go CreateGroup", "docs/openim-protocol.md §3"] },
+  }, async () => {
     // docs/openim-protocol.md §3 group/create_group ("Duplicates → 1001. Unknown user → 1101") — server: group.go CreateGroup
     const [owner, member] = await stack.newUsers(2);
     const create = (memberUserIDs: string[]) =>
@@ -127,7 +155,15 @@ describe("create", () => {
     expect((await refusal(create([member!.userID, "nobody_by_this_id"]))).errCode).toBe(1101);
   });
 
-  test("group creation is announced to online members: 1501 in sg_<groupID> with a seq and in n_<groupID> with seq 0", async () => {
+  test("group creation is announced to online members: 1501 in sg_<groupID> with a seq and in n_<groupID> with seq 0", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/notification.go GroupCreatedNotification",
+        "server:pkg/msgprocessor/conversation.go GetConversationIDByMsg",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 conversation IDs and group notifications — server: internal/rpc/group/notification.go GroupCreatedNotification
     const [owner, member] = await stack.newUsers(2);
     const ws = await stack.connect(member!);
@@ -150,7 +186,9 @@ describe("create", () => {
 });
 
 describe("invite", () => {
-  test("an invited user joins as an ordinary member (20) and memberCount grows", async () => {
+  test("an invited user joins as an ordinary member (20) and memberCount grows", {
+    meta: { source: ["server:internal/rpc/group/group.go InviteUserToGroup", "docs/openim-protocol.md §3"] },
+  }, async () => {
     // docs/openim-protocol.md §3 group/invite_user_to_group — server: group.go InviteUserToGroup
     const g = await newGroup(stack, { members: 1 });
     const [guest] = await stack.newUsers(1);
@@ -161,7 +199,15 @@ describe("invite", () => {
     expect((await groupInfo(stack, g.groupID)).memberCount).toBe(3);
   });
 
-  test("an invitation is announced with 1509 to the members and to the invitee", async () => {
+  test("an invitation is announced with 1509 to the members and to the invitee", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/notification.go GroupApplicationAgreeMemberEnterNotification",
+        "proto:constant/constant.go MemberInvitedNotification",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 group notifications (1509 MemberInvited) — server: notification.go MemberInvitedNotification
     const g = await newGroup(stack, { members: 1 });
     const [guest] = await stack.newUsers(1);
@@ -175,7 +221,9 @@ describe("invite", () => {
     expect(toGuest.seq).toBe(toOwner.seq);
   });
 
-  test("an ordinary member may invite when the group needs no verification", async () => {
+  test("an ordinary member may invite when the group needs no verification", {
+    meta: { source: ["server:internal/rpc/group/group.go InviteUserToGroup", "docs/openim-protocol.md §3"] },
+  }, async () => {
     // docs/openim-protocol.md §3 group/invite_user_to_group ("If needVerification==1 and the caller is an ordinary member…")
     const g = await newGroup(stack, { members: 1 });
     const [guest] = await stack.newUsers(1);
@@ -183,14 +231,24 @@ describe("invite", () => {
     expect(await membersInfo(stack, g.owner, g.groupID, [guest!.userID])).toHaveProperty(guest!.userID);
   });
 
-  test("inviting an unknown user is refused with 1004", async () => {
+  test("inviting an unknown user is refused with 1004", {
+    meta: { source: ["server:internal/rpc/group/group.go InviteUserToGroup", "docs/openim-protocol.md §3"] },
+  }, async () => {
     // docs/openim-protocol.md §3 group/invite_user_to_group ("Unknown user → 1004") — server: group.go InviteUserToGroup
     const g = await newGroup(stack, { members: 1 });
     const err = await refusal(inviteToGroup(stack.rest, g.owner.token, g.groupID, ["nobody_by_this_id"]));
     expect(err.errCode).toBe(1004);
   });
 
-  test("an invited user receives the group's messages from then on", async () => {
+  test("an invited user receives the group's messages from then on", {
+    meta: {
+      source: [
+        "server:internal/push/push_handler.go Push2Group",
+        "server:internal/rpc/group/group.go InviteUserToGroup",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 "Group chat: every group member, including the sender" — server: push_handler.go Push2Group
     const g = await newGroup(stack, { members: 1 });
     const [guest] = await stack.newUsers(1);
@@ -207,8 +265,9 @@ describe("invite", () => {
 });
 
 describe("members", () => {
-  test("get_group_member_list returns every member with its roleLevel (100/60/20) and the total", async () => {
-    // docs/openim-protocol.md §5 role levels — server: group.go GetGroupMemberList
+  test("get_group_member_list returns every member with its roleLevel (100/60/20) and the total", {
+    meta: { source: ["server:internal/rpc/group/group.go GetGroupMemberList", "docs/openim-protocol.md §5"] },
+  }, async () => {
     const g = await newGroup(stack, { admins: 1, members: 2, settle: false });
     const list = await restAs(stack, g.members[0]!)<{
       total: number;
@@ -225,7 +284,14 @@ describe("members", () => {
     expect(new Set(list.members.map((m) => m.groupID))).toEqual(new Set([g.groupID]));
   });
 
-  test("get_group_member_list pages: showNumber 2 answers two members and the full total", async () => {
+  test("get_group_member_list pages: showNumber 2 answers two members and the full total", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go GetGroupMemberList",
+        "proto:sdkws/sdkws.go RequestPagination",
+      ],
+    },
+  }, async () => {
     // server: group.go GetGroupMemberList (pagination)
     const g = await newGroup(stack, { admins: 1, members: 2, settle: false });
     const page = (pageNumber: number) =>
@@ -237,8 +303,11 @@ describe("members", () => {
     expect([one.total, one.members.length, two.members.length]).toEqual([4, 2, 2]);
   });
 
-  test("get_group_members_info answers only the members asked for and omits non-members", async () => {
-    // docs/openim-protocol.md §3 group/get_group_members_info — server: group.go GetGroupMembersInfo
+  test("get_group_members_info answers only the members asked for and omits non-members", {
+    meta: {
+      source: ["server:internal/rpc/group/group.go GetGroupMembersInfo", "docs/openim-protocol.md §3"],
+    },
+  }, async () => {
     const g = await newGroup(stack, { members: 2, settle: false });
     const [stranger] = await stack.newUsers(1);
     const got = await membersInfo(stack, g.owner, g.groupID, [g.members[0]!.userID, stranger!.userID]);
@@ -250,8 +319,9 @@ describe("roles", () => {
   const setMember = (actor: { token: string }, groupID: string, userID: string, fields: object) =>
     restAs(stack, actor)("group/set_group_member_info", { members: [{ groupID, userID, ...fields }] });
 
-  test("the owner promotes a member to admin (roleLevel 60) and demotes them again (20)", async () => {
-    // server: group.go SetGroupMemberInfo
+  test("the owner promotes a member to admin (roleLevel 60) and demotes them again (20)", {
+    meta: { source: ["server:internal/rpc/group/group.go SetGroupMemberInfo", "docs/openim-protocol.md §5"] },
+  }, async () => {
     const g = await newGroup(stack, { members: 1, settle: false });
     const m = g.members[0]!;
     await setMember(g.owner, g.groupID, m.userID, { roleLevel: Role.Admin });
@@ -260,7 +330,9 @@ describe("roles", () => {
     expect((await membersInfo(stack, g.owner, g.groupID, [m.userID]))[m.userID]?.roleLevel).toBe(Role.Member);
   });
 
-  test("an admin may promote an ordinary member to admin", async () => {
+  test("an admin may promote an ordinary member to admin", {
+    meta: { source: ["server:internal/rpc/group/group.go SetGroupMemberInfo", "docs/openim-protocol.md §5"] },
+  }, async () => {
     // server: group.go SetGroupMemberInfo (observed on v3.8.3: an admin may raise a member to 60)
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     const m = g.members[0]!;
@@ -268,7 +340,9 @@ describe("roles", () => {
     expect((await membersInfo(stack, g.owner, g.groupID, [m.userID]))[m.userID]?.roleLevel).toBe(Role.Admin);
   });
 
-  test("a member cannot raise their own roleLevel (1002)", async () => {
+  test("a member cannot raise their own roleLevel (1002)", {
+    meta: { source: ["server:internal/rpc/group/group.go SetGroupMemberInfo", "docs/openim-protocol.md §5"] },
+  }, async () => {
     // server: group.go SetGroupMemberInfo ("can not improve role level by self")
     const g = await newGroup(stack, { members: 1, settle: false });
     const m = g.members[0]!;
@@ -277,7 +351,16 @@ describe("roles", () => {
     expect((await membersInfo(stack, g.owner, g.groupID, [m.userID]))[m.userID]?.roleLevel).toBe(Role.Member);
   });
 
-  test("set_group_member_info cannot make anyone owner (roleLevel 100 → 1002): ownership moves only by transfer", async () => {
+  test("set_group_member_info cannot make anyone owner (roleLevel 100 → 1002): ownership moves only by transfer", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go SetGroupMemberInfo",
+        "server:internal/rpc/group/group.go TransferGroupOwner",
+        "docs/openim-protocol.md §3",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async () => {
     // server: group.go SetGroupMemberInfo ("cannot set ungroup owner"); docs/openim-protocol.md §3 group/transfer_group
     const g = await newGroup(stack, { members: 1, settle: false });
     const err = await refusal(setMember(g.owner, g.groupID, g.members[0]!.userID, { roleLevel: Role.Owner }));
@@ -285,7 +368,9 @@ describe("roles", () => {
     expect((await groupInfo(stack, g.groupID)).ownerUserID).toBe(g.owner.userID);
   });
 
-  test("a member may set their own group nickname, and the others see it", async () => {
+  test("a member may set their own group nickname, and the others see it", {
+    meta: { source: ["server:internal/rpc/group/group.go SetGroupMemberInfo"] },
+  }, async () => {
     // server: group.go SetGroupMemberInfo (self-edit of non-role fields)
     const g = await newGroup(stack, { members: 1, settle: false });
     const m = g.members[0]!;
@@ -298,7 +383,16 @@ describe("kick", () => {
   const kick = (actor: { token: string }, groupID: string, userIDs: string[]) =>
     restAs(stack, actor)("group/kick_group", { groupID, kickedUserIDs: userIDs, reason: "conformance" });
 
-  test("a kicked member is told (1508), stops receiving the group's messages, and their send is refused with 1203", async () => {
+  test("a kicked member is told (1508), stops receiving the group's messages, and their send is refused with 1203", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go KickGroupMember",
+        "server:internal/rpc/group/notification.go MemberKickedNotification",
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §5 kick and sender checks (6. not a member → 1203) — server: group.go KickGroupMember, msg/verify.go
     const g = await newGroup(stack, { members: 2 });
     const [stayer, leaver] = g.members;
@@ -335,7 +429,9 @@ describe("kick", () => {
     expect(await sendOutcome(wLeave, g.groupID, 1203)).toBe(1203);
   });
 
-  test("nobody may kick the owner: an admin's attempt is refused with 1001", async () => {
+  test("nobody may kick the owner: an admin's attempt is refused with 1001", {
+    meta: { source: ["server:internal/rpc/group/group.go KickGroupMember", "docs/openim-protocol.md §5"] },
+  }, async () => {
     // docs/openim-protocol.md §5 Kick ("Nobody may kick the owner … (1001)") — server: group.go KickGroupMember ("ownerUID can not Kick")
     const g = await newGroup(stack, { admins: 1, members: 1 });
     const err = await refusal(kick(g.admins[0]!, g.groupID, [g.owner.userID]));
@@ -343,7 +439,9 @@ describe("kick", () => {
     expect(await membersInfo(stack, g.owner, g.groupID, [g.owner.userID])).toHaveProperty(g.owner.userID);
   });
 
-  test("nobody may kick themselves: the owner and an admin both get 1001", async () => {
+  test("nobody may kick themselves: the owner and an admin both get 1001", {
+    meta: { source: ["server:internal/rpc/group/group.go KickGroupMember", "docs/openim-protocol.md §5"] },
+  }, async () => {
     // docs/openim-protocol.md §5 Kick — server: group.go KickGroupMember ("opUserID in KickedUserIDs")
     const g = await newGroup(stack, { admins: 1, members: 1 });
     for (const self of [g.owner, g.admins[0]!]) {
@@ -353,7 +451,9 @@ describe("kick", () => {
     }
   });
 
-  test("an admin may kick an ordinary member but not another admin (1002)", async () => {
+  test("an admin may kick an ordinary member but not another admin (1002)", {
+    meta: { source: ["server:internal/rpc/group/group.go KickGroupMember", "docs/openim-protocol.md §5"] },
+  }, async () => {
     // docs/openim-protocol.md §5 Kick ("Admin may kick ordinary members only") — server: group.go KickGroupMember
     const g = await newGroup(stack, { admins: 2, members: 1 });
     const [a1, a2] = g.admins;
@@ -363,7 +463,9 @@ describe("kick", () => {
     expect(Object.keys(left)).toEqual([a2!.userID]);
   });
 
-  test("an ordinary member may not kick anyone (1002)", async () => {
+  test("an ordinary member may not kick anyone (1002)", {
+    meta: { source: ["server:internal/rpc/group/group.go KickGroupMember", "docs/openim-protocol.md §5"] },
+  }, async () => {
     // docs/openim-protocol.md §5 Kick ("Ordinary member → 1002") — server: group.go KickGroupMember
     const g = await newGroup(stack, { admins: 1, members: 2 });
     const [m1, m2] = g.members;
@@ -372,7 +474,9 @@ describe("kick", () => {
     }
   });
 
-  test("kicking a user who is not a member is refused with 1101", async () => {
+  test("kicking a user who is not a member is refused with 1101", {
+    meta: { source: ["server:internal/rpc/group/group.go KickGroupMember", "docs/openim-protocol.md §5"] },
+  }, async () => {
     // docs/openim-protocol.md §5 Kick ("A target who is not a member → 1101") — server: group.go KickGroupMember
     const g = await newGroup(stack, { members: 1 });
     const [stranger] = await stack.newUsers(1);
@@ -386,7 +490,15 @@ describe("mute", () => {
   const unmuteMember = (actor: { token: string }, groupID: string, userID: string) =>
     restAs(stack, actor)("group/cancel_mute_group_member", { groupID, userID });
 
-  test("a muted member's send is refused with 1402 (MutedInGroup) and muteEndTime is now + mutedSeconds", async () => {
+  test("a muted member's send is refused with 1402 (MutedInGroup) and muteEndTime is now + mutedSeconds", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "server:internal/rpc/group/group.go MuteGroupMember",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §5 sender checks (8. own muteEndTime ≥ now → 1402) — server: msg/verify.go messageVerification
     const g = await newGroup(stack, { members: 1, settle: false });
     const m = g.members[0]!;
@@ -399,7 +511,9 @@ describe("mute", () => {
     expect(await sendOutcome(ws, g.groupID, 1402)).toBe(1402);
   });
 
-  test("a muted admin's send is refused with 1402 as well", async () => {
+  test("a muted admin's send is refused with 1402 as well", {
+    meta: { source: ["server:internal/rpc/msg/verify.go messageVerification", "docs/openim-protocol.md §5"] },
+  }, async () => {
     // docs/openim-protocol.md §5 sender checks ("This applies to admins and members") — server: msg/verify.go
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     await muteMember(g.owner, g.groupID, g.admins[0]!.userID);
@@ -407,7 +521,9 @@ describe("mute", () => {
     expect(await sendOutcome(ws, g.groupID, 1402)).toBe(1402);
   });
 
-  test("the owner still sends while muted (muted by an app admin): the owner check comes before the mute check", async () => {
+  test("the owner still sends while muted (muted by an app admin): the owner check comes before the mute check", {
+    meta: { source: ["server:internal/rpc/msg/verify.go messageVerification", "docs/openim-protocol.md §5"] },
+  }, async () => {
     // docs/openim-protocol.md §5 sender checks (7. owner → allowed, even when muted) — server: msg/verify.go messageVerification
     const g = await newGroup(stack, { members: 1, settle: false });
     await stack.rest.call(
@@ -424,7 +540,9 @@ describe("mute", () => {
     });
   });
 
-  test("an admin may mute an ordinary member but not the owner or another admin (1002)", async () => {
+  test("an admin may mute an ordinary member but not the owner or another admin (1002)", {
+    meta: { source: ["server:internal/rpc/group/group.go MuteGroupMember", "docs/openim-protocol.md §5"] },
+  }, async () => {
     // docs/openim-protocol.md §5 mute a member ("Target owner → 1002. Target admin → the caller must be the owner") — server: group.go MuteGroupMember
     const g = await newGroup(stack, { admins: 2, members: 1, settle: false });
     const [a1, a2] = g.admins;
@@ -436,14 +554,24 @@ describe("mute", () => {
     expect(info[a2!.userID]!.muteEndTime).toBe(0);
   });
 
-  test("an ordinary member may not mute anyone (1002)", async () => {
+  test("an ordinary member may not mute anyone (1002)", {
+    meta: { source: ["server:internal/rpc/group/group.go MuteGroupMember", "docs/openim-protocol.md §5"] },
+  }, async () => {
     // docs/openim-protocol.md §5 mute a member ("the caller must be owner or admin, else 1002") — server: group.go MuteGroupMember
     const g = await newGroup(stack, { members: 2, settle: false });
     const err = await refusal(muteMember(g.members[0]!, g.groupID, g.members[1]!.userID));
     expect(err.errCode).toBe(1002);
   });
 
-  test("cancel_mute_group_member resets muteEndTime to 0 and restores the member's send", async () => {
+  test("cancel_mute_group_member resets muteEndTime to 0 and restores the member's send", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go CancelMuteGroupMember",
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §5 ("unmuting sets it to 0") — server: group.go CancelMuteGroupMember
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     const m = g.members[0]!;
@@ -455,7 +583,15 @@ describe("mute", () => {
     expect(await sendOutcome(ws, g.groupID, 0)).toBe(0);
   });
 
-  test("in a muted group an ordinary member's send is refused with 1403 while an admin and the owner still send", async () => {
+  test("in a muted group an ordinary member's send is refused with 1403 while an admin and the owner still send", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "server:internal/rpc/group/group.go MuteGroup",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §5 sender checks (9. group status 3 and not an admin → 1403) — server: msg/verify.go, group.go MuteGroup
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     await restAs(stack, g.admins[0]!)("group/mute_group", { groupID: g.groupID });
@@ -468,7 +604,15 @@ describe("mute", () => {
     await expect(wOwner!.sendText({ groupID: g.groupID, text: "owner" })).resolves.toBeDefined();
   });
 
-  test("only the owner or an admin may mute the group: an ordinary member gets 1002", async () => {
+  test("only the owner or an admin may mute the group: an ordinary member gets 1002", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go MuteGroup",
+        "server:internal/rpc/group/group.go CheckGroupAdmin",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §5 ("Mute or unmute the whole group: owner or admin (CheckGroupAdmin), else 1002")
     const g = await newGroup(stack, { members: 1, settle: false });
     expect(
@@ -477,7 +621,15 @@ describe("mute", () => {
     expect((await groupInfo(stack, g.groupID)).status).toBe(0);
   });
 
-  test("cancel_mute_group puts the status back to 0 and restores ordinary members' sends", async () => {
+  test("cancel_mute_group puts the status back to 0 and restores ordinary members' sends", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go CancelMuteGroup",
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §3 group/mute_group and cancel_mute_group — server: group.go CancelMuteGroup
     const g = await newGroup(stack, { members: 1, settle: false });
     await restAs(stack, g.owner)("group/mute_group", { groupID: g.groupID });
@@ -490,7 +642,17 @@ describe("mute", () => {
 });
 
 describe("set info", () => {
-  test("the owner and an admin may set the group's info, and get_groups_info shows it", async () => {
+  test("the owner and an admin may set the group's info, and get_groups_info shows it", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go SetGroupInfo",
+        "server:internal/rpc/group/group.go SetGroupInfoEx",
+        "server:internal/rpc/group/group.go GetGroupsInfo",
+        "docs/openim-protocol.md §3",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §3 group/set_group_info, set_group_info_ex; §5 ("Set group info: owner or admin")
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     await restAs(stack, g.owner)("group/set_group_info", {
@@ -510,7 +672,15 @@ describe("set info", () => {
     });
   });
 
-  test("an ordinary member's set_group_info and set_group_info_ex are refused with 1002", async () => {
+  test("an ordinary member's set_group_info and set_group_info_ex are refused with 1002", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go SetGroupInfo",
+        "server:internal/rpc/group/group.go SetGroupInfoEx",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §5 ("owner or admin (else 1002 …)") — server: group.go SetGroupInfo, SetGroupInfoEx
     const g = await newGroup(stack, { members: 1, settle: false });
     const as = restAs(stack, g.members[0]!);
@@ -527,7 +697,9 @@ describe("set info", () => {
     expect((await groupInfo(stack, g.groupID)).groupName).toBe("conformance group");
   });
 
-  test("setting the info of a dismissed group is refused with 1204", async () => {
+  test("setting the info of a dismissed group is refused with 1204", {
+    meta: { source: ["server:internal/rpc/group/group.go SetGroupInfo", "docs/openim-protocol.md §5"] },
+  }, async () => {
     // docs/openim-protocol.md §5 ("Dismissed group → 1204") — server: group.go SetGroupInfo
     const g = await newGroup(stack, { members: 1, settle: false });
     await restAs(stack, g.owner)("group/dismiss_group", { groupID: g.groupID, deleteMember: false });
@@ -548,8 +720,9 @@ describe("transfer", () => {
     newOwnerUserID: string,
   ) => restAs(stack, actor)("group/transfer_group", { groupID, oldOwnerUserID, newOwnerUserID });
 
-  test("transfer_group makes the new owner 100, the old owner an ordinary member (20), and moves ownerUserID", async () => {
-    // docs/openim-protocol.md §3 group/transfer_group — server: group.go TransferGroupOwner
+  test("transfer_group makes the new owner 100, the old owner an ordinary member (20), and moves ownerUserID", {
+    meta: { source: ["server:internal/rpc/group/group.go TransferGroupOwner", "docs/openim-protocol.md §3"] },
+  }, async () => {
     const g = await newGroup(stack, { members: 1, settle: false });
     const heir = g.members[0]!;
     await transfer(g.owner, g.groupID, g.owner.userID, heir.userID);
@@ -559,7 +732,15 @@ describe("transfer", () => {
     expect((await groupInfo(stack, g.groupID)).ownerUserID).toBe(heir.userID);
   });
 
-  test("only the current owner may transfer (an admin gets 1002); a non-member heir or the same owner gets 1001", async () => {
+  test("only the current owner may transfer (an admin gets 1002); a non-member heir or the same owner gets 1001", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go TransferGroupOwner",
+        "docs/openim-protocol.md §3",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §3 group/transfer_group, §5 Transfer — server: group.go TransferGroupOwner
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     const [stranger] = await stack.newUsers(1);
@@ -573,7 +754,15 @@ describe("transfer", () => {
     expect((await groupInfo(stack, g.groupID)).ownerUserID).toBe(g.owner.userID);
   });
 
-  test("after a transfer the former owner can no longer dismiss (1002) and the new owner can", async () => {
+  test("after a transfer the former owner can no longer dismiss (1002) and the new owner can", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go TransferGroupOwner",
+        "server:internal/rpc/group/group.go DismissGroup",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §5 Dismiss ("only the owner (else 1002 \"not group owner\")") — server: group.go DismissGroup
     const g = await newGroup(stack, { members: 1, settle: false });
     const heir = g.members[0]!;
@@ -590,7 +779,15 @@ describe("dismiss", () => {
   const dismiss = (actor: { token: string }, groupID: string) =>
     restAs(stack, actor)("group/dismiss_group", { groupID, deleteMember: false });
 
-  test("a dismissed group (status 2) refuses every send with 1204, the owner's and the admin's too", async () => {
+  test("a dismissed group (status 2) refuses every send with 1204, the owner's and the admin's too", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "server:internal/rpc/group/group.go DismissGroup",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §5 sender checks (2. dismissed → 1204) — server: msg/verify.go messageVerification
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     const sockets = await Promise.all(g.everyone.map((u) => stack.connect(u)));
@@ -601,7 +798,14 @@ describe("dismiss", () => {
     }
   });
 
-  test("dismissal is announced with 1511 to the members", async () => {
+  test("dismissal is announced with 1511 to the members", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/notification.go GroupDismissedNotification",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 group notifications (1511 GroupDismissed) — server: notification.go GroupDismissedNotification
     const g = await newGroup(stack, { members: 1 });
     const ws = await stack.connect(g.members[0]!);
@@ -613,7 +817,15 @@ describe("dismiss", () => {
     expect((await told).seq).toBeGreaterThan(0);
   });
 
-  test("dismissing twice, or inviting into a dismissed group, is refused with 1204", async () => {
+  test("dismissing twice, or inviting into a dismissed group, is refused with 1204", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go DismissGroup",
+        "server:internal/rpc/group/group.go InviteUserToGroup",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §3 group/dismiss_group, invite_user_to_group ("Dismissed group → 1204")
     const g = await newGroup(stack, { members: 1, settle: false });
     const [late] = await stack.newUsers(1);
@@ -626,7 +838,9 @@ describe("dismiss", () => {
     );
   });
 
-  test("only the owner may dismiss: an admin gets 1002 and the group stays", async () => {
+  test("only the owner may dismiss: an admin gets 1002 and the group stays", {
+    meta: { source: ["server:internal/rpc/group/group.go DismissGroup", "docs/openim-protocol.md §5"] },
+  }, async () => {
     // docs/openim-protocol.md §5 Dismiss — server: group.go DismissGroup ("not group owner")
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     const err = await refusal(dismiss(g.admins[0]!, g.groupID));
@@ -637,7 +851,9 @@ describe("dismiss", () => {
 });
 
 describe("fan-out", () => {
-  test("a group message reaches every online member exactly once, the sender included", async () => {
+  test("a group message reaches every online member exactly once, the sender included", {
+    meta: { source: ["server:internal/push/push_handler.go Push2Group", "docs/openim-protocol.md §2"] },
+  }, async () => {
     // docs/openim-protocol.md §2 "Group chat: every group member, including the sender" — server: push_handler.go Push2Group
     // Raw sockets: OpenImWsClient drops a repeated seq, which would hide a duplicate push.
     const g = await newGroup(stack, { admins: 1, members: 3 });
@@ -668,7 +884,16 @@ describe("fan-out", () => {
     }
   });
 
-  test("every member gets the same seq and clientMsgID; the ack has no seq and 1001 shows it soon after", async () => {
+  test("every member gets the same seq and clientMsgID; the ack has no seq and 1001 shows it soon after", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/send.go SendMsg",
+        "server:internal/push/push_handler.go Push2Group",
+        "server:internal/rpc/msg/sync_msg.go GetMaxSeq",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 "Response to 1003" (no seq), "Pushed MsgData already has seq set", GetMaxSeq
     const g = await newGroup(stack, { members: 2 });
     const sockets = await Promise.all(g.everyone.map((u) => stack.connect(u)));
@@ -686,7 +911,14 @@ describe("fan-out", () => {
     ).toBe(true);
   });
 
-  test("messages from several members arrive at every member in one order, seqs strictly increasing", async () => {
+  test("messages from several members arrive at every member in one order, seqs strictly increasing", {
+    meta: {
+      source: [
+        "server:pkg/common/storage/controller/msg_transfer.go BatchInsertChat2Cache",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 "Seq assignment" (per conversation, previous max + 1) — server: controller/msg_transfer.go
     const g = await newGroup(stack, { admins: 1, members: 2 });
     const sockets = await Promise.all(g.everyone.map((u) => stack.connect(u)));
@@ -710,7 +942,9 @@ describe("fan-out", () => {
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(seqs[i - 1]! + 1);
   });
 
-  test("a non-member's send is refused with 1203 and reaches nobody", async () => {
+  test("a non-member's send is refused with 1203 and reaches nobody", {
+    meta: { source: ["server:internal/rpc/msg/verify.go messageVerification", "docs/openim-protocol.md §5"] },
+  }, async () => {
     // docs/openim-protocol.md §5 sender checks (6. not a member → 1203) — server: msg/verify.go messageVerification
     const g = await newGroup(stack, { members: 1 });
     const [stranger] = await stack.newUsers(1);
@@ -727,8 +961,18 @@ describe("fan-out", () => {
     expect(ownerGot.some(text(t))).toBe(false);
   });
 
-  test("a send to an unknown groupID is refused with 1004", async () => {
+  test("a send to an unknown groupID is refused with 1004", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "server:pkg/rpccache/group.go GetGroupInfo",
+        "docs/openim-protocol.md §5",
+      ],
+      provokes: ["GroupLocalCache GetGroupInfo return"],
+    },
+  }, async () => {
     // docs/openim-protocol.md §5 sender checks (1. group lookup fails → 1004) — server: msg/verify.go, GroupLocalCache.GetGroupInfo
+    // (the failed lookup is also an ERROR line in OpenIM's log: "GroupLocalCache GetGroupInfo return")
     const [u] = await stack.newUsers(1);
     const ws = await stack.connect(u!);
     await expect(ws.sendText({ groupID: `nogroup_${Date.now()}`, text: "hello?" })).rejects.toMatchObject({

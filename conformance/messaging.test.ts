@@ -56,7 +56,16 @@ const textMsg = (from: TestUser, to: string, text: string): MsgData =>
 const seqsOf = (msgs: ReceivedMsg[]) => msgs.map((m) => Number(m.seq));
 
 describe("send, ack and push", () => {
-  test("a text sent over the WebSocket through nginx reaches the receiver with seq, sender and content", async () => {
+  test("a text sent over the WebSocket through nginx reaches the receiver with seq, sender and content", {
+    meta: {
+      source: [
+        "server:internal/push/push_handler.go handleMs2PsChat",
+        "server:internal/msggateway/client.go PushMessage",
+        "server:pkg/common/storage/controller/msg_transfer.go BatchInsertChat2Cache",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // foundation wire test — docs/openim-protocol.md §2 Push frame 2001; server: push/push_handler.go handleMs2PsChat
     const { a, b, ca, cb } = await pair();
     const text = `hello ${b.userID} ✓ — ünïcode`;
@@ -77,7 +86,15 @@ describe("send, ack and push", () => {
     expect(Number(pushed.seq)).toBe(1);
   });
 
-  test("the ack (1003) carries a 32-hex serverMsgID, the clientMsgID sent and the server's sendTime", async () => {
+  test("the ack (1003) carries a 32-hex serverMsgID, the clientMsgID sent and the server's sendTime", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/verify.go encapsulateMsgData",
+        "server:internal/rpc/msg/send.go SendMsg",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 Response to 1003 — server: msg/verify.go encapsulateMsgData (GetMsgID md5), send.go
     const { b, ca } = await pair();
     const before = Date.now();
@@ -88,7 +105,15 @@ describe("send, ack and push", () => {
     expect(ack.sendTime).toBeLessThanOrEqual(Date.now() + 1_000);
   });
 
-  test("the pushed copy is marked sent (status 2) and keeps msgFrom, senderPlatformID and createTime; sendTime is the ack's", async () => {
+  test("the pushed copy is marked sent (status 2) and keeps msgFrom, senderPlatformID and createTime; sendTime is the ack's", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/verify.go encapsulateMsgData",
+        "server:pkg/common/storage/controller/msg_transfer.go MsgStatusSendSuccess",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // server: msg/verify.go encapsulateMsgData (sendTime when 0), msgtransfer sets status SendSuccess(2)
     const { a, b, ca, cb } = await pair();
     const msg = textMsg(a, b.userID, "fields");
@@ -104,8 +129,9 @@ describe("send, ack and push", () => {
     });
   });
 
-  test("a non-zero sendTime from the client is kept, while a client-chosen serverMsgID is overwritten", async () => {
-    // docs/openim-protocol.md §2 What the server fills in — server: msg/verify.go encapsulateMsgData
+  test("a non-zero sendTime from the client is kept, while a client-chosen serverMsgID is overwritten", {
+    meta: { source: ["server:internal/rpc/msg/verify.go encapsulateMsgData", "docs/openim-protocol.md §2"] },
+  }, async () => {
     const { a, b, ca, cb } = await pair();
     const msg = textMsg(a, b.userID, "backdated");
     msg.sendTime = 1_600_000_000_000;
@@ -117,7 +143,9 @@ describe("send, ack and push", () => {
     expect(await arrival).toMatchObject({ sendTime: 1_600_000_000_000, serverMsgID: ack.serverMsgID });
   });
 
-  test("the sender's own connection also receives its message, with the receiver's seq and serverMsgID", async () => {
+  test("the sender's own connection also receives its message, with the receiver's seq and serverMsgID", {
+    meta: { source: ["server:internal/push/push_handler.go handleMs2PsChat", "docs/openim-protocol.md §2"] },
+  }, async () => {
     // docs/openim-protocol.md §2 "Who receives it" — server: push/push_handler.go handleMs2PsChat (senderSync default true)
     const { a, b, ca, cb } = await pair();
     const atReceiver = nextPush(cb, (m) => decodeText(m) === "echo");
@@ -128,7 +156,15 @@ describe("send, ack and push", () => {
     expect(s.sendID).toBe(a.userID);
   });
 
-  test("the sender's other device (another platform) gets the message it sent", async () => {
+  test("the sender's other device (another platform) gets the message it sent", {
+    meta: {
+      source: [
+        "server:internal/push/push_handler.go handleMs2PsChat",
+        "server:internal/msggateway/hub_server.go pushToUser",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // server: push_handler.go handleMs2PsChat pushes to sendID's connections; hub_server.go pushToUser (all platforms)
     const [a, b] = await stack.newUsers(2);
     const phone = await getUserToken(stack.rest, stack.adminToken, a!.userID, 2);
@@ -144,7 +180,15 @@ describe("send, ack and push", () => {
     });
   });
 
-  test("with options.senderSync=false the receiver gets the message and the sender's connection does not", async () => {
+  test("with options.senderSync=false the receiver gets the message and the sender's connection does not", {
+    meta: {
+      source: [
+        "server:internal/push/push_handler.go handleMs2PsChat",
+        "server:pkg/msgprocessor/options.go IsSenderSync",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // server: push_handler.go handleMs2PsChat — the sender is added only if IsSenderSync (msgprocessor/options.go)
     const { a, b, ca, cb } = await pair();
     const atSender = inbox(ca);
@@ -165,8 +209,9 @@ describe("send, ack and push", () => {
     expect(atSender.map(decodeText)).toEqual(["marker"]);
   });
 
-  test("a receiver on two platforms gets the push on both, with one seq", async () => {
-    // server: msggateway/hub_server.go pushToUser — every connection of the user
+  test("a receiver on two platforms gets the push on both, with one seq", {
+    meta: { source: ["server:internal/msggateway/hub_server.go pushToUser", "docs/openim-protocol.md §2"] },
+  }, async () => {
     const [a, b] = await stack.newUsers(2);
     const mobile = await getUserToken(stack.rest, stack.adminToken, b!.userID, 2);
     const sender = await stack.connect(a!);
@@ -179,7 +224,15 @@ describe("send, ack and push", () => {
 });
 
 describe("seq per conversation", () => {
-  test("the newest seq (1001) and a pull by seq (1002) agree with what was pushed", async () => {
+  test("the newest seq (1001) and a pull by seq (1002) agree with what was pushed", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/sync_msg.go GetMaxSeq",
+        "server:internal/rpc/msg/sync_msg.go PullMessageBySeqs",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // foundation wire test — docs/openim-protocol.md §2 GetMaxSeq, PullMessageBySeqs; server: msg/sync_msg.go
     const { a, b, ca, cb } = await pair();
     const conversationID = singleConversationID(a.userID, b.userID);
@@ -200,7 +253,14 @@ describe("seq per conversation", () => {
     expect(pulled.isEnd[conversationID]).toBe(true);
   });
 
-  test("twenty messages get seqs 1..20 with no gap, pushed in order, and 1002 returns the same twenty", async () => {
+  test("twenty messages get seqs 1..20 with no gap, pushed in order, and 1002 returns the same twenty", {
+    meta: {
+      source: [
+        "server:pkg/common/storage/controller/msg_transfer.go BatchInsertChat2Cache",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 Seq assignment — server: controller/msg_transfer.go BatchInsertChat2Cache (Malloc per conversation)
     const { a, b, ca, cb } = await pair();
     const conversationID = singleConversationID(a.userID, b.userID);
@@ -216,7 +276,15 @@ describe("seq per conversation", () => {
     expect(pulled.messages.map((m) => m.serverMsgID)).toEqual(got.map((m) => m.serverMsgID));
   });
 
-  test("messages sent back-to-back without waiting for acks keep their send order in seq and in the pushes", async () => {
+  test("messages sent back-to-back without waiting for acks keep their send order in seq and in the pushes", {
+    meta: {
+      source: [
+        "server:internal/msggateway/client.go readMessage",
+        "server:internal/msgtransfer/online_history_msg_handler.go handleMsg",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // server: client.go readMessage handles one connection's frames one at a time; msgtransfer keys Kafka by conversation
     const { b, ca, cb } = await pair();
     const got = inbox(cb);
@@ -228,7 +296,15 @@ describe("seq per conversation", () => {
     expect(got.map((m) => m.serverMsgID)).toEqual(acks.map((a) => a.serverMsgID));
   });
 
-  test("both directions share one seq sequence: alternating A→B and B→A give 1..6 in one si_ conversation", async () => {
+  test("both directions share one seq sequence: alternating A→B and B→A give 1..6 in one si_ conversation", {
+    meta: {
+      source: [
+        "server:pkg/msgprocessor/conversation.go GetConversationIDByMsg",
+        "server:pkg/common/storage/controller/msg_transfer.go BatchInsertChat2Cache",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 Conversation ID formats (sorted pair) and Seq assignment
     const { a, b, ca, cb } = await pair();
     const got = inbox(cb);
@@ -244,7 +320,15 @@ describe("seq per conversation", () => {
     );
   });
 
-  test("seq is counted per conversation: after five messages to B, A's first message to C is seq 1", async () => {
+  test("seq is counted per conversation: after five messages to B, A's first message to C is seq 1", {
+    meta: {
+      source: [
+        "server:pkg/common/storage/controller/msg_transfer.go BatchInsertChat2Cache",
+        "server:internal/rpc/msg/sync_msg.go GetMaxSeq",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // server: controller/msg_transfer.go BatchInsertChat2Cache — seqConversation.Malloc(conversationID, n)
     const [a, b, c] = await stack.newUsers(3);
     const ca = await stack.connect(a!);
@@ -262,8 +346,11 @@ describe("seq per conversation", () => {
     });
   });
 
-  test("1002 with num smaller than the range returns the last num seqs of it", async () => {
-    // docs/openim-protocol.md §2 PullMessageBySeqs — server: controller/msg.go GetMsgBySeqsRange
+  test("1002 with num smaller than the range returns the last num seqs of it", {
+    meta: {
+      source: ["server:pkg/common/storage/controller/msg.go GetMsgBySeqsRange", "docs/openim-protocol.md §2"],
+    },
+  }, async () => {
     const { a, b, ca, cb } = await pair();
     const conversationID = singleConversationID(a.userID, b.userID);
     const got = inbox(cb);
@@ -273,8 +360,18 @@ describe("seq per conversation", () => {
     expect(seqsOf(pulled.messages)).toEqual([4, 5]);
   });
 
-  test("1002 beyond the newest seq, or for a conversation the user is not in, answers nothing and no error", async () => {
-    // docs/openim-protocol.md §2 PullMessageBySeqs — ranges without a conversation record are silently skipped
+  test("1002 beyond the newest seq, or for a conversation the user is not in, answers nothing and no error", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/sync_msg.go PullMessageBySeqs",
+        "server:pkg/common/storage/controller/msg.go GetMsgBySeqsRange",
+        "docs/openim-protocol.md §2",
+      ],
+      provokes: ["GetConversation error"],
+    },
+  }, async () => {
+    // docs/openim-protocol.md §2 PullMessageBySeqs — ranges without a conversation record are skipped: no error
+    // for the client, one ERROR line ("GetConversation error") in OpenIM's log
     const [a, b, c] = await stack.newUsers(3);
     const ca = await stack.connect(a!);
     const cb = await stack.connect(b!);
@@ -295,7 +392,15 @@ describe("seq per conversation", () => {
     });
   });
 
-  test("1006 reports the conversation's max seq to both sides, and hasReadSeq only for the sender", async () => {
+  test("1006 reports the conversation's max seq to both sides, and hasReadSeq only for the sender", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/as_read.go GetConversationsHasReadAndMaxSeq",
+        "server:pkg/common/storage/controller/msg_transfer.go BatchInsertChat2Cache",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 Seq assignment (SetHasReadSeqs for the sender) — server: msg/as_read.go GetConversationsHasReadAndMaxSeq
     const { a, b, ca, cb } = await pair();
     const conversationID = singleConversationID(a.userID, b.userID);
@@ -310,7 +415,9 @@ describe("seq per conversation", () => {
 });
 
 describe("resend and client message IDs", () => {
-  test("resending the same clientMsgID is not deduplicated: two acks, two serverMsgIDs, two seqs, two deliveries", async () => {
+  test("resending the same clientMsgID is not deduplicated: two acks, two serverMsgIDs, two seqs, two deliveries", {
+    meta: { source: ["server:internal/rpc/msg/send.go SendMsg", "docs/openim-protocol.md §2"] },
+  }, async () => {
     // docs/openim-protocol.md §2 "no check that it is non-empty" / dedupe unconfirmed — observed: server: msg/send.go
     // has no clientMsgID lookup, so a retry after a lost ack is a second message
     const { a, b, ca, cb } = await pair();
@@ -328,7 +435,15 @@ describe("resend and client message IDs", () => {
     expect(pulled.messages.map((m) => m.clientMsgID)).toEqual(["same-client-msg-id", "same-client-msg-id"]);
   });
 
-  test("an empty clientMsgID is accepted and delivered with the empty ID (the WS path does not generate one)", async () => {
+  test("an empty clientMsgID is accepted and delivered with the empty ID (the WS path does not generate one)", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/send.go SendMsg",
+        "proto:sdkws/sdkws.go MsgData",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 "The server does not generate clientMsgID on the WS path"
     const { b, ca, cb } = await pair();
     const arrival = nextPush(cb, (m) => decodeText(m) === "anonymous");
@@ -339,7 +454,16 @@ describe("resend and client message IDs", () => {
 });
 
 describe("offline delivery", () => {
-  test("messages to a user who has never connected wait in order: on connect 1001 shows them and 1002 pulls them", async () => {
+  test("messages to a user who has never connected wait in order: on connect 1001 shows them and 1002 pulls them", {
+    meta: {
+      source: [
+        "server:internal/msgtransfer/online_history_msg_handler.go handleMsg",
+        "server:internal/rpc/msg/sync_msg.go GetMaxSeq",
+        "server:internal/rpc/msg/sync_msg.go PullMessageBySeqs",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 GetMaxSeq/PullMessageBySeqs; msgtransfer creates both conversation records on the first message
     const [a, b] = await stack.newUsers(2);
     const ca = await stack.connect(a!);
@@ -357,7 +481,15 @@ describe("offline delivery", () => {
     expect(pulled.isEnd[conversationID]).toBe(true);
   });
 
-  test("a receiver that went offline mid-conversation pulls exactly the seqs after the last one it was pushed", async () => {
+  test("a receiver that went offline mid-conversation pulls exactly the seqs after the last one it was pushed", {
+    meta: {
+      source: [
+        "server:internal/msggateway/hub_server.go pushToUser",
+        "server:internal/rpc/msg/sync_msg.go PullMessageBySeqs",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // server: push is online-only (hub_server.go pushToUser skips absent users); the store keeps every seq
     const [a, b] = await stack.newUsers(2);
     const ca = await stack.connect(a!);
@@ -401,7 +533,15 @@ describe("content", () => {
     return "x".repeat(lo);
   }
 
-  test("a text whose request frame is just under the frame limit is accepted and delivered intact", async () => {
+  test("a text whose request frame is just under the frame limit is accepted and delivered intact", {
+    meta: {
+      source: [
+        "server:internal/msggateway/constant.go maxMessageSize",
+        "docs/openim-protocol.md §1",
+        "docs/openim-protocol.md §7",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 Message size (51200 per frame) and §7 "no explicit limit on content size"
     const { a, b, ca, cb } = await pair();
     const text = textForFrame(a, b.userID, profile.maxMessageSize - 64);
@@ -411,7 +551,15 @@ describe("content", () => {
     expect(decodeText(await arrival)).toBe(text);
   });
 
-  test("a text whose request frame exceeds the limit gets no ack: the server closes the sender's socket with 1009", async () => {
+  test("a text whose request frame exceeds the limit gets no ack: the server closes the sender's socket with 1009", {
+    meta: {
+      source: [
+        "server:internal/msggateway/client.go readMessage",
+        "server:internal/msggateway/constant.go maxMessageSize",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // server: msggateway/client.go readMessage SetReadLimit(maxMessageSize) → close 1009. Direct to OpenIM:
     // through nginx the close frame is sometimes lost and the client sees 1006 (websocket suite covers that)
     const [a, b] = await stack.newUsers(2);
@@ -424,7 +572,9 @@ describe("content", () => {
     expect((await closing).code).toBe(1009);
   });
 
-  test("emoji, RTL scripts, NUL and other hard Unicode arrive byte-for-byte, pushed and pulled", async () => {
+  test("emoji, RTL scripts, NUL and other hard Unicode arrive byte-for-byte, pushed and pulled", {
+    meta: { source: ["proto:sdkws/sdkws.proto MsgData", "docs/openim-protocol.md §2"] },
+  }, async () => {
     // docs/openim-protocol.md §2 Content JSON — content is opaque bytes (MsgData.content, proto bytes)
     const { a, b, ca, cb } = await pair();
     const text = [
@@ -445,7 +595,11 @@ describe("content", () => {
     expect(decodeText(pulled.messages[0]!)).toBe(text);
   });
 
-  test("content is carried as opaque bytes: a body that is not JSON (invalid UTF-8, NUL) arrives unchanged", async () => {
+  test("content is carried as opaque bytes: a body that is not JSON (invalid UTF-8, NUL) arrives unchanged", {
+    meta: {
+      source: ["proto:sdkws/sdkws.proto MsgData", "docs/openim-protocol.md §2", "docs/openim-protocol.md §9"],
+    },
+  }, async () => {
     // docs/openim-protocol.md §9 Interop — the server accepts text content of any shape (no content validation on the WS path)
     const { a, b, ca, cb } = await pair();
     const msg = textMsg(a, b.userID, "");
@@ -457,8 +611,14 @@ describe("content", () => {
 });
 
 describe("conversation IDs", () => {
-  test("a single chat is filed under si_<lower>_<higher> whichever side sends", async () => {
-    // docs/openim-protocol.md §2 Conversation ID formats — server: pkg/msgprocessor/conversation.go GetConversationIDByMsg
+  test("a single chat is filed under si_<lower>_<higher> whichever side sends", {
+    meta: {
+      source: [
+        "server:pkg/msgprocessor/conversation.go GetConversationIDByMsg",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     const { a, b, ca, cb } = await pair();
     const [lo, hi] = [a.userID, b.userID].sort();
     const expected = `si_${lo}_${hi}`;
@@ -470,7 +630,15 @@ describe("conversation IDs", () => {
     expect(Object.keys((await newestSettled(ca, expected, 2)).maxSeqs)).toEqual([expected]);
   });
 
-  test("a message to oneself lands in si_<me>_<me> and is pushed once, not twice", async () => {
+  test("a message to oneself lands in si_<me>_<me> and is pushed once, not twice", {
+    meta: {
+      source: [
+        "server:internal/push/push_handler.go handleMs2PsChat",
+        "server:pkg/msgprocessor/conversation.go GetConversationIDByMsg",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 "Who receives it": no sender copy when sendID == recvID (push_handler.go handleMs2PsChat)
     const [me] = await stack.newUsers(1);
     const c = await stack.connect(me!);
@@ -487,7 +655,17 @@ describe("conversation IDs", () => {
 });
 
 describe("refused sends", () => {
-  test("a message to an unknown user is refused with 1004 (RecordNotFound) and nothing is stored", async () => {
+  test("a message to an unknown user is refused with 1004 (RecordNotFound) and nothing is stored", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/verify.go modifyMessageByUserMessageReceiveOpt",
+        "server:pkg/rpccache/user.go getUserGlobalMsgRecvOpt",
+        "server:pkg/common/storage/controller/user.go FindWithError",
+        "docs/openim-protocol.md §2",
+      ],
+      provokes: ["UserLocalCache getUserGlobalMsgRecvOpt return"],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 Single chat — server: msg/verify.go modifyMessageByUserMessageReceiveOpt → controller/user.go FindWithError
     const [a] = await stack.newUsers(1);
     const ca = await stack.connect(a!);
@@ -501,18 +679,23 @@ describe("refused sends", () => {
     [2, "WriteGroupChatType, not enabled"],
     [0, "unset"],
     [99, "undefined"],
-  ])("sessionType %i (%s) is refused with 1001 'unknown sessionType'", async (sessionType) => {
-    // docs/openim-protocol.md §2 sessionType — server: internal/rpc/msg/send.go SendMsg (default branch)
-    const { a, b, ca } = await pair();
-    const msg = textMsg(a, b.userID, "odd session");
-    msg.sessionType = sessionType;
-    await expect(ca.sendMessage(msg)).rejects.toMatchObject({
-      errCode: 1001,
-      errMsg: expect.stringContaining("unknown sessionType"),
-    });
-  });
+  ])(
+    "sessionType %i (%s) is refused with 1001 'unknown sessionType'",
+    { meta: { source: ["server:internal/rpc/msg/send.go SendMsg", "docs/openim-protocol.md §2"] } },
+    async (sessionType) => {
+      const { a, b, ca } = await pair();
+      const msg = textMsg(a, b.userID, "odd session");
+      msg.sessionType = sessionType;
+      await expect(ca.sendMessage(msg)).rejects.toMatchObject({
+        errCode: 1001,
+        errMsg: expect.stringContaining("unknown sessionType"),
+      });
+    },
+  );
 
-  test("sessionType 4 (notification) with a text contentType is refused with 1001", async () => {
+  test("sessionType 4 (notification) with a text contentType is refused with 1001", {
+    meta: { source: ["proto:sdkws/sdkws.go MsgData.Check", "docs/openim-protocol.md §2"] },
+  }, async () => {
     // docs/openim-protocol.md §2 Hard checks: sessionType 4 ⇔ contentType 1400 — proto: sdkws/sdkws.go MsgData.Check
     const { a, b, ca } = await pair();
     const msg = textMsg(a, b.userID, "not a notification");
@@ -527,18 +710,44 @@ describe("refused sends", () => {
     ["empty content", (m: MsgData) => Object.assign(m, { content: new Uint8Array(0) }), "content is empty"],
     ["empty msgData.sendID", (m: MsgData) => Object.assign(m, { sendID: "" }), "sendID is empty"],
     ["empty recvID in a single chat", (m: MsgData) => Object.assign(m, { recvID: "" }), "is empty"],
-  ])("a message with %s is refused with 1001 ArgsError", async (_what, change, why) => {
-    // docs/openim-protocol.md §2 Validation — proto: sdkws/sdkws.go MsgData.Check, run by tools: mw rpc_server_interceptor
-    const { a, b, ca } = await pair();
-    const msg = change(textMsg(a, b.userID, "broken"));
-    await expect(ca.sendMessage(msg)).rejects.toMatchObject({
-      errCode: 1001,
-      errMsg: expect.stringContaining(why),
-    });
-    expect(ca.isOpen).toBe(true);
-  });
+  ])(
+    "a message with %s is refused with 1001 ArgsError",
+    {
+      meta: {
+        source: [
+          "proto:sdkws/sdkws.go MsgData.Check",
+          "tools:mw/rpc_server_interceptor.go RpcServerInterceptor",
+          "server:internal/rpc/msg/verify.go messageVerification",
+          "server:pkg/rpccache/friend.go isBlack",
+          "docs/openim-protocol.md §2",
+        ],
+        provokes: ["FriendLocalCache isBlack return"],
+      },
+    },
+    async (_what, change, why) => {
+      // docs/openim-protocol.md §2 Validation — proto: sdkws/sdkws.go MsgData.Check, run by tools: mw rpc_server_interceptor
+      // An empty recvID passes MsgData.Check and fails later, in the blacklist lookup ("userID2 is empty"),
+      // which OpenIM logs as an ERROR line.
+      const { a, b, ca } = await pair();
+      const msg = change(textMsg(a, b.userID, "broken"));
+      await expect(ca.sendMessage(msg)).rejects.toMatchObject({
+        errCode: 1001,
+        errMsg: expect.stringContaining(why),
+      });
+      expect(ca.isOpen).toBe(true);
+    },
+  );
 
-  test("msgData.sendID is not checked against the connection: a message naming another sender is delivered as theirs", async () => {
+  test("msgData.sendID is not checked against the connection: a message naming another sender is delivered as theirs", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/send.go SendMsg",
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "server:internal/msggateway/client.go handleMessage",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 Identity checks: "no check that msgData.sendID equals the connected user" (send.go, verify.go);
     // only the envelope's sendID is checked (client.go handleMessage)
     const [a, b, c] = await stack.newUsers(3);
