@@ -5,6 +5,23 @@ import type { CaseResult } from "./results.js";
 
 const suiteOf = (moduleId: string) => path.basename(moduleId).replace(/\.test\.ts$/, "");
 
+/** A meta list as a case declared it; anything else (absent, empty, mistyped) is left out of the results. */
+function stringList(value: unknown): string[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  return value.every((v): v is string => typeof v === "string") ? value : undefined;
+}
+
+/**
+ * `source` and `provokes` come from conformance/support/case-meta.ts, which augments vitest's TaskMeta
+ * only where the suites are compiled; the CLI build reads them as unknown and checks them.
+ */
+function caseMeta(test: TestCase): Pick<CaseResult, "source" | "provokes"> {
+  const meta: Record<string, unknown> = { ...test.meta() };
+  const source = stringList(meta.source);
+  const provokes = stringList(meta.provokes);
+  return { ...(source ? { source } : {}), ...(provokes ? { provokes } : {}) };
+}
+
 function toResult(test: TestCase): CaseResult {
   const result = test.result();
   const diagnostic = test.diagnostic();
@@ -14,6 +31,7 @@ function toResult(test: TestCase): CaseResult {
     fullName: test.fullName,
     durationMs: diagnostic?.duration ?? 0,
     startedAt: diagnostic?.startTime,
+    ...caseMeta(test),
   };
   if (result.state === "failed") {
     const error = (result.errors ?? [])

@@ -78,6 +78,10 @@ export async function runSuites(opts: RunSuitesOptions): Promise<ConformanceResu
       error: collector.unhandled.join("\n"),
     });
   }
+  const serverLog =
+    snapshot && opts.runDir
+      ? await collectServerErrors(opts.runDir, snapshot, cases)
+      : { errors: [], groups: [] };
   const env = describeEnvironment(opts.endpoints, opts.profile);
   return {
     kind: "cutover-conformance",
@@ -93,6 +97,7 @@ export async function runSuites(opts: RunSuitesOptions): Promise<ConformanceResu
       failed: cases.filter((c) => c.state === "failed").length,
       skipped: cases.filter((c) => c.state === "skipped").length,
     },
-    serverErrors: snapshot && opts.runDir ? collectServerErrors(opts.runDir, snapshot, cases) : [],
+    serverErrors: serverLog.errors,
+    serverErrorGroups: serverLog.groups,
   };
 }
