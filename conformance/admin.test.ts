@@ -97,9 +97,10 @@ const moderationEvents = async (query: string) =>
   (await admin<{ events: ModerationEvent[] }>("GET", `moderation?${query}`)).events;
 
 describe("who may call the admin routes", () => {
-  test("admin routes called with a user's JWT are refused with 403", async (ctx) => {
+  test("admin routes called with a user's JWT are refused with 403", {
+    meta: { source: ["gateway:reference/gateway/src/server.ts requireAdmin"] },
+  }, async (ctx) => {
     needsAdmin(ctx);
-    // reference/gateway/src/server.ts requireAdmin ("admin role required")
     const [u] = await stack.gatewayUsers(1);
     const asUser = (method: "GET" | "POST", route: string, body?: unknown) =>
       stack.gateway.admin(u!.login.jwt, method, route, body);
@@ -114,17 +115,24 @@ describe("who may call the admin routes", () => {
     await expect(asUser("GET", "traffic")).rejects.toMatchObject({ status: 403 });
   });
 
-  test("an admin route called without a JWT is refused with 401", async (ctx) => {
+  test("an admin route called without a JWT is refused with 401", {
+    meta: { source: ["gateway:reference/gateway/src/server.ts authenticate"] },
+  }, async (ctx) => {
     needsAdmin(ctx);
-    // reference/gateway/src/server.ts authenticate ("missing bearer token")
     const res = await stack.gateway.request("POST", "/api/admin/groups", { ownerUserID: "whoever" });
     expect(res.status).toBe(401);
     expect(res.body).toMatchObject({ error: { code: "unauthorized" } });
   });
 
-  test("an admin route refuses a malformed body with 400 before calling OpenIM", async (ctx) => {
+  test("an admin route refuses a malformed body with 400 before calling OpenIM", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/admin/groups",
+        "gateway:reference/gateway/src/http-input.ts userIDSchema",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
-    // reference/gateway/src/server.ts POST /api/admin/groups (userIDSchema)
     await expect(
       admin("POST", "groups", { ownerUserID: "not-legal", memberUserIDs: [] }),
     ).rejects.toMatchObject({
@@ -135,7 +143,15 @@ describe("who may call the admin routes", () => {
 });
 
 describe("groups through the gateway (OpenIM's group API with the admin token)", () => {
-  test("POST /api/admin/groups creates the group in OpenIM and answers OpenIM's envelope (whose memberCount also counts the admin caller)", async (ctx) => {
+  test("POST /api/admin/groups creates the group in OpenIM and answers OpenIM's envelope (whose memberCount also counts the admin caller)", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/admin/groups",
+        "server:internal/rpc/group/group.go CreateGroup",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // reference/gateway/src/server.ts POST /api/admin/groups → docs/openim-protocol.md §3 group/create_group
     const [owner, member] = await stack.gatewayUsers(2);
@@ -166,7 +182,17 @@ describe("groups through the gateway (OpenIM's group API with the admin token)",
     });
   });
 
-  test("OpenIM's refusal passes through the admin route: an unknown member → 1101, kicking the owner → 1001", async (ctx) => {
+  test("OpenIM's refusal passes through the admin route: an unknown member → 1101, kicking the owner → 1001", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts envelope",
+        "server:internal/rpc/group/group.go CreateGroup",
+        "server:internal/rpc/group/group.go KickGroupMember",
+        "docs/openim-protocol.md §3",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // reference/gateway/src/server.ts envelope(); docs/openim-protocol.md §3 create_group (1101), §5 Kick (1001)
     const [owner] = await stack.gatewayUsers(1);
@@ -183,7 +209,17 @@ describe("groups through the gateway (OpenIM's group API with the admin token)",
     });
   });
 
-  test("muting a member through the gateway makes their send 1402; unmuting lets it through", async (ctx) => {
+  test("muting a member through the gateway makes their send 1402; unmuting lets it through", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/admin/groups/:groupID/mute",
+        "server:internal/rpc/group/group.go MuteGroupMember",
+        "server:internal/rpc/group/group.go CancelMuteGroupMember",
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // reference/gateway/src/server.ts /groups/:id/mute|unmute → group/mute_group_member, cancel_mute_group_member; §5 (1402)
     const g = await adminGroup(1);
@@ -199,7 +235,17 @@ describe("groups through the gateway (OpenIM's group API with the admin token)",
     expect(await sendOutcome(ws, g.groupID, 0)).toBe(0);
   });
 
-  test("muting the group through the gateway gives ordinary members 1403 while the owner still sends; unmuting restores", async (ctx) => {
+  test("muting the group through the gateway gives ordinary members 1403 while the owner still sends; unmuting restores", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/admin/groups/:groupID/mute",
+        "server:internal/rpc/group/group.go MuteGroup",
+        "server:internal/rpc/group/group.go CancelMuteGroup",
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // reference/gateway/src/server.ts /groups/:id/mute (no userID) → group/mute_group; §5 (1403, owner allowed)
     const g = await adminGroup(1);
@@ -215,7 +261,16 @@ describe("groups through the gateway (OpenIM's group API with the admin token)",
     expect(await sendOutcome(wMember, g.groupID, 0)).toBe(0);
   });
 
-  test("kicking through the gateway removes the member: their send gets 1203", async (ctx) => {
+  test("kicking through the gateway removes the member: their send gets 1203", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/admin/groups/:groupID/kick",
+        "server:internal/rpc/group/group.go KickGroupMember",
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // reference/gateway/src/server.ts /groups/:id/kick → group/kick_group; §5 sender checks (1203)
     const g = await adminGroup(2);
@@ -228,7 +283,17 @@ describe("groups through the gateway (OpenIM's group API with the admin token)",
     expect(await sendOutcome(ws, g.groupID, 1203)).toBe(1203);
   });
 
-  test("dismissing through the gateway stops every send (1204); dismissing again answers 1204", async (ctx) => {
+  test("dismissing through the gateway stops every send (1204); dismissing again answers 1204", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/admin/groups/:groupID/dismiss",
+        "server:internal/rpc/group/group.go DismissGroup",
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "docs/openim-protocol.md §3",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // reference/gateway/src/server.ts /groups/:id/dismiss → group/dismiss_group; §5 sender checks (1204)
     const g = await adminGroup(1);
@@ -242,7 +307,16 @@ describe("groups through the gateway (OpenIM's group API with the admin token)",
 });
 
 describe("force logout", () => {
-  test("force logout drops the live WebSocket with a kick, removes the cached imToken, and OpenIM refuses the old token (1506)", async (ctx) => {
+  test("force logout drops the live WebSocket with a kick, removes the cached imToken, and OpenIM refuses the old token (1506)", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/openim-bridge.ts logoutEverywhere",
+        "server:internal/rpc/auth/auth.go forceKickOff",
+        "server:internal/msggateway/hub_server.go KickUserOffline",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // reference/gateway/src/openim-bridge.ts logoutEverywhere → docs/openim-protocol.md §1 auth/force_logout (2002, then kicked tokens)
     const [u] = await stack.gatewayUsers(1);
@@ -259,7 +333,15 @@ describe("force logout", () => {
     expect((rest as OpenImError).errCode).toBe(1506);
   });
 
-  test("force logout of one platform leaves the user's session on another platform online", async (ctx) => {
+  test("force logout of one platform leaves the user's session on another platform online", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/admin/users/:userID/force-logout",
+        "server:internal/rpc/auth/auth.go forceKickOff",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // reference/gateway/src/server.ts force-logout {platformID}; docs/openim-protocol.md §1 ("every connection of that user+platform")
     const [u] = await stack.gatewayUsers(1, 3);
@@ -273,7 +355,15 @@ describe("force logout", () => {
     await expect(phone.getNewestSeq()).resolves.toBeDefined();
   });
 
-  test("OpenIM's auth/force_logout (the admin API behind the route) takes the user offline in get_users_online_status", async (ctx) => {
+  test("OpenIM's auth/force_logout (the admin API behind the route) takes the user offline in get_users_online_status", {
+    meta: {
+      source: [
+        "server:internal/rpc/auth/auth.go ForceLogout",
+        "server:internal/api/user.go GetUsersOnlineStatus",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async (ctx) => {
     needsOpenImAdmin(ctx);
     // docs/openim-protocol.md §3 auth/force_logout, user/get_users_online_status — server: auth.go forceKickOff
     const [u] = await stack.newUsers(1);
@@ -289,7 +379,15 @@ describe("force logout", () => {
 });
 
 describe("system messages", () => {
-  test("a system message from the admin route reaches the user, sent by the OpenIM admin as a system message (msgFrom 200)", async (ctx) => {
+  test("a system message from the admin route reaches the user, sent by the OpenIM admin as a system message (msgFrom 200)", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/admin/system-message",
+        "server:internal/api/msg.go SendMessage",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // reference/gateway/src/server.ts POST /api/admin/system-message → docs/openim-protocol.md §3 msg/send_msg (msgFrom=200)
     const [u] = await stack.gatewayUsers(1);
@@ -301,7 +399,16 @@ describe("system messages", () => {
     expect(await arrival).toMatchObject({ sendID: endpoints.adminUserID, msgFrom: MsgFrom.System });
   });
 
-  test("a system message to a group reaches every member once, though the admin is not a member", async (ctx) => {
+  test("a system message to a group reaches every member once, though the admin is not a member", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/admin/system-message",
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "server:internal/push/push_handler.go Push2Group",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // docs/openim-protocol.md §5 sender checks (4. app admin → allowed); §2 Push2Group
     const g = await adminGroup(2);
@@ -321,9 +428,10 @@ describe("system messages", () => {
     }
   });
 
-  test("a system message needs exactly one of recvID and groupID (400)", async (ctx) => {
+  test("a system message needs exactly one of recvID and groupID (400)", {
+    meta: { source: ["gateway:reference/gateway/src/server.ts POST /api/admin/system-message"] },
+  }, async (ctx) => {
     needsAdmin(ctx);
-    // reference/gateway/src/server.ts system-message ("exactly one of recvID or groupID")
     const [u] = await stack.gatewayUsers(1);
     await expect(
       admin("POST", "system-message", { recvID: u!.userID, groupID: "g1", text: "x" }),
@@ -333,9 +441,18 @@ describe("system messages", () => {
     });
   });
 
-  test("a system message to an unknown group answers OpenIM's 1004 in the envelope", async (ctx) => {
+  test("a system message to an unknown group answers OpenIM's 1004 in the envelope", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "server:pkg/rpccache/group.go GetGroupInfo",
+        "docs/openim-protocol.md §5",
+      ],
+      provokes: ["GroupLocalCache GetGroupInfo return"],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
-    // docs/openim-protocol.md §5 sender checks (1. unknown group → 1004)
+    // docs/openim-protocol.md §5 sender checks (1. unknown group → 1004); OpenIM also logs the failed lookup as an ERROR
     const answer = await admin("POST", "system-message", {
       groupID: `nogroup_${Date.now()}`,
       text: "anyone?",
@@ -345,7 +462,15 @@ describe("system messages", () => {
 });
 
 describe("bans", () => {
-  test("a banned user can no longer log in, and their live session is dropped; unban lets them back", async (ctx) => {
+  test("a banned user can no longer log in, and their live session is dropped; unban lets them back", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/admin/users/:userID/ban",
+        "gateway:reference/gateway/src/server.ts POST /api/auth/login",
+        "gateway:reference/gateway/src/openim-bridge.ts logoutEverywhere",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // reference/gateway/src/server.ts /users/:id/ban|unban, POST /api/auth/login (403 banned)
     const [u] = await stack.gatewayUsers(1);
@@ -363,7 +488,15 @@ describe("bans", () => {
     });
   });
 
-  test("a banned user's messages are denied by the moderation hook even with a token from OpenIM itself; after unban they pass", async (ctx) => {
+  test("a banned user's messages are denied by the moderation hook even with a token from OpenIM itself; after unban they pass", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/moderation.ts decide",
+        "server:internal/rpc/msg/callback.go webhookBeforeSendSingleMsg",
+        "docs/openim-protocol.md §6",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     needsModeration(ctx);
     // reference/gateway/src/moderation.ts decide ("sender is banned"); docs/openim-protocol.md §6 deny reply
@@ -380,9 +513,10 @@ describe("bans", () => {
     await expect(ws.sendText({ recvID: peer!.userID, text: "unbanned" })).resolves.toBeDefined();
   });
 
-  test("banning an account the gateway does not know is refused with 404", async (ctx) => {
+  test("banning an account the gateway does not know is refused with 404", {
+    meta: { source: ["gateway:reference/gateway/src/server.ts POST /api/admin/users/:userID/ban"] },
+  }, async (ctx) => {
     needsAdmin(ctx);
-    // reference/gateway/src/server.ts /users/:id/ban ("no account")
     await expect(admin("POST", "users/nobody_by_this_id/ban", {})).rejects.toMatchObject({
       status: 404,
       code: "not_found",
@@ -393,7 +527,16 @@ describe("bans", () => {
 describe("moderation webhooks", () => {
   const ban = async (word: string) => admin("POST", "moderation/banned-words", { add: [word] });
 
-  test("a message with a banned word is refused at send time with the hook's errCode and never delivered", async (ctx) => {
+  test("a message with a banned word is refused at send time with the hook's errCode and never delivered", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/moderation.ts decide",
+        "server:internal/rpc/msg/callback.go webhookBeforeSendSingleMsg",
+        "server:pkg/callbackstruct/common.go CommonCallbackResp",
+        "docs/openim-protocol.md §6",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     needsModeration(ctx);
     // docs/openim-protocol.md §6 before-send (synchronous; deny = actionCode 0 + nextCode 1) — reference/gateway/src/moderation.ts
@@ -427,7 +570,15 @@ describe("moderation webhooks", () => {
     expect(recorded.map((e) => e.decision).sort()).toEqual(["allow", "recorded"]);
   });
 
-  test("a banned word in a group message is refused with the hook's errCode and no member receives it", async (ctx) => {
+  test("a banned word in a group message is refused with the hook's errCode and no member receives it", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/moderation.ts decide",
+        "server:internal/rpc/msg/callback.go webhookBeforeSendGroupMsg",
+        "docs/openim-protocol.md §6",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     needsModeration(ctx);
     // docs/openim-protocol.md §6 callbackBeforeSendGroupMsgCommand — server: internal/rpc/msg/callback.go
@@ -449,7 +600,15 @@ describe("moderation webhooks", () => {
     expect(memberGot.some((m) => decodeText(m)?.includes(word))).toBe(false);
   });
 
-  test("the hooks see a group message before (allow) and after (recorded) sending, with its groupID", async (ctx) => {
+  test("the hooks see a group message before (allow) and after (recorded) sending, with its groupID", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/moderation.ts handle",
+        "server:internal/rpc/msg/callback.go webhookBeforeSendGroupMsg, webhookAfterSendGroupMsg",
+        "docs/openim-protocol.md §6",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     needsModeration(ctx);
     // docs/openim-protocol.md §6 before/after group callbacks ("group callbacks add groupID"); after-send is async
@@ -468,10 +627,16 @@ describe("moderation webhooks", () => {
     for (const e of events) expect(e).toMatchObject({ groupID: g.groupID, sendID: g.owner.userID });
   });
 
-  test("removing a banned word lets the same text through again", async (ctx) => {
+  test("removing a banned word lets the same text through again", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/admin/moderation/banned-words",
+        "gateway:reference/gateway/src/moderation.ts removeWords",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     needsModeration(ctx);
-    // reference/gateway/src/server.ts POST /api/admin/moderation/banned-words {remove}
     const word = `temporary${Date.now().toString(36)}`;
     await ban(word);
     expect((await admin<{ bannedWords: string[] }>("GET", "moderation")).bannedWords).toContain(word);
@@ -491,7 +656,14 @@ describe("moderation webhooks", () => {
 });
 
 describe("traffic", () => {
-  test("the WebSocket path goes from nginx straight to OpenIM: the gateway never sees the upgrade", async (ctx) => {
+  test("the WebSocket path goes from nginx straight to OpenIM: the gateway never sees the upgrade", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts TrafficCounters",
+        "cutover:src/stack/nginx-config.ts",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // reference/gateway/src/server.ts TrafficCounters; src/stack/nginx-config.ts (/msg_gateway → OpenIM)
     const before = await admin<{ upgradeAttempts: number; msgGatewayRequests: number }>("GET", "traffic");
@@ -505,9 +677,15 @@ describe("traffic", () => {
     expect(before.upgradeAttempts).toBe(0);
   });
 
-  test("GET /traffic counts the calls the REST proxy forwarded to OpenIM", async (ctx) => {
+  test("GET /traffic counts the calls the REST proxy forwarded to OpenIM", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/im/*",
+        "gateway:reference/gateway/src/server.ts GET /api/admin/traffic",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
-    // reference/gateway/src/server.ts POST /api/im/* (traffic.proxied)
     const [u] = await stack.gatewayUsers(1);
     const before = await admin<{ proxied: number }>("GET", "traffic");
     const res = await stack.gateway.im(u!.login.jwt, "user/get_users_info", { userIDs: [u!.userID] });

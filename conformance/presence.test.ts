@@ -94,7 +94,9 @@ function statusPush(
 }
 
 describe("online status on the admin REST API", () => {
-  test("a user who never connected, and an ID nobody registered, are both reported offline without error", async () => {
+  test("a user who never connected, and an ID nobody registered, are both reported offline without error", {
+    meta: { source: ["server:internal/api/user.go GetUsersOnlineStatus", "docs/openim-protocol.md §3"] },
+  }, async () => {
     // docs/openim-protocol.md §3 user/get_users_online_status — server: internal/api/user.go GetUsersOnlineStatus
     // (every requested ID gets an entry; offline ones carry detailPlatformStatus null)
     const [u] = await stack.newUsers(1);
@@ -109,7 +111,15 @@ describe("online status on the admin REST API", () => {
     ]);
   });
 
-  test("a connected user is online with one entry: platformID, a 32-hex connID, isBackground false and the token it used", async () => {
+  test("a connected user is online with one entry: platformID, a 32-hex connID, isBackground false and the token it used", {
+    meta: {
+      source: [
+        "server:internal/msggateway/hub_server.go GetUsersOnlineStatus",
+        "server:internal/msggateway/context.go GetConnID",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async () => {
     // server: msggateway/hub_server.go GetUsersOnlineStatus (SuccessDetail from each Client); context.go ConnID = md5(...)
     const [u] = await stack.newUsers(1, 3);
     await stack.connect(u!);
@@ -124,7 +134,14 @@ describe("online status on the admin REST API", () => {
     ]);
   });
 
-  test("closing the connection makes the user offline again", async () => {
+  test("closing the connection makes the user offline again", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go unregisterClient",
+        "server:internal/msggateway/user_map.go DeleteClients",
+      ],
+    },
+  }, async () => {
     // server: msggateway/ws_server.go unregisterClient (clients.DeleteClients)
     const [u] = await stack.newUsers(1);
     const c = await stack.connect(u!);
@@ -134,7 +151,15 @@ describe("online status on the admin REST API", () => {
     expect(s.detailPlatformStatus).toEqual([]);
   });
 
-  test("a connection the server drops (malformed frame) is no longer counted online", async () => {
+  test("a connection the server drops (malformed frame) is no longer counted online", {
+    meta: {
+      source: [
+        "server:internal/msggateway/client.go readMessage",
+        "server:internal/msggateway/ws_server.go unregisterClient",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // server: client.go readMessage returns on the decode error → close() → UnRegister
     const [u] = await stack.newUsers(1);
     const c = await stack.connect(u!);
@@ -145,7 +170,15 @@ describe("online status on the admin REST API", () => {
     await becomes(u!.userID, (x) => x.status === 0);
   });
 
-  test("two platforms of one user are both listed, each with its own connID", async () => {
+  test("two platforms of one user are both listed, each with its own connID", {
+    meta: {
+      source: [
+        "server:internal/msggateway/hub_server.go GetUsersOnlineStatus",
+        "server:internal/msggateway/ws_server.go multiTerminalLoginChecker",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 multi-login policy 1 keeps other platforms — server: hub_server.go GetUsersOnlineStatus
     const [u] = await stack.newUsers(1, 3);
     const mobile = await onPlatform(u!, 2);
@@ -157,7 +190,14 @@ describe("online status on the admin REST API", () => {
     expect(s.detailPlatformStatus.find((d) => d.platformID === 2)?.token).toBe(mobile.token);
   });
 
-  test("when one of two platforms disconnects, the user stays online on the other", async () => {
+  test("when one of two platforms disconnects, the user stays online on the other", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go unregisterClient",
+        "server:internal/msggateway/user_map.go DeleteClients",
+      ],
+    },
+  }, async () => {
     // server: ws_server.go unregisterClient deletes only that client (user_map.go DeleteClients)
     const [u] = await stack.newUsers(1, 3);
     const mobile = await onPlatform(u!, 2);
@@ -170,8 +210,11 @@ describe("online status on the admin REST API", () => {
     expect(platformsOf(s)).toEqual([2]);
   });
 
-  test("2004 setBackground flips isBackground in the status, and back", async () => {
-    // docs/openim-protocol.md §1 reqIdentifier 2004 — server: client.go setAppBackgroundStatus
+  test("2004 setBackground flips isBackground in the status, and back", {
+    meta: {
+      source: ["server:internal/msggateway/client.go setAppBackgroundStatus", "docs/openim-protocol.md §1"],
+    },
+  }, async () => {
     const [u] = await stack.newUsers(1, 1);
     const c = await stack.connect(u!);
     await becomes(u!.userID, (x) => x.status === 1);
@@ -181,7 +224,9 @@ describe("online status on the admin REST API", () => {
     expect((await statusOf(u!.userID)).detailPlatformStatus[0]?.isBackground).toBe(false);
   });
 
-  test("isBackground=true in the upgrade query has no effect: the connection starts in the foreground", async () => {
+  test("isBackground=true in the upgrade query has no effect: the connection starts in the foreground", {
+    meta: { source: ["server:internal/msggateway/client.go ResetClient", "docs/openim-protocol.md §1"] },
+  }, async () => {
     // docs/openim-protocol.md §1 isBackground — server: client.go ResetClient overwrites it with false (v3.8.3)
     const [u] = await stack.newUsers(1);
     await rawConnect(endpoints.openimWs, gatewayQuery(u!, { isBackground: "true" }));
@@ -189,7 +234,11 @@ describe("online status on the admin REST API", () => {
     expect(s.detailPlatformStatus[0]?.isBackground).toBe(false);
   });
 
-  test("a user token cannot ask for online status: 1002 'only app manager'", async () => {
+  test("a user token cannot ask for online status: 1002 'only app manager'", {
+    meta: {
+      source: ["server:internal/msggateway/hub_server.go GetUsersOnlineStatus", "docs/openim-protocol.md §3"],
+    },
+  }, async () => {
     // docs/openim-protocol.md §3 "Admin only (gateway returns 1002 otherwise)" — server: hub_server.go GetUsersOnlineStatus
     const [u] = await stack.newUsers(1);
     const err = await stack.rest
@@ -201,7 +250,15 @@ describe("online status on the admin REST API", () => {
 });
 
 describe("status after kicks and logouts", () => {
-  test("after a same-platform re-login the user is still online, with only the new connection listed", async (ctx) => {
+  test("after a same-platform re-login the user is still online, with only the new connection listed", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go registerClient",
+        "server:internal/msggateway/ws_server.go multiTerminalLoginChecker",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async (ctx) => {
     needsPolicy(ctx, 1);
     // server: ws_server.go registerClient → multiTerminalLoginChecker deletes the old client
     const [u] = await stack.newUsers(1, 3);
@@ -217,7 +274,16 @@ describe("status after kicks and logouts", () => {
     expect(after.status).toBe(1);
   });
 
-  test("auth/force_logout sends 2002, closes the socket without a close frame, makes the user offline and kills the token (1506)", async () => {
+  test("auth/force_logout sends 2002, closes the socket without a close frame, makes the user offline and kills the token (1506)", {
+    meta: {
+      source: [
+        "server:internal/rpc/auth/auth.go forceKickOff",
+        "server:internal/msggateway/hub_server.go KickUserOffline",
+        "server:internal/msggateway/client.go KickOnlineMessage",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 auth/force_logout — server: internal/rpc/auth/auth.go forceKickOff, msggateway KickUserOffline
     const [u] = await stack.newUsers(1, 3);
     const c = await stack.connect(u!);
@@ -231,7 +297,15 @@ describe("status after kicks and logouts", () => {
     await expect(stack.connect(u!)).rejects.toMatchObject({ errCode: 1506 });
   });
 
-  test("force_logout of one platform leaves the user's other platform online", async () => {
+  test("force_logout of one platform leaves the user's other platform online", {
+    meta: {
+      source: [
+        "server:internal/rpc/auth/auth.go forceKickOff",
+        "server:internal/msggateway/hub_server.go KickUserOffline",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // server: msggateway KickUserOffline is per user+platform (hub_server.go), auth.go forceKickOff
     const [u] = await stack.newUsers(1, 3);
     const mobile = await onPlatform(u!, 2);
@@ -246,7 +320,15 @@ describe("status after kicks and logouts", () => {
     expect((await phone.getNewestSeq()).maxSeqs).toEqual({});
   });
 
-  test("2003 logout makes the user offline, yet the token stays valid for a new connection", async () => {
+  test("2003 logout makes the user offline, yet the token stays valid for a new connection", {
+    meta: {
+      source: [
+        "server:internal/msggateway/message_handler.go UserLogout",
+        "server:internal/msggateway/client.go replyMessage",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // server: message_handler.go UserLogout only deletes the push token (push.DelUserPushToken); no token state change
     const [u] = await stack.newUsers(1, 3);
     const c = await stack.connect(u!);
@@ -259,7 +341,14 @@ describe("status after kicks and logouts", () => {
 });
 
 describe("subscriptions (2005)", () => {
-  test("the 2005 answer lists every requested user; an offline one with no platforms", async () => {
+  test("the 2005 answer lists every requested user; an offline one with no platforms", {
+    meta: {
+      source: [
+        "server:internal/msggateway/subscription.go SubUserOnlineStatus",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 reqIdentifier 2005 — server: subscription.go SubUserOnlineStatus (online cache lookup)
     const [watcher, offline, other] = await stack.newUsers(3);
     const w = await stack.connect(watcher!);
@@ -270,7 +359,16 @@ describe("subscriptions (2005)", () => {
     ]);
   });
 
-  test("the 2005 answer shows an online user's platform once the online cache has it", async () => {
+  test("the 2005 answer shows an online user's platform once the online cache has it", {
+    meta: {
+      source: [
+        "server:internal/msggateway/subscription.go SubUserOnlineStatus",
+        "server:internal/msggateway/online.go ChangeOnlineStatus",
+        "server:pkg/rpccache/online.go OnlineCache",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // server: subscription.go SubUserOnlineStatus reads rpccache OnlineCache, fed by online.go ChangeOnlineStatus
     // (merged every 1 s), so right after a connect the answer can still be empty (observed)
     const [watcher, target] = await stack.newUsers(2);
@@ -288,7 +386,15 @@ describe("subscriptions (2005)", () => {
     expect(seen, JSON.stringify(last)).toBe(true);
   });
 
-  test("a subscriber is pushed 2005 when the user connects, and again with no platforms when it disconnects", async () => {
+  test("a subscriber is pushed 2005 when the user connects, and again with no platforms when it disconnects", {
+    meta: {
+      source: [
+        "server:internal/msggateway/online.go ChangeOnlineStatus",
+        "server:internal/msggateway/subscription.go pushUserIDOnlineStatus",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // server: online.go ChangeOnlineStatus → user RPC → online cache subscriber → subscription.go pushUserIDOnlineStatus
     const [watcher, target] = await stack.newUsers(2);
     const w = await stack.connect(watcher!);
@@ -301,7 +407,14 @@ describe("subscriptions (2005)", () => {
     expect(await offline).toEqual([]);
   });
 
-  test("a 2005 push lists all the user's online platforms, not just the one that changed", async () => {
+  test("a 2005 push lists all the user's online platforms, not just the one that changed", {
+    meta: {
+      source: [
+        "server:internal/msggateway/subscription.go pushUserIDOnlineStatus",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // server: subscription.go pushUserIDOnlineStatus sends OnlinePlatformIDs for the user as a whole
     const [watcher, target] = await stack.newUsers(2, 3);
     const mobile = await onPlatform(target!, 2);
@@ -315,7 +428,15 @@ describe("subscriptions (2005)", () => {
     expect([...(await both)].sort()).toEqual([2, 3]);
   });
 
-  test("a subscriber sees a force-logged-out user go offline", async () => {
+  test("a subscriber sees a force-logged-out user go offline", {
+    meta: {
+      source: [
+        "server:internal/rpc/auth/auth.go forceKickOff",
+        "server:internal/msggateway/subscription.go pushUserIDOnlineStatus",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // server: auth.go forceKickOff → gateway unregister → online.go → subscription.go pushUserIDOnlineStatus
     const [watcher, target] = await stack.newUsers(2);
     const w = await stack.connect(watcher!);
@@ -328,7 +449,15 @@ describe("subscriptions (2005)", () => {
     expect(await offline).toEqual([]);
   });
 
-  test("after unsubscribing, a connection gets no more 2005 pushes while another subscriber still does", async () => {
+  test("after unsubscribing, a connection gets no more 2005 pushes while another subscriber still does", {
+    meta: {
+      source: [
+        "server:internal/msggateway/subscription.go Sub",
+        "server:internal/msggateway/subscription.go pushUserIDOnlineStatus",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // server: subscription.go Sub (unsubscribeUserID) — pushUserIDOnlineStatus writes to every current subscriber in one pass
     const [quitter, stayer, target] = await stack.newUsers(3);
     const q = await stack.connect(quitter!);
