@@ -604,7 +604,8 @@ describe("moderation webhooks", () => {
     meta: {
       source: [
         "gateway:reference/gateway/src/moderation.ts handle",
-        "server:internal/rpc/msg/callback.go webhookBeforeSendGroupMsg, webhookAfterSendGroupMsg",
+        "server:internal/rpc/msg/callback.go webhookBeforeSendGroupMsg",
+        "server:internal/rpc/msg/callback.go webhookAfterSendGroupMsg",
         "docs/openim-protocol.md §6",
       ],
     },

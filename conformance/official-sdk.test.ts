@@ -69,7 +69,17 @@ async function timings(ctx: TestContext, users: LoggedInSdkUser[]): Promise<void
 const BROWSER_CASE = { timeout: 60_000 };
 
 describe("native SDK: login", () => {
-  test("login() answers errCode 0 with another user's token; the refusal comes afterwards as OnUserTokenInvalid", async () => {
+  test("login() answers errCode 0 with another user's token; the refusal comes afterwards as OnUserTokenInvalid", {
+    meta: {
+      source: [
+        "sdk:open_im_sdk/userRelated.go login",
+        "sdk:internal/interaction/long_conn_mgr.go reConn",
+        "sdk:open_im_sdk/apicb.go OnUserTokenInvalid",
+        "server:internal/msggateway/ws_server.go validateRespWithRequest",
+        "docs/openim-protocol.md §9",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §9 — a suite must not take login()'s callback as proof of a login.
     const [mine, other] = await stack.newUsers(2, NATIVE_PLATFORM);
     const user = await sdk.nativeProcess(mine!.userID);
@@ -81,7 +91,15 @@ describe("native SDK: login", () => {
     expect(refused.name).toBe("OnUserTokenInvalid");
   });
 
-  test("OnSyncServerFinish fires even when apiAddr is not OpenIM's REST API; cutover's login() refuses it", async () => {
+  test("OnSyncServerFinish fires even when apiAddr is not OpenIM's REST API; cutover's login() refuses it", {
+    meta: {
+      source: [
+        "sdk:internal/conversation_msg/notification.go syncData",
+        "docs/openim-protocol.md §8",
+        "docs/openim-protocol.md §9",
+      ],
+    },
+  }, async () => {
     // Found with the SDK against the stack's nginx /api/ (the gateway, 404 for the SDK's routes):
     // connected, "synced", and every REST call had failed. Only the profile read shows it.
     const notOpenIm = createServer((_req, res) =>
@@ -105,7 +123,16 @@ describe("native SDK: login", () => {
     }
   });
 
-  test("with its own token the user reaches OnConnectSuccess and OnSyncServerFinish", async (ctx) => {
+  test("with its own token the user reaches OnConnectSuccess and OnSyncServerFinish", {
+    meta: {
+      source: [
+        "sdk:internal/interaction/long_conn_mgr.go reConn",
+        "sdk:internal/conversation_msg/notification.go syncData",
+        "docs/openim-protocol.md §8",
+        "docs/openim-protocol.md §9",
+      ],
+    },
+  }, async (ctx) => {
     const users = await sdk.native(1);
     const u = users[0]!;
     expect(u.sdk.events("OnConnectSuccess")).toHaveLength(1);
@@ -116,7 +143,16 @@ describe("native SDK: login", () => {
 });
 
 describe("native SDK: messages", () => {
-  test("A's text reaches B's OnRecvNewMessages with its content, sender and conversation", async (ctx) => {
+  test("A's text reaches B's OnRecvNewMessages with its content, sender and conversation", {
+    meta: {
+      source: [
+        "sdk:internal/conversation_msg/api.go sendMessageToServer",
+        "sdk:internal/conversation_msg/conversation_msg.go doMsgNew",
+        "server:internal/push/push_handler.go handleMs2PsChat",
+        "docs/openim-protocol.md §9",
+      ],
+    },
+  }, async (ctx) => {
     const [a, b] = await sdk.native(2);
     const text = `hello ${Date.now()}`;
     const mark = b!.sdk.lastEvent;
@@ -150,7 +186,17 @@ describe("native SDK: messages", () => {
     await ctx.annotate(`A→B: ${ms(event.atUs - sent.startedUs)} ms from send to B's callback`);
   });
 
-  test("a text to a group of three reaches both other members with one seq, in conversation sg_<groupID>", async (ctx) => {
+  test("a text to a group of three reaches both other members with one seq, in conversation sg_<groupID>", {
+    meta: {
+      source: [
+        "sdk:internal/conversation_msg/conversation_msg.go doMsgNew",
+        "server:internal/push/push_handler.go Push2Group",
+        "server:internal/rpc/group/group.go CreateGroup",
+        "docs/openim-protocol.md §2",
+        "docs/openim-protocol.md §9",
+      ],
+    },
+  }, async (ctx) => {
     const [owner, m1, m2] = await sdk.native(3);
     const group = await createGroup(stack.rest, stack.adminToken, {
       ownerUserID: owner!.account.userID,
@@ -191,8 +237,17 @@ describe("native SDK: messages", () => {
     await ctx.annotate(`group of three: ${latencies.join(" / ")} ms from send to the members' callbacks`);
   });
 
-  test("a force logout from the admin API reaches the SDK as OnKickedOffline", async (ctx) => {
-    // docs/openim-protocol.md §3 auth/force_logout
+  test("a force logout from the admin API reaches the SDK as OnKickedOffline", {
+    meta: {
+      source: [
+        "server:internal/rpc/auth/auth.go forceKickOff",
+        "sdk:internal/interaction/long_conn_mgr.go KickOnlineMsg",
+        "sdk:open_im_sdk/apicb.go OnKickedOffline",
+        "docs/openim-protocol.md §3",
+        "docs/openim-protocol.md §9",
+      ],
+    },
+  }, async (ctx) => {
     const [u] = await sdk.native(1);
     const mark = u!.sdk.lastEvent;
     const before = performance.now();
@@ -204,7 +259,16 @@ describe("native SDK: messages", () => {
 });
 
 describe("native SDK ↔ cutover's protocol client", () => {
-  test('an SDK user\'s text reaches a protocol client as a push with content exactly {"content":…}, and the seq the server gave it', async () => {
+  test('an SDK user\'s text reaches a protocol client as a push with content exactly {"content":…}, and the seq the server gave it', {
+    meta: {
+      source: [
+        "sdk:internal/conversation_msg/api.go sendMessageToServer",
+        "server:internal/msggateway/client.go PushMessage",
+        "docs/openim-protocol.md §2",
+        "docs/openim-protocol.md §9",
+      ],
+    },
+  }, async () => {
     const [a] = await sdk.native(1);
     const [c] = await stack.newUsers(1, 3);
     const client = await stack.connect(c!, { via: "direct" });
@@ -226,7 +290,15 @@ describe("native SDK ↔ cutover's protocol client", () => {
     expect(Number(push.seq)).toBe(newest.maxSeqs[push.conversationID]);
   });
 
-  test("a protocol client's text reaches the SDK's OnRecvNewMessages with the client's IDs, conversation and seq", async () => {
+  test("a protocol client's text reaches the SDK's OnRecvNewMessages with the client's IDs, conversation and seq", {
+    meta: {
+      source: [
+        "sdk:internal/conversation_msg/conversation_msg.go doMsgNew",
+        "server:internal/msggateway/encoder.go",
+        "docs/openim-protocol.md §9",
+      ],
+    },
+  }, async () => {
     const [a] = await sdk.native(1);
     const [c] = await stack.newUsers(1, 3);
     const client = await stack.connect(c!, { via: "direct" });
@@ -252,7 +324,15 @@ describe("native SDK ↔ cutover's protocol client", () => {
     expect(message.seq).toBe(newest.maxSeqs[ack.conversationID]);
   });
 
-  test("after texts both ways, the SDK's history and the client's pull list the same seqs, IDs and texts", async () => {
+  test("after texts both ways, the SDK's history and the client's pull list the same seqs, IDs and texts", {
+    meta: {
+      source: [
+        "sdk:internal/conversation_msg/api.go GetAdvancedHistoryMessageList",
+        "server:internal/rpc/msg/sync_msg.go PullMessageBySeqs",
+        "docs/openim-protocol.md §9",
+      ],
+    },
+  }, async () => {
     const [a] = await sdk.native(1);
     const [c] = await stack.newUsers(1, 3);
     const client = await stack.connect(c!, { via: "direct" });
@@ -286,7 +366,15 @@ describe("native SDK ↔ cutover's protocol client", () => {
     expect(fromClient.map((m) => m[0])).toEqual([1, 2]);
   });
 
-  test('a text whose content is not {"content":…} is accepted by the server but never reaches the SDK\'s app', async () => {
+  test('a text whose content is not {"content":…} is accepted by the server but never reaches the SDK\'s app', {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/send.go SendMsg",
+        "sdk:internal/conversation_msg/conversation_msg.go doMsgNew",
+        "docs/openim-protocol.md §9",
+      ],
+    },
+  }, async () => {
     // Why cutover's load stamp travels inside the text, not as the content body (src/protocol/content.ts).
     const [a] = await sdk.native(1);
     const [c] = await stack.newUsers(1, 3);
@@ -314,7 +402,16 @@ describe("wasm SDK in headless Chromium", () => {
     ctx.skip(why);
   };
 
-  test("a wasm-SDK user and a native-SDK user exchange texts both ways", BROWSER_CASE, async (ctx) => {
+  test("a wasm-SDK user and a native-SDK user exchange texts both ways", {
+    ...BROWSER_CASE,
+    meta: {
+      source: [
+        "sdk:internal/interaction/ws_js.go dial",
+        "sdk:internal/conversation_msg/conversation_msg.go doMsgNew",
+        "docs/openim-protocol.md §9",
+      ],
+    },
+  }, async (ctx) => {
     needChromium(ctx);
     const [[w], [n]] = await Promise.all([sdk.wasm(1), sdk.native(1)]);
     const conversationID = singleConversationID(w!.account.userID, n!.account.userID);
@@ -358,33 +455,47 @@ describe("wasm SDK in headless Chromium", () => {
       needChromium(ctx);
     };
 
-    test(
-      "a text to a group of three wasm users reaches the other two with one seq",
-      BROWSER_CASE,
-      async (ctx) => {
-        needFullFlow(ctx);
-        const [owner, m1, m2] = await sdk.wasm(3);
-        const group = await createGroup(stack.rest, stack.adminToken, {
-          ownerUserID: owner!.account.userID,
-          memberUserIDs: [m1!.account.userID, m2!.account.userID],
-          groupName: "cutover official-sdk wasm",
-        });
-        const marks = [m1!.sdk.lastEvent, m2!.sdk.lastEvent];
-        const sent = await owner!.sdk.sendText({ groupID: group.groupID }, "browser group");
-        const got = await Promise.all(
-          [m1!, m2!].map((m, i) =>
-            nextAppMessage(m.sdk, (x) => x.clientMsgID === sent.message.clientMsgID, { after: marks[i] }),
-          ),
-        );
-        for (const { message } of got) {
-          expect(textOf(message)).toBe("browser group");
-          expect(conversationIDOf(message)).toBe(groupConversationID(group.groupID));
-        }
-        expect(got[1]!.message.seq).toBe(got[0]!.message.seq);
+    test("a text to a group of three wasm users reaches the other two with one seq", {
+      ...BROWSER_CASE,
+      meta: {
+        source: [
+          "sdk:internal/interaction/ws_js.go dial",
+          "server:internal/push/push_handler.go Push2Group",
+          "docs/openim-protocol.md §9",
+        ],
       },
-    );
+    }, async (ctx) => {
+      needFullFlow(ctx);
+      const [owner, m1, m2] = await sdk.wasm(3);
+      const group = await createGroup(stack.rest, stack.adminToken, {
+        ownerUserID: owner!.account.userID,
+        memberUserIDs: [m1!.account.userID, m2!.account.userID],
+        groupName: "cutover official-sdk wasm",
+      });
+      const marks = [m1!.sdk.lastEvent, m2!.sdk.lastEvent];
+      const sent = await owner!.sdk.sendText({ groupID: group.groupID }, "browser group");
+      const got = await Promise.all(
+        [m1!, m2!].map((m, i) =>
+          nextAppMessage(m.sdk, (x) => x.clientMsgID === sent.message.clientMsgID, { after: marks[i] }),
+        ),
+      );
+      for (const { message } of got) {
+        expect(textOf(message)).toBe("browser group");
+        expect(conversationIDOf(message)).toBe(groupConversationID(group.groupID));
+      }
+      expect(got[1]!.message.seq).toBe(got[0]!.message.seq);
+    });
 
-    test("a force logout reaches the wasm SDK as OnKickedOffline", BROWSER_CASE, async (ctx) => {
+    test("a force logout reaches the wasm SDK as OnKickedOffline", {
+      ...BROWSER_CASE,
+      meta: {
+        source: [
+          "server:internal/rpc/auth/auth.go forceKickOff",
+          "sdk:internal/interaction/long_conn_mgr.go KickOnlineMsg",
+          "docs/openim-protocol.md §9",
+        ],
+      },
+    }, async (ctx) => {
       needFullFlow(ctx);
       const [w] = await sdk.wasm(1);
       const mark = w!.sdk.lastEvent;
@@ -392,28 +503,33 @@ describe("wasm SDK in headless Chromium", () => {
       await w!.sdk.waitFor("OnKickedOffline", { after: mark, timeoutMs: 5000 });
     });
 
-    test(
-      "a wasm-SDK user and a protocol client exchange texts both ways with one conversation and seq line",
-      BROWSER_CASE,
-      async (ctx) => {
-        needFullFlow(ctx);
-        const [w] = await sdk.wasm(1);
-        const [c] = await stack.newUsers(1, 3);
-        const client = await stack.connect(c!, { via: "direct" });
-        const pushed = nextPush(client, (m) => m.sendID === w!.account.userID);
-        const sent = await w!.sdk.sendText({ userID: c!.userID }, "browser → client");
-        const push = await pushed;
-        expect(Buffer.from(push.content).toString()).toBe(JSON.stringify({ content: "browser → client" }));
-        expect(push.clientMsgID).toBe(sent.message.clientMsgID);
-        const mark = w!.sdk.lastEvent;
-        const ack = await client.sendText({ recvID: w!.account.userID, text: "client → browser" });
-        const { message } = await nextAppMessage(w!.sdk, (m) => m.clientMsgID === ack.clientMsgID, {
-          after: mark,
-        });
-        expect(textOf(message)).toBe("client → browser");
-        expect(message.seq).toBe(Number(push.seq) + 1);
-        expect(conversationIDOf(message)).toBe(ack.conversationID);
+    test("a wasm-SDK user and a protocol client exchange texts both ways with one conversation and seq line", {
+      ...BROWSER_CASE,
+      meta: {
+        source: [
+          "sdk:internal/interaction/ws_js.go dial",
+          "server:internal/msggateway/encoder.go",
+          "docs/openim-protocol.md §9",
+        ],
       },
-    );
+    }, async (ctx) => {
+      needFullFlow(ctx);
+      const [w] = await sdk.wasm(1);
+      const [c] = await stack.newUsers(1, 3);
+      const client = await stack.connect(c!, { via: "direct" });
+      const pushed = nextPush(client, (m) => m.sendID === w!.account.userID);
+      const sent = await w!.sdk.sendText({ userID: c!.userID }, "browser → client");
+      const push = await pushed;
+      expect(Buffer.from(push.content).toString()).toBe(JSON.stringify({ content: "browser → client" }));
+      expect(push.clientMsgID).toBe(sent.message.clientMsgID);
+      const mark = w!.sdk.lastEvent;
+      const ack = await client.sendText({ recvID: w!.account.userID, text: "client → browser" });
+      const { message } = await nextAppMessage(w!.sdk, (m) => m.clientMsgID === ack.clientMsgID, {
+        after: mark,
+      });
+      expect(textOf(message)).toBe("client → browser");
+      expect(message.seq).toBe(Number(push.seq) + 1);
+      expect(conversationIDOf(message)).toBe(ack.conversationID);
+    });
   });
 });

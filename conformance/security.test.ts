@@ -130,6 +130,15 @@ async function neverProxied(work: () => Promise<void>): Promise<boolean> {
 describe("injection strings are stored as data or refused", () => {
   test.each(PAYLOADS)(
     "a text holding a %s payload is delivered and pulled back byte for byte",
+    {
+      meta: {
+        source: [
+          "proto:sdkws/sdkws.proto MsgData",
+          "server:internal/rpc/msg/sync_msg.go PullMessageBySeqs",
+          "docs/openim-protocol.md §2",
+        ],
+      },
+    },
     async (_family, payload) => {
       // docs/openim-protocol.md §2 content JSON ({"content":…}) and MsgData.ex — server stores content bytes as sent
       const [a, b] = await stack.newUsers(2);
@@ -152,7 +161,16 @@ describe("injection strings are stored as data or refused", () => {
     },
   );
 
-  test("injection strings used as groupIDs are stored and answered verbatim, and those groups carry messages", async () => {
+  test("injection strings used as groupIDs are stored and answered verbatim, and those groups carry messages", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go CreateGroup",
+        "server:internal/rpc/group/group.go GenGroupID",
+        "server:pkg/common/storage/database/mgo/version_log.go writeLogBatch2",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §3 group/create_group (groupID taken as given) — server: group.go CreateGroup, GenGroupID
     const [owner, member] = await stack.newUsers(2);
     const [wOwner, wMember] = await Promise.all([stack.connect(owner!), stack.connect(member!)]);
@@ -178,7 +196,15 @@ describe("injection strings are stored as data or refused", () => {
     }
   });
 
-  test("group name, introduction, notification and ex holding injection strings are answered verbatim", async () => {
+  test("group name, introduction, notification and ex holding injection strings are answered verbatim", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go SetGroupInfo",
+        "proto:wrapperspb/wrapperspb.go UnmarshalJSON",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §3 group/set_group_info (ex is a wrapper taking a plain string)
     const g = await newGroup(stack, { members: 1, settle: false });
     const [name, intro, notice, ex] = [PAYLOADS[0]![1], PAYLOADS[5]![1], PAYLOADS[4]![1], PAYLOADS[1]![1]];
@@ -193,7 +219,15 @@ describe("injection strings are stored as data or refused", () => {
     });
   });
 
-  test("nicknames and ex holding injection strings are registered and answered verbatim", async () => {
+  test("nicknames and ex holding injection strings are registered and answered verbatim", {
+    meta: {
+      source: [
+        "server:internal/rpc/user/user.go UserRegister",
+        "server:internal/rpc/user/user.go GetDesignateUsers",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §3 user/user_register (nickname non-empty, otherwise free text), user/get_users_info
     const users = PAYLOADS.map(([, payload], i) => ({
       userID: `inj_${unique()}_${i}`,
@@ -210,7 +244,15 @@ describe("injection strings are stored as data or refused", () => {
     for (const u of users) expect(byID[u.userID]).toEqual([u.nickname, u.ex]);
   });
 
-  test("illegal userIDs (injection strings, '-', ':', spaces) are refused at registration with 1001", async () => {
+  test("illegal userIDs (injection strings, '-', ':', spaces) are refused at registration with 1001", {
+    meta: {
+      source: [
+        "proto:user/user.go UserRegisterReq",
+        "proto:util/datautil/string.go IsLegalUserID",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §3 user/user_register Check() — proto: util/datautil/string.go IsLegalUserID
     const illegal = [
       ...PAYLOADS.map(([, p]) => p),
@@ -224,8 +266,14 @@ describe("injection strings are stored as data or refused", () => {
     }
   });
 
-  test("the gateway refuses to register an illegal userID (400) before OpenIM sees it", async () => {
-    // reference/gateway/src/server.ts userIDSchema (letters, digits, underscore)
+  test("the gateway refuses to register an illegal userID (400) before OpenIM sees it", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/http-input.ts userIDSchema",
+        "gateway:reference/gateway/src/login-routes.ts POST /api/auth/register",
+      ],
+    },
+  }, async () => {
     for (const userID of ["' OR '1'='1", "../etc/passwd", `a-b-${unique()}`]) {
       await expect(stack.gateway.register(userID, "a-long-enough-password")).rejects.toMatchObject({
         status: 400,
@@ -233,7 +281,9 @@ describe("injection strings are stored as data or refused", () => {
     }
   });
 
-  test("a JSON operator object where a string is expected is refused with 1001 (no NoSQL operator reaches a query)", async () => {
+  test("a JSON operator object where a string is expected is refused with 1001 (no NoSQL operator reaches a query)", {
+    meta: { source: ["tools:a2r/api2rpc.go Call", "docs/openim-protocol.md §3"] },
+  }, async () => {
     // docs/openim-protocol.md §3 "A bad body gives 1001 with the decode error as errMsg" — tools: a2r/api2rpc.go Call
     const [u] = await stack.newUsers(1);
     const as = restAs(stack, u!);
@@ -249,7 +299,9 @@ describe("injection strings are stored as data or refused", () => {
     expect(members.errCode).toBe(1001);
   });
 
-  test("injection strings as lookup keys match nothing: get_users_info answers only the real user", async () => {
+  test("injection strings as lookup keys match nothing: get_users_info answers only the real user", {
+    meta: { source: ["server:internal/rpc/user/user.go GetDesignateUsers", "docs/openim-protocol.md §3"] },
+  }, async () => {
     // docs/openim-protocol.md §3 user/get_users_info ("Unknown IDs are simply absent")
     const [u] = await stack.newUsers(1);
     const got = await restAs(stack, u!)<{ usersInfo: Array<{ userID: string }> | null }>(
@@ -261,7 +313,9 @@ describe("injection strings are stored as data or refused", () => {
     expect((got.usersInfo ?? []).map((x) => x.userID)).toEqual([u!.userID]);
   });
 
-  test("a clientMsgID holding an injection string is echoed verbatim in the ack and the push", async () => {
+  test("a clientMsgID holding an injection string is echoed verbatim in the ack and the push", {
+    meta: { source: ["server:internal/rpc/msg/send.go SendMsg", "docs/openim-protocol.md §2"] },
+  }, async () => {
     // docs/openim-protocol.md §2 ("The server does not generate clientMsgID on the WS path") — server: msg/send.go
     const [a, b] = await stack.newUsers(2);
     const [wa, wb] = await Promise.all([stack.connect(a!), stack.connect(b!)]);
@@ -274,7 +328,15 @@ describe("injection strings are stored as data or refused", () => {
 });
 
 describe("frames the gateway must survive", () => {
-  test("a frame of exactly the read limit is answered; one byte more closes the connection", async () => {
+  test("a frame of exactly the read limit is answered; one byte more closes the connection", {
+    meta: {
+      source: [
+        "server:internal/msggateway/constant.go maxMessageSize",
+        "server:internal/msggateway/client.go readMessage",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 Message size (maxMessageSize 51200, conn.SetReadLimit) — server: msggateway/client.go readMessage
     const [u] = await stack.newUsers(1);
     const sock = await raws.open(u!);
@@ -289,7 +351,16 @@ describe("frames the gateway must survive", () => {
     expect([1009, 1006]).toContain((await sock.closed).code);
   });
 
-  test("a valid envelope carrying malformed protobuf gets errCode 500 and the connection stays open", async () => {
+  test("a valid envelope carrying malformed protobuf gets errCode 500 and the connection stays open", {
+    meta: {
+      source: [
+        "server:internal/msggateway/message_handler.go SendMessage",
+        "server:internal/msggateway/message_handler.go PullMessageBySeqList",
+        "tools:apiresp/resp.go ParseError",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 Malformed frames ("the inner data protobuf is bad … keeps the connection open"; 500)
     const [u] = await stack.newUsers(1);
     const ws = await stack.connect(u!);
@@ -302,7 +373,9 @@ describe("frames the gateway must survive", () => {
     await expect(ws.getNewestSeq()).resolves.toBeDefined();
   });
 
-  test("a binary frame that is not a JSON envelope closes the connection without a reply", async () => {
+  test("a binary frame that is not a JSON envelope closes the connection without a reply", {
+    meta: { source: ["server:internal/msggateway/client.go handleMessage", "docs/openim-protocol.md §1"] },
+  }, async () => {
     // docs/openim-protocol.md §1 Malformed frames ("envelope decode error" closes) — server: client.go handleMessage
     const [u] = await stack.newUsers(1);
     const sock = await raws.open(u!);
@@ -311,7 +384,9 @@ describe("frames the gateway must survive", () => {
     expect(sock.frames).toEqual([]);
   });
 
-  test("an unknown reqIdentifier closes the connection without a reply", async () => {
+  test("an unknown reqIdentifier closes the connection without a reply", {
+    meta: { source: ["server:internal/msggateway/client.go handleMessage", "docs/openim-protocol.md §1"] },
+  }, async () => {
     // docs/openim-protocol.md §1 ("unknown reqIdentifier (error \"ReqIdentifier failed,...\")") — server: client.go handleMessage
     const [u] = await stack.newUsers(1);
     const sock = await raws.open(u!);
@@ -320,7 +395,11 @@ describe("frames the gateway must survive", () => {
     expect(sock.frames).toEqual([]);
   });
 
-  test("a text frame other than ping or pong closes the connection (a text ping alone does not)", async () => {
+  test("a text frame other than ping or pong closes the connection (a text ping alone does not)", {
+    meta: {
+      source: ["server:internal/msggateway/client.go handlerTextMessage", "docs/openim-protocol.md §1"],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 Heartbeat ("Any other text type, or invalid JSON → connection closed") — server: client.go handlerTextMessage
     const [u] = await stack.newUsers(1);
     const sock = await raws.open(u!);
@@ -338,7 +417,17 @@ describe("frames the gateway must survive", () => {
 });
 
 describe("identities and tokens", () => {
-  test("a token replayed after the gateway's logout is refused with 1506 at the WebSocket and on REST", async () => {
+  test("a token replayed after the gateway's logout is refused with 1506 at the WebSocket and on REST", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/openim-bridge.ts logoutEverywhere",
+        "server:internal/rpc/auth/auth.go forceKickOff",
+        "server:internal/rpc/auth/auth.go parseToken",
+        "docs/openim-protocol.md §1",
+        "docs/openim-protocol.md §4",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 force_logout → KickedToken; §4 1506 — reference/gateway/src/openim-bridge.ts logoutEverywhere
     const [u] = await stack.gatewayUsers(1);
     await stack.gateway.logout(u!.login.jwt);
@@ -350,7 +439,14 @@ describe("identities and tokens", () => {
     expect(rest.errCode).toBe(1506);
   });
 
-  test("after logout the gateway JWT is refused on the REST proxy (401) and no imToken is minted again", async () => {
+  test("after logout the gateway JWT is refused on the REST proxy (401) and no imToken is minted again", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts authenticate",
+        "gateway:reference/gateway/src/server.ts POST /api/auth/logout",
+      ],
+    },
+  }, async () => {
     // reference/gateway/src/server.ts authenticate: logout revokes every JWT of that user+platform issued before it
     const [u] = await stack.gatewayUsers(1);
     await stack.gateway.logout(u!.login.jwt);
@@ -364,7 +460,15 @@ describe("identities and tokens", () => {
     );
   });
 
-  test("a WebSocket logout (2003) closes the connection but leaves the token valid: it connects again (finding)", async () => {
+  test("a WebSocket logout (2003) closes the connection but leaves the token valid: it connects again (finding)", {
+    meta: {
+      source: [
+        "server:internal/msggateway/message_handler.go UserLogout",
+        "server:internal/msggateway/client.go replyMessage",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 2003 WsLogoutMsg (DelUserPushToken, then close; no token state change)
     const [u] = await stack.newUsers(1);
     const ws = await stack.connect(u!);
@@ -374,7 +478,15 @@ describe("identities and tokens", () => {
     await expect(again.getNewestSeq()).resolves.toBeDefined();
   });
 
-  test("a kicked token comes back to life when a token for the same user and platform is minted within the same second: it is the identical JWT (finding)", async (ctx) => {
+  test("a kicked token comes back to life when a token for the same user and platform is minted within the same second: it is the identical JWT (finding)", {
+    meta: {
+      source: [
+        "server:pkg/common/storage/controller/auth.go CreateToken",
+        "server:internal/rpc/auth/auth.go forceKickOff",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async (ctx) => {
     needsOpenImAdmin(ctx);
     // server: pkg/common/storage/controller/auth.go CreateToken (claims to the second, state reset to valid);
     // docs/openim-protocol.md §1 force_logout marks the token kicked (1506). Seen on this stack: identical token, valid again.
@@ -398,7 +510,14 @@ describe("identities and tokens", () => {
     throw new Error("could not mint twice within one second in 3 attempts");
   });
 
-  test("a user's token presented with another user's sendID is refused at the handshake (1502), through nginx and directly", async () => {
+  test("a user's token presented with another user's sendID is refused at the handshake (1502), through nginx and directly", {
+    meta: {
+      source: [
+        "server:internal/msggateway/ws_server.go validateRespWithRequest",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 handshake step 4 — server: internal/msggateway/ws_server.go validateRespWithRequest
     const [a, b] = await stack.newUsers(2);
     for (const via of ["nginx", "direct"] as const) {
@@ -408,7 +527,9 @@ describe("identities and tokens", () => {
     }
   });
 
-  test("an envelope whose sendID is not the connected user closes the connection (1006) and the message goes nowhere", async () => {
+  test("an envelope whose sendID is not the connected user closes the connection (1006) and the message goes nowhere", {
+    meta: { source: ["server:internal/msggateway/client.go handleMessage", "docs/openim-protocol.md §1"] },
+  }, async () => {
     // docs/openim-protocol.md §1 Identity checks ("binaryReq.SendID must equal the connection's userID … connection is closed")
     const [a, b, c] = await stack.newUsers(3);
     const [wa, wc] = await Promise.all([stack.connect(a!), stack.connect(c!)]);
@@ -427,7 +548,15 @@ describe("identities and tokens", () => {
     expect(cGot.some(text(t))).toBe(false);
   });
 
-  test("a MsgData whose sendID names another user is accepted and delivered as that user's message (finding: no check)", async () => {
+  test("a MsgData whose sendID names another user is accepted and delivered as that user's message (finding: no check)", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/send.go SendMsg",
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "docs/openim-protocol.md §1",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §1 Identity checks ("In the send path … there is no check that msgData.sendID equals the connected user")
     // — server: internal/rpc/msg/send.go, verify.go
     const [mallory, alice, bob] = await stack.newUsers(3);
@@ -456,7 +585,9 @@ describe("identities and tokens", () => {
     expect((await toAlice).sendID).toBe(alice!.userID);
   });
 
-  test("a 1002 pull naming another user's userID answers that user's messages (finding: no access check)", async () => {
+  test("a 1002 pull naming another user's userID answers that user's messages (finding: no access check)", {
+    meta: { source: ["server:internal/rpc/msg/sync_msg.go PullMessageBySeqs", "docs/openim-protocol.md §2"] },
+  }, async () => {
     // docs/openim-protocol.md §2 PullMessageBySeqs ("No opUser access check was found") — server: msg/sync_msg.go PullMessageBySeqs
     const [mallory, alice, bob] = await stack.newUsers(3);
     const [wm, wa, wb] = await Promise.all([
@@ -485,7 +616,15 @@ describe("identities and tokens", () => {
     expect(texts).toContain(secret);
   });
 
-  test("a 1001 newest-seq request naming another user's userID is refused with 1002", async () => {
+  test("a 1001 newest-seq request naming another user's userID is refused with 1002", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/sync_msg.go GetMaxSeq",
+        "server:pkg/authverify/token.go CheckAccessV3",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §2 GetMaxSeq ("CheckAccessV3: userID must equal opUserID … else 1002") — server: msg/sync_msg.go GetMaxSeq
     const [mallory, alice] = await stack.newUsers(2);
     const wm = await stack.connect(mallory!);
@@ -495,7 +634,15 @@ describe("identities and tokens", () => {
     expect(err.errCode).toBe(1002);
   });
 
-  test("the REST proxy resolves the caller's own imToken: A cannot act as B (1002), and OpenIM's envelope passes through unchanged", async () => {
+  test("the REST proxy resolves the caller's own imToken: A cannot act as B (1002), and OpenIM's envelope passes through unchanged", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/im/*",
+        "server:internal/rpc/user/user.go UpdateUserInfoEx",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async () => {
     // reference/gateway/src/server.ts POST /api/im/* (the JWT's userID picks the imToken); server: user.go UpdateUserInfoEx
     const [a, b] = await stack.gatewayUsers(2);
     const operationID = newOperationID();
@@ -527,7 +674,15 @@ describe("identities and tokens", () => {
     expect(names[b!.userID]).not.toBe("hijacked");
   });
 
-  test("an admin-only OpenIM route called through the proxy with a user's JWT is refused by OpenIM itself (1002)", async () => {
+  test("an admin-only OpenIM route called through the proxy with a user's JWT is refused by OpenIM itself (1002)", {
+    meta: {
+      source: [
+        "server:internal/api/msg.go SendMessage",
+        "gateway:reference/gateway/src/server.ts POST /api/im/*",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §3 msg/send_msg ("Caller must be an app admin" → 1002 "only app manager can send message")
     const [a, b] = await stack.gatewayUsers(2);
     const res = await stack.gateway.im(a!.login.jwt, "msg/send_msg", {
@@ -541,7 +696,9 @@ describe("identities and tokens", () => {
     expect(res.body).toMatchObject({ errCode: 1002 });
   });
 
-  test("a banned user's JWT is refused on the REST proxy (403 banned)", async (ctx) => {
+  test("a banned user's JWT is refused on the REST proxy (403 banned)", {
+    meta: { source: ["gateway:reference/gateway/src/server.ts authenticate"] },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // reference/gateway/src/server.ts authenticate checks the ban on every request, not only at login
     const [u] = await stack.gatewayUsers(1);
@@ -563,7 +720,9 @@ describe("REST headers", () => {
       body: JSON.stringify({ userIDs: ["anyone"] }),
     }).then(async (r) => ({ status: r.statusCode, body: JSON.parse(await r.body.text()) as unknown }));
 
-  test('a REST call without an operationID header is refused with 1001 ("header must have operationID")', async () => {
+  test('a REST call without an operationID header is refused with 1001 ("header must have operationID")', {
+    meta: { source: ["tools:mw/gin.go GinParseOperationID", "docs/openim-protocol.md §3"] },
+  }, async () => {
     // docs/openim-protocol.md §3 Headers — tools: mw/gin.go GinParseOperationID
     const [u] = await stack.newUsers(1);
     const res = await post({ token: u!.token });
@@ -574,7 +733,9 @@ describe("REST headers", () => {
     });
   });
 
-  test('a REST call without a token header is refused with 1001 ("header must have token")', async () => {
+  test('a REST call without a token header is refused with 1001 ("header must have token")', {
+    meta: { source: ["server:internal/api/router.go GinParseToken", "docs/openim-protocol.md §3"] },
+  }, async () => {
     // docs/openim-protocol.md §3 Headers — server: internal/api/router.go GinParseToken
     const res = await post({ operationID: newOperationID() });
     expect(res.status).toBe(200);
@@ -586,7 +747,21 @@ describe("REST headers", () => {
 });
 
 describe("a group the caller is not in", () => {
-  test("an outsider cannot send (1203), kick (1002), mute (1004), set info (1004), invite (1004), transfer or dismiss (1002)", async () => {
+  test("an outsider cannot send (1203), kick (1002), mute (1004), set info (1004), invite (1004), transfer or dismiss (1002)", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "server:internal/rpc/group/group.go KickGroupMember",
+        "server:internal/rpc/group/group.go MuteGroupMember",
+        "server:internal/rpc/group/group.go MuteGroup",
+        "server:internal/rpc/group/group.go SetGroupInfo",
+        "server:internal/rpc/group/group.go InviteUserToGroup",
+        "server:internal/rpc/group/group.go TransferGroupOwner",
+        "server:internal/rpc/group/group.go DismissGroup",
+        "docs/openim-protocol.md §5",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §5 (observed codes per route) — server: msg/verify.go, group.go
     const g = await newGroup(stack, { members: 1 });
     const [outsider, friend] = await stack.newUsers(2);
@@ -632,7 +807,16 @@ describe("a group the caller is not in", () => {
     });
   });
 
-  test("an outsider can read the group's member list, member details and info (finding: no membership check in v3.8.3)", async () => {
+  test("an outsider can read the group's member list, member details and info (finding: no membership check in v3.8.3)", {
+    meta: {
+      source: [
+        "server:internal/rpc/group/group.go GetGroupMemberList",
+        "server:internal/rpc/group/group.go GetGroupMembersInfo",
+        "server:internal/rpc/group/group.go GetGroupsInfo",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async () => {
     // docs/openim-protocol.md §3 group/get_group_members_info ("No membership check in v3.8.3") — server: group.go GetGroupMemberList
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
     const [outsider] = await stack.newUsers(1);
@@ -655,7 +839,16 @@ describe("a group the caller is not in", () => {
 });
 
 describe("webhook deny", () => {
-  test("a denied message takes no seq and is not stored: the next allowed one is seq 1, and the deny is recorded", async (ctx) => {
+  test("a denied message takes no seq and is not stored: the next allowed one is seq 1, and the deny is recorded", {
+    meta: {
+      source: [
+        "server:internal/rpc/msg/verify.go messageVerification",
+        "server:internal/rpc/msg/callback.go webhookBeforeSendSingleMsg",
+        "gateway:reference/gateway/src/moderation.ts decide",
+        "docs/openim-protocol.md §6",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     needsModeration(ctx);
     // docs/openim-protocol.md §6 before-send is synchronous (before the message reaches msgtransfer) — server: msg/send.go
@@ -691,7 +884,15 @@ describe("what nginx and the gateway expose", () => {
       body: JSON.stringify(body),
     }).then(async (r) => ({ status: r.statusCode, text: await r.body.text() }));
 
-  test("OpenIM's REST admin API is not reachable through nginx: its routes answer 404 and never an OpenIM envelope", async () => {
+  test("OpenIM's REST admin API is not reachable through nginx: its routes answer 404 and never an OpenIM envelope", {
+    meta: {
+      source: [
+        "cutover:src/stack/nginx-config.ts",
+        "server:internal/api/router.go Whitelist",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async () => {
     // src/stack/nginx-config.ts ("OpenIM's own REST API not exposed at all"); docs/openim-protocol.md §3 auth routes
     const [u] = await stack.newUsers(1);
     const tries: Array<[string, unknown]> = [
@@ -708,7 +909,14 @@ describe("what nginx and the gateway expose", () => {
     }
   });
 
-  test("the webhook endpoints are not routed from outside: /webhooks/openim/* and /api/webhooks/* answer 404", async () => {
+  test("the webhook endpoints are not routed from outside: /webhooks/openim/* and /api/webhooks/* answer 404", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /webhooks/openim/:command",
+        "cutover:src/stack/nginx-config.ts",
+      ],
+    },
+  }, async () => {
     // reference/gateway/src/server.ts ("not routed by nginx: only OpenIM on the inside reaches them")
     const hook = { sendID: "anyone", content: "{}", callbackCommand: "callbackBeforeSendSingleMsgCommand" };
     for (const route of [
@@ -721,7 +929,14 @@ describe("what nginx and the gateway expose", () => {
     }
   });
 
-  test("forged, expired, alg:none and other-algorithm JWTs get 401 and never reach OpenIM", async (ctx) => {
+  test("forged, expired, alg:none and other-algorithm JWTs get 401 and never reach OpenIM", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/jwt.ts verify",
+        "gateway:reference/gateway/src/server.ts authenticate",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     needsLocalFiles(ctx);
     // reference/gateway/src/jwt.ts verify (HS256 only, exp, iss, aud)
@@ -759,7 +974,14 @@ describe("what nginx and the gateway expose", () => {
     expect(untouched).toBe(true);
   });
 
-  test("a login handshake cannot be replayed: the same sealed login a second time gets 401", async () => {
+  test("a login handshake cannot be replayed: the same sealed login a second time gets 401", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/dh-sessions.ts take",
+        "gateway:reference/gateway/src/login-routes.ts addHandshakeAndRegistration",
+      ],
+    },
+  }, async () => {
     // reference/gateway/src/dh-sessions.ts take (one use), server.ts openSealed; src/protocol/gateway-auth.ts
     const [u] = await stack.gatewayUsers(1);
     const own = newKeyPair();
@@ -789,7 +1011,9 @@ describe("what nginx and the gateway expose", () => {
     }).then(async (r) => ({ status: r.statusCode, body: await r.body.text() }));
   const huge = { userIDs: ["x".repeat(1024 * 1024 + 1)] };
 
-  test("the gateway refuses a body over its 1 MiB limit with 413, with or without a JWT", async (ctx) => {
+  test("the gateway refuses a body over its 1 MiB limit with 413, with or without a JWT", {
+    meta: { source: ["gateway:reference/gateway/src/server.ts bodyLimit"] },
+  }, async (ctx) => {
     needsGatewayAddress(ctx);
     // reference/gateway/src/server.ts Fastify({ bodyLimit: 1024 * 1024 })
     const [u] = await stack.gatewayUsers(1);
@@ -804,7 +1028,9 @@ describe("what nginx and the gateway expose", () => {
     expect(ok.body).toMatchObject({ errCode: 0 });
   });
 
-  test("through nginx an oversize body is refused with 413 by nginx itself, before the gateway", async () => {
+  test("through nginx an oversize body is refused with 413 by nginx itself, before the gateway", {
+    meta: { source: ["cutover:src/stack/nginx-config.ts"] },
+  }, async () => {
     // src/stack/nginx-config.ts: client_max_body_size 1m on /api/, the gateway's own limit
     const [u] = await stack.gatewayUsers(1);
     for (let i = 0; i < 3; i++) {
@@ -816,7 +1042,11 @@ describe("what nginx and the gateway expose", () => {
     expect(ok.body).toMatchObject({ errCode: 0 });
   });
 
-  test("path traversal in /api/im/ routes never reaches OpenIM nor escapes to an admin route", async (ctx) => {
+  test("path traversal in /api/im/ routes never reaches OpenIM nor escapes to an admin route", {
+    meta: {
+      source: ["gateway:reference/gateway/src/server.ts POST /api/im/*", "cutover:src/stack/nginx-config.ts"],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // reference/gateway/src/server.ts /api/im/* route pattern; src/stack/nginx-config.ts (URI normalisation, location /)
     const [u] = await stack.gatewayUsers(1);
@@ -848,7 +1078,15 @@ describe("what nginx and the gateway expose", () => {
     expect(untouched).toBe(true);
   });
 
-  test("the proxy refuses auth/* routes (403): OpenIM whitelists get_admin_token, so only the gateway stands in front of it", async (ctx) => {
+  test("the proxy refuses auth/* routes (403): OpenIM whitelists get_admin_token, so only the gateway stands in front of it", {
+    meta: {
+      source: [
+        "gateway:reference/gateway/src/server.ts POST /api/im/*",
+        "server:internal/api/router.go Whitelist",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async (ctx) => {
     needsAdmin(ctx);
     // docs/openim-protocol.md §3 Headers (whitelisted /auth/get_admin_token); reference/gateway/src/server.ts /api/im/*
     const [u] = await stack.gatewayUsers(1);
