@@ -1,11 +1,20 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, inject, test } from "vitest";
+import { compareFiles } from "../src/compare/compare-files.js";
+import { comparedMetricUnits } from "../src/compare/compared-metrics.js";
+import type { CaseResult } from "../src/conformance/results.js";
 import { buildComparison } from "../src/report/build-comparison.js";
 import { renderHtml } from "../src/report/html.js";
+import { runResultsSchema } from "../src/report/run-schema.js";
+import { readRunReport, runView } from "../src/report/run-view.js";
 import { comparisonView, conformanceView, type ReportView } from "../src/report/view-model.js";
+import { writeRunReport } from "../src/report/write-run-report.js";
+import { describeEnvironment } from "../src/run/environment.js";
+import { parseGateRule } from "../src/stats/gate.js";
 import { CHROMIUM_FLAGS, CHROMIUM_PATH, chromiumAvailable } from "../src/util/chromium.js";
 import { packageRoot } from "../src/util/package-root.js";
 import "../conformance/support/context.js";
@@ -15,10 +24,14 @@ import { syntheticRun } from "./fixtures/synthetic-results.js";
 // every chart drawn, no console errors, and a screenshot kept for a human to look at.
 const shots = path.join(packageRoot(), "results", "screenshots");
 
-async function openInChromium(
-  html: string,
+type Page = import("playwright-core").Page;
+
+/** Opens a report (its HTML, or a file already written beside the files it links) and looks at it. */
+async function openInChromium<T = undefined>(
+  html: string | { file: string },
   name: string,
-): Promise<{ canvases: number; painted: number; errors: string[] }> {
+  inspect?: (page: Page) => Promise<T>,
+): Promise<{ canvases: number; painted: number; errors: string[]; inspected?: T }> {
   const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
@@ -36,9 +49,9 @@ async function openInChromium(
       (r) =>
         !r.url().startsWith("data:") && !r.url().startsWith("file:") && errors.push(`fetched ${r.url()}`),
     );
-    const file = path.join(shots, `${name}.html`);
     mkdirSync(shots, { recursive: true });
-    writeFileSync(file, html);
+    const file = typeof html === "string" ? path.join(shots, `${name}.html`) : html.file;
+    if (typeof html === "string") writeFileSync(file, html);
     await page.goto(`file://${file}`);
     await page.waitForTimeout(300);
     // A drawn uPlot canvas has non-transparent pixels; count those that do.
@@ -54,7 +67,8 @@ async function openInChromium(
       return { canvases: all.length, painted: drawn.length };
     });
     await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-    return { canvases, painted, errors };
+    const inspected = inspect ? await inspect(page) : undefined;
+    return { canvases, painted, errors, inspected };
   } finally {
     await browser.close();
   }
@@ -116,4 +130,120 @@ describe("the HTML report in a browser", { timeout: 60_000 }, () => {
     const result = await openInChromium(renderHtml(view, ["conformance.json"]), "conformance-report");
     expect(result.errors).toEqual([]);
   });
+
+  test("a whole run's index.html: the verdict first, every case listed and filterable, both stacks over time", async (ctx) => {
+    if (!chromiumAvailable()) ctx.skip(`no Chromium at ${CHROMIUM_PATH}`);
+    const { runFile, cases } = writeSyntheticRun(mkdtempSync(path.join(os.tmpdir(), "cutover-run-report-")));
+    const run = runResultsSchema.parse(JSON.parse(readFileSync(runFile, "utf8")));
+    const written = writeRunReport(runFile, run);
+    expect(written.map((f) => path.basename(f))).toEqual(["index.html", "summary.md"]);
+    const view = runView(readRunReport(runFile, run));
+    const result = await openInChromium(
+      { file: path.join(path.dirname(runFile), "index.html") },
+      "run-index",
+      async (page) => {
+        const heading = await page.locator("h1").textContent();
+        const caseRows = await page.locator("section:has(h2:text-matches('^Every case')) tbody tr").count();
+        await page.selectOption("section:has(h2:text-matches('^Every case')) select", "failed");
+        const failedShown = await page
+          .locator("section:has(h2:text-matches('^Every case')) tbody tr:visible")
+          .count();
+        const links = await page.locator("section:has(h2:text('Files')) a").count();
+        return { heading, caseRows, failedShown, links };
+      },
+    );
+    expect(result.errors).toEqual([]);
+    expect(result.inspected?.heading).toMatch(/cutover run\s+FAILED/);
+    expect(result.inspected?.caseRows).toBe(cases.length);
+    expect(result.inspected?.failedShown).toBe(cases.filter((x) => x.state === "failed").length);
+    expect(result.inspected?.links).toBeGreaterThanOrEqual(12);
+    expect(view.charts.map((c) => c.id)).toEqual(expect.arrayContaining(["run-e2e-time", "cmp-e2e"]));
+    expect(result.painted).toBe(view.charts.length);
+    const md = readFileSync(path.join(path.dirname(runFile), "summary.md"), "utf8");
+    expect(md.split("\n")[0]).toBe("## cutover run — ❌ FAILED");
+    expect(md).toContain("server:internal/rpc/msg/send.go");
+  });
 });
+
+/** A run folder as `cutover run` writes it: run.json, conformance.json, compare/ with its runs. */
+function writeSyntheticRun(dir: string): { runFile: string; cases: CaseResult[] } {
+  const states = ["passed", "passed", "passed", "failed", "skipped"] as const;
+  const cases: CaseResult[] = Array.from({ length: 60 }, (_, i) => {
+    const state = states[i % states.length] ?? "passed";
+    return {
+      suite: i % 2 ? "messaging" : "auth",
+      name: `case ${i}`,
+      fullName: `${i % 2 ? "messaging" : "auth"} case ${i}`,
+      state,
+      durationMs: 10 + i,
+      source: ["server:internal/rpc/msg/send.go SendMsg", "docs/openim-protocol.md §4"],
+      ...(state === "failed" ? { error: "expected 1 delivery, got 2\n- 1\n+ 2" } : {}),
+      ...(state === "skipped" ? { skipReason: "the target does not let cutover read its Redis" } : {}),
+    };
+  });
+  const conformanceFile = path.join(dir, "conformance.json");
+  writeFileSync(
+    conformanceFile,
+    JSON.stringify({
+      kind: "cutover-conformance",
+      version: 1,
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      target: { stack: "local", nginx: "http://127.0.0.1:1", parts: [] },
+      caveats: ["MongoDB is a stand-in"],
+      suites: ["auth", "messaging"],
+      cases,
+      totals: {
+        passed: cases.filter((x) => x.state === "passed").length,
+        failed: cases.filter((x) => x.state === "failed").length,
+        skipped: cases.filter((x) => x.state === "skipped").length,
+      },
+      serverErrors: [
+        {
+          process: "openim-api",
+          line: "2026-12-07 10:00:00.000 ERROR [PID:1] openim-api token parse failed",
+        },
+      ],
+    }),
+  );
+  const compareDir = path.join(dir, "compare");
+  const runFiles = (driver: string, center: number) =>
+    Array.from({ length: 5 }, (_, n) => {
+      const f = path.join(compareDir, `${driver}-${n}`, "results.json");
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, JSON.stringify(syntheticRun(driver, center)));
+      return f;
+    });
+  const compared = compareFiles({
+    baselineFiles: runFiles("legacy", 8),
+    candidateFiles: runFiles("openim", 57),
+    interleaved: true,
+    gate: [parseGateRule("e2e.p99 worse by >25%", comparedMetricUnits)],
+    outDir: compareDir,
+  });
+  const runFile = path.join(dir, "run.json");
+  const t = { passed: 36, failed: 12, skipped: 12 };
+  writeFileSync(
+    runFile,
+    JSON.stringify({
+      kind: "cutover-run",
+      version: 1,
+      status: "failed",
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      argv: ["cutover", "run"],
+      cutoverVersion: "0.1.0",
+      environment: describeEnvironment({ stack: "local", nginx: "http://127.0.0.1:1", parts: [] } as never),
+      health: [{ name: "redis", ok: true, detail: "PONG" }],
+      conformance: { file: conformanceFile, totals: t, serverErrors: 1 },
+      comparison: {
+        file: compared.file,
+        reports: compared.reports,
+        verdicts: {},
+        gateFailed: compared.comparison.gate.some((g) => g.failed),
+        note: compared.comparison.sensitivity.note,
+      },
+    }),
+  );
+  return { runFile, cases };
+}

@@ -10,4 +10,5 @@ declare module "vitest" {
     profile: TargetProfile;
   }
 }
+
 import "./case-meta.js";

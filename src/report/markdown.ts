@@ -1,6 +1,11 @@
-import type { ReportView } from "./view-model.js";
+import type { Cell, ReportView } from "./view-model.js";
 
-const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+const MAX_CELL = 400;
+const cell = (s: string) => {
+  const flat = s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  return flat.length > MAX_CELL ? `${flat.slice(0, MAX_CELL)}…` : flat;
+};
+const show = (c: Cell) => (c.href ? `[${cell(c.text)}](${c.href})` : cell(c.text));
 
 /** The same view as Markdown, for a CI step summary or a PR comment (charts are left to the HTML). */
 export function renderMarkdown(view: ReportView): string {
@@ -10,7 +15,7 @@ export function renderMarkdown(view: ReportView): string {
     out.push(`### ${t.title}`, "");
     if (t.note) out.push(`_${t.note}_`, "");
     out.push(`| ${t.head.map(cell).join(" | ")} |`, `|${t.head.map(() => "---").join("|")}|`);
-    for (const row of t.rows) out.push(`| ${row.map((r) => cell(r.text)).join(" | ")} |`);
+    for (const row of t.rows) out.push(`| ${row.map(show).join(" | ")} |`);
     out.push("");
   }
   for (const b of view.blocks) out.push(`### ${b.title}`, "", "```", b.text, "```", "");

@@ -4,11 +4,13 @@ import { decodeHistogram } from "../metrics/histogram.js";
 import { CutoverError, EXIT } from "../util/errors.js";
 import { type ComparisonResults, comparisonResultsSchema } from "./comparison-schema.js";
 import { type LoadResults, loadResultsSchema } from "./results-schema.js";
+import { type RunResults, runResultsSchema } from "./run-schema.js";
 
 export type AnyResults =
   | { kind: "load"; file: string; data: LoadResults }
   | { kind: "conformance"; file: string; data: ConformanceResults }
-  | { kind: "comparison"; file: string; data: ComparisonResults };
+  | { kind: "comparison"; file: string; data: ComparisonResults }
+  | { kind: "run"; file: string; data: RunResults };
 
 /** Reads one results file of any kind cutover writes; a file it cannot read is a usage error naming why. */
 export function readResults(file: string): AnyResults {
@@ -26,7 +28,9 @@ export function readResults(file: string): AnyResults {
         ? conformanceResultsSchema
         : kind === "cutover-comparison"
           ? comparisonResultsSchema
-          : undefined;
+          : kind === "cutover-run"
+            ? runResultsSchema
+            : undefined;
   if (!schema)
     throw new CutoverError(
       `${file} is not a cutover results file (kind ${JSON.stringify(kind)})`,
@@ -53,6 +57,7 @@ export function readResults(file: string): AnyResults {
   }
   if (kind === "cutover-conformance")
     return { kind: "conformance", file, data: parsed.data as ConformanceResults };
+  if (kind === "cutover-run") return { kind: "run", file, data: parsed.data as RunResults };
   const data = parsed.data as ComparisonResults;
   for (const side of ["baseline", "candidate"] as const)
     for (const [name, encoded] of Object.entries(data[side].merged))

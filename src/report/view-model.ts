@@ -3,19 +3,22 @@ import type { ConformanceResults } from "../conformance/results.js";
 import { formatChange, formatP, formatValue } from "../stats/format.js";
 import { type ChartSpec, spectrumChart, timeChart } from "./chart-data.js";
 import type { ComparisonResults } from "./comparison-schema.js";
-import type { AnyResults } from "./read-results.js";
 import type { LoadResults } from "./results-schema.js";
 
 /** What every report format shows, derived from results files only. */
 export interface Cell {
   text: string;
   cls?: string;
+  /** A link (relative to the report) to a file the report was built from. */
+  href?: string;
 }
 export interface Table {
   title: string;
   note?: string;
   head: string[];
   rows: Cell[][];
+  /** The HTML offers a filter on this column's values (e.g. a case's status). */
+  filterColumn?: number;
 }
 export interface ReportView {
   title: string;
@@ -220,7 +223,7 @@ export function comparisonView(r: ComparisonResults): ReportView {
     {
       title: `${r.candidate.label} vs ${r.baseline.label}`,
       note: [
-        r.sensitivity.note,
+        r.sensitivity.note.replace(/([^.])$/, "$1."),
         'A verdict needs both p < 0.05 and a change of at least the metric\'s minimum effect; a significant change below it is "no meaningful difference".',
         excluded.length > 0 ? `Left out: ${excluded.join("; ")}.` : "",
       ]
@@ -304,6 +307,54 @@ export function comparisonView(r: ComparisonResults): ReportView {
   };
 }
 
+/** Every conformance case, failed first, filterable by status. */
+export function casesTable(r: ConformanceResults): Table {
+  const order = { failed: 0, skipped: 1, passed: 2 } as const;
+  const cases = [...r.cases].sort(
+    (a, b) => order[a.state] - order[b.state] || a.fullName.localeCompare(b.fullName),
+  );
+  return {
+    title: `Every case (${r.cases.length})`,
+    note: "Failed first; the source column names the OpenIM code (or gateway file) the case reads the behaviour from.",
+    filterColumn: 2,
+    head: ["suite", "case", "status", "ms", "source", "what happened"],
+    rows: cases.map((x) => [
+      c(x.suite),
+      c(x.fullName),
+      c(x.state, x.state === "failed" ? "worse" : x.state === "passed" ? "better" : "same"),
+      num(Math.round(x.durationMs)),
+      c((x.source ?? []).join("\n"), "src"),
+      c(x.state === "failed" ? (x.error ?? "") : x.state === "skipped" ? (x.skipReason ?? "") : "", "msg"),
+    ]),
+  };
+}
+
+/** What the servers logged during conformance, grouped by message where the results have groups. */
+export function serverErrorsTable(r: ConformanceResults): Table | undefined {
+  const groups = r.serverErrorGroups;
+  if (groups && groups.length > 0)
+    return {
+      title: `Errors the stack logged during conformance (${groups.length} distinct messages)`,
+      note: 'Grouped by message. "provoked": logged while a negative case that declares it ran (a forged token, a refused send); "unexplained": no case accounts for it — look at these first.',
+      head: ["message", "count", "unexplained", "provoked", "processes", "first", "example"],
+      rows: groups.map((g) => [
+        c(g.message, g.unexplainedCount > 0 ? "worse" : "same"),
+        num(g.count),
+        num(g.unexplainedCount),
+        num(g.provokedCount),
+        c(g.processes.join(", ")),
+        c(g.first ?? ""),
+        c(g.example, "msg"),
+      ]),
+    };
+  if (r.serverErrors.length === 0) return undefined;
+  return {
+    title: `Errors the stack logged during conformance (${r.serverErrors.length})`,
+    head: ["process", "during", "line"],
+    rows: r.serverErrors.map((e) => [c(e.process), c(e.duringCase ?? "—"), c(e.line, "msg")]),
+  };
+}
+
 export function conformanceView(r: ConformanceResults): ReportView {
   const tables: Table[] = [
     {
@@ -315,28 +366,10 @@ export function conformanceView(r: ConformanceResults): ReportView {
         return [c(s), num(n("passed")), c(n("failed"), n("failed") ? "worse num" : "num"), num(n("skipped"))];
       }),
     },
+    casesTable(r),
   ];
-  const failed = r.cases.filter((x) => x.state === "failed");
-  if (failed.length)
-    tables.push({
-      title: "Failed cases",
-      head: ["case", "what happened"],
-      rows: failed.map((x) => [c(x.fullName), c(x.error ?? "")]),
-    });
-  const skipped = r.cases.filter((x) => x.state === "skipped");
-  if (skipped.length)
-    tables.push({
-      title: "Skipped cases",
-      head: ["case", "why"],
-      rows: skipped.map((x) => [c(x.fullName), c(x.skipReason ?? "")]),
-    });
-  if (r.serverErrors.length) {
-    tables.push({
-      title: `Errors the stack logged during the run (${r.serverErrors.length})`,
-      head: ["process", "during", "line"],
-      rows: r.serverErrors.slice(0, 200).map((e) => [c(e.process), c(e.duringCase ?? "—"), c(e.line)]),
-    });
-  }
+  const errors = serverErrorsTable(r);
+  if (errors) tables.push(errors);
   return {
     title: "cutover conformance",
     subtitle: `${r.totals.passed} passed, ${r.totals.failed} failed, ${r.totals.skipped} skipped · ${r.target.stack} stack · ${r.startedAt}`,
@@ -347,10 +380,4 @@ export function conformanceView(r: ConformanceResults): ReportView {
     charts: [],
     blocks: [],
   };
-}
-
-export function viewOf(results: AnyResults): ReportView {
-  if (results.kind === "load") return loadView(results.data);
-  if (results.kind === "comparison") return comparisonView(results.data);
-  return conformanceView(results.data);
 }

@@ -19,3 +19,9 @@ export function packageRoot(): string {
     dir = parent;
   }
 }
+
+/** cutover's own version, as every results file names it. */
+export function cutoverVersion(): string {
+  return (JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as { version: string })
+    .version;
+}

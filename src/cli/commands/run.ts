@@ -3,22 +3,24 @@ import path from "node:path";
 import { Command } from "commander";
 import pc from "picocolors";
 import { compareFiles, printComparison } from "../../compare/compare-files.js";
-import { comparedMetricUnits } from "../../compare/compared-metrics.js";
+import { comparedMetricUnits, minEffects } from "../../compare/compared-metrics.js";
 import { interleavedRuns } from "../../compare/interleaved-runs.js";
 import { conformanceJunit } from "../../conformance/junit.js";
-import type { ConformanceResults } from "../../conformance/results.js";
 import { availableSuites, resolveSuites, runSuites } from "../../conformance/run-suites.js";
+import type { RunResults } from "../../report/run-schema.js";
 import { conformanceView } from "../../report/view-model.js";
 import { writeReports } from "../../report/write-reports.js";
-import { describeEnvironment, type RunEnvironment } from "../../run/environment.js";
+import { writeRunReport } from "../../report/write-run-report.js";
+import { describeEnvironment } from "../../run/environment.js";
 import { outputLocations } from "../../run/output-locations.js";
 import { newResultsDir, writeJsonAtomic } from "../../run/results-file.js";
 import { acquireStack } from "../../stack/acquire.js";
-import { checkLocalHealth, type HealthCheck } from "../../stack/local/health.js";
+import { checkLocalHealth } from "../../stack/local/health.js";
 import { runDirLayout } from "../../stack/local/layout.js";
 import { readState } from "../../stack/local/state.js";
 import { parseGateRule } from "../../stats/gate.js";
-import { CutoverError, EXIT } from "../../util/errors.js";
+import { CutoverError, EXIT, errorMessage } from "../../util/errors.js";
+import { cutoverVersion } from "../../util/package-root.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
 import { progressPrinter, suiteProgressPrinter } from "../progress-printer.js";
 
@@ -31,24 +33,7 @@ interface RunFlags extends StackOptions {
   users: string;
   suite?: string[];
   failIf?: string[];
-}
-
-interface RunResults {
-  kind: "cutover-run";
-  version: 1;
-  status: "running" | "passed" | "failed" | "interrupted";
-  startedAt: string;
-  finishedAt?: string;
-  environment?: RunEnvironment;
-  health?: HealthCheck[];
-  conformance?: { file: string; totals: ConformanceResults["totals"]; serverErrors: number };
-  comparison?: {
-    file: string;
-    reports: string[];
-    verdicts: Record<string, string>;
-    gateFailed: boolean;
-    note: string;
-  };
+  minEffect?: string[];
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -76,8 +61,14 @@ export function runCommand(): Command {
       "release gate on the comparison, e.g. 'e2e.p99 worse by >25%' (repeatable) → exit 99",
       collect,
     )
+    .option(
+      "--min-effect <metric=size>",
+      "the smallest change that earns a verdict, e.g. 'e2e.p99=10%' (repeatable; see cutover compare --help)",
+      collect,
+    )
     .action(async (flags: RunFlags) => {
       const gate = (flags.failIf ?? []).map((r) => parseGateRule(r, comparedMetricUnits));
+      const minEffect = minEffects(flags.minEffect);
       const { config, runDir } = await resolveStackOptions(flags);
       if (config.stack.kind !== "local")
         throw new CutoverError(
@@ -96,16 +87,21 @@ export function runCommand(): Command {
         version: 1,
         status: "running",
         startedAt: startedAt.toISOString(),
+        argv: ["cutover", ...process.argv.slice(2)],
+        cutoverVersion: cutoverVersion(),
       };
       const save = () => writeJsonAtomic(file, results);
+      const index = path.join(dir, "index.html");
       save();
       process.stderr.write(`${pc.dim(`results: ${dir}`)}\n`);
 
       const stack = await acquireStack(config, runDir, progressPrinter());
-      const finish = async (status: RunResults["status"]) => {
+      const finish = async (status: RunResults["status"], error?: string) => {
         results.status = status;
         results.finishedAt = new Date().toISOString();
+        if (error) results.error = error;
         save();
+        writeRunReport(file, results);
         if (!flags.keep) await stack.release();
       };
       const onSignal = () => {
@@ -177,6 +173,7 @@ export function runCommand(): Command {
           candidateFiles: files.candidate,
           interleaved: true,
           gate,
+          minEffect,
           outDir: compareDir,
         });
         process.stdout.write(
@@ -195,12 +192,12 @@ export function runCommand(): Command {
         await finish(failed || gateFailed ? "failed" : "passed");
         const verdict = failed ? pc.red("FAILED") : gateFailed ? pc.red("GATE FAILED") : pc.green("PASSED");
         process.stdout.write(
-          `\n${verdict} — conformance ${t.passed}/${t.passed + t.failed}, comparison report: ${compared.reports[0] ?? compared.file}\n`,
+          `\n${verdict} — conformance ${t.passed}/${t.passed + t.failed}, report: ${path.relative(process.cwd(), index) || index}\n`,
         );
         if (failed) process.exitCode = EXIT.failures;
         else if (gateFailed) process.exitCode = EXIT.thresholds;
       } catch (err) {
-        await finish("failed");
+        await finish("failed", errorMessage(err));
         throw err;
       } finally {
         process.off("SIGINT", onSignal);
