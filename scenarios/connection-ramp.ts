@@ -1,4 +1,4 @@
-import type { ScenarioOptions, VirtualUser } from "../src/load/scenario.js";
+import type { ScenarioOptions, VirtualUser } from "../src/load/scenario-contract.js";
 
 /**
  * Ramps to N idle connections at a fixed connection rate, then holds them (the client's

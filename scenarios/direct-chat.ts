@@ -1,4 +1,4 @@
-import type { ScenarioOptions, VirtualUser } from "../src/load/scenario.js";
+import type { ScenarioOptions, VirtualUser } from "../src/load/scenario-contract.js";
 
 /**
  * Pairs of users chatting at a target total rate. Each message is stamped with its

@@ -1,4 +1,4 @@
-import type { ScenarioOptions, VirtualUser } from "../src/load/scenario.js";
+import type { ScenarioOptions, VirtualUser } from "../src/load/scenario-contract.js";
 
 /**
  * Groups of a configurable size, one sender each; every other member must receive every

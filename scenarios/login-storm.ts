@@ -1,4 +1,4 @@
-import type { ScenarioOptions, VirtualUser } from "../src/load/scenario.js";
+import type { ScenarioOptions, VirtualUser } from "../src/load/scenario-contract.js";
 
 /**
  * Logins per second through the whole path an app takes: the gateway's DH exchange and

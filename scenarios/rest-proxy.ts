@@ -1,4 +1,4 @@
-import type { HttpContext, HttpPlan, ScenarioOptions } from "../src/load/scenario.js";
+import type { HttpContext, HttpPlan, ScenarioOptions } from "../src/load/scenario-contract.js";
 
 /**
  * The gateway's REST proxy under a fixed request rate, driven by autocannon: nginx →

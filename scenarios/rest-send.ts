@@ -1,4 +1,4 @@
-import type { HttpContext, HttpPlan, ScenarioOptions } from "../src/load/scenario.js";
+import type { HttpContext, HttpPlan, ScenarioOptions } from "../src/load/scenario-contract.js";
 
 /**
  * OpenIM's admin `msg/send_msg` under a fixed request rate, driven by autocannon: the

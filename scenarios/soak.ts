@@ -1,4 +1,4 @@
-import type { ScenarioOptions, VirtualUser } from "../src/load/scenario.js";
+import type { ScenarioOptions, VirtualUser } from "../src/load/scenario-contract.js";
 
 /**
  * A steady mix for hours: every user chats one-to-one with a partner and, one message in

@@ -80,5 +80,8 @@ export async function loadConfig(opts: { file?: string; cwd?: string } = {}): Pr
   const file = findConfigFile(opts.file, opts.cwd);
   if (!file) return { config: parseConfig({}), file: undefined };
   const raw = await readRaw(file);
-  return { config: parseConfig(raw, path.basename(file)), file };
+  const config = parseConfig(raw, path.basename(file));
+  // A driver module named in a config file is found next to that file, wherever cutover runs.
+  for (const d of Object.values(config.drivers)) d.module = path.resolve(path.dirname(file), d.module);
+  return { config, file };
 }

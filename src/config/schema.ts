@@ -105,6 +105,19 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Drivers by name, for `--driver`, `--baseline-driver`, `check-driver`: a team's own stack as
+     * `{ module: "./my-driver.ts", options: { url: "ws://legacy.internal:8080" } }` — the options
+     * say where that stack is and reach the module's createDriver.
+     */
+    drivers: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only"),
+        z
+          .object({ module: z.string().min(1), options: z.record(z.string(), z.unknown()).default({}) })
+          .strict(),
+      )
+      .default({}),
     openim: z
       .object({
         adminSecret: z.string().min(1).default("openIM123"),

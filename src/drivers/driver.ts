@@ -56,3 +56,13 @@ export interface ChatDriver {
   createGroup(owner: DriverUser, members: DriverUser[]): Promise<string>;
   close(): Promise<void>;
 }
+
+/**
+ * What a driver module exports (as `createDriver`, or its default export): given where the stack
+ * is and the driver's options, a driver. Endpoints the team's own stack needs come from its
+ * config's `stack.external` (see `StackEndpoints.extra`).
+ */
+export type DriverFactory = (
+  endpoints: import("../stack/endpoints.js").StackEndpoints,
+  options: Record<string, unknown>,
+) => ChatDriver | Promise<ChatDriver>;

@@ -1,4 +1,5 @@
-import type { ChatDriver } from "../drivers/driver.js";
+import type { ChatDriver, DriverFactory } from "../drivers/driver.js";
+import { DRIVER_NAMES, DRIVERS } from "../drivers/registry.js";
 import type { StackEndpoints } from "../stack/endpoints.js";
 import { importFile } from "./module-import.js";
 
@@ -14,32 +15,16 @@ export interface DriverSpec {
   options?: Record<string, unknown>;
 }
 
-type Factory = (
-  endpoints: StackEndpoints,
-  options: Record<string, unknown>,
-) => ChatDriver | Promise<ChatDriver>;
-
-const BUILTIN: Record<string, () => Promise<Factory>> = {
-  openim: async () => (await import("../drivers/openim-driver.js")).openimDriver,
-  "openim-direct": async () => (await import("../drivers/openim-direct-driver.js")).openimDirectDriver,
-  legacy: async () => (await import("../drivers/legacy-driver.js")).legacyDriver,
-  "official-sdk": async () => (await import("../drivers/official-sdk-driver.js")).createDriver,
-};
-
-export const BUILTIN_DRIVERS = Object.keys(BUILTIN);
-
 export async function createDriver(spec: DriverSpec, endpoints: StackEndpoints): Promise<ChatDriver> {
   if (spec.module) {
     const mod = await importFile(spec.module);
-    const factory = (mod.createDriver ?? mod.default) as Factory | undefined;
+    const factory = (mod.createDriver ?? mod.default) as DriverFactory | undefined;
     if (typeof factory !== "function")
       throw new Error(`driver module ${spec.module} exports no createDriver(endpoints, options) function`);
     return factory(endpoints, spec.options ?? {});
   }
-  const load = BUILTIN[spec.name];
-  if (!load)
-    throw new Error(
-      `unknown driver "${spec.name}" (built in: ${BUILTIN_DRIVERS.join(", ")}; or a module path)`,
-    );
-  return (await load())(endpoints, spec.options ?? {});
+  const builtin = DRIVERS[spec.name];
+  if (!builtin)
+    throw new Error(`unknown driver "${spec.name}" (built in: ${DRIVER_NAMES.join(", ")}; or a module path)`);
+  return (await builtin.load())(endpoints, spec.options ?? {});
 }

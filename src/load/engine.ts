@@ -17,6 +17,7 @@ import { createDriver, type DriverSpec } from "./driver-factory.js";
 import type { PlanUser, WorkerPlan, WorkerToMain } from "./messages.js";
 import { type Model, modelDurationMs, scaleModel, scheduledCount } from "./model.js";
 import type { ResolvedScenario } from "./scenario.js";
+import { SCENARIO_DEFAULTS } from "./scenario-contract.js";
 import {
   assignUnits,
   formUnits,
@@ -86,7 +87,7 @@ export interface PhaseResult {
   generator: { cpuSeconds: number; rssMaxBytes: number };
 }
 
-const DEFAULT_INTERVAL_MS = 1000;
+const DEFAULT_INTERVAL_MS = SCENARIO_DEFAULTS.intervalMs;
 /** Setup may log in thousands of users; bounded all the same. */
 const SETUP_TIMEOUT_MS = 15 * 60_000;
 /** A phase that overruns its schedule and drain by this much is declared stuck. */

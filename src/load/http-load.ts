@@ -20,28 +20,9 @@ import type { Model } from "./model.js";
  */
 
 /** What an HTTP scenario gets to build its request: the stack, and accounts made for it. */
-export interface HttpContext {
-  endpoints: StackEndpoints;
-  /** OpenIM's admin token (imAdmin). */
-  adminToken(): Promise<string>;
-  /** Fresh users registered in OpenIM directly. */
-  newUsers(count: number): Promise<string[]>;
-  /** A fresh user registered and logged in through the gateway: its JWT for `/api/im/*`. */
-  gatewayLogin(): Promise<{ userID: string; jwt: string }>;
-}
+import type { HttpPlan } from "./scenario-contract.js";
 
-export interface HttpPlan {
-  url: string;
-  method?: "GET" | "POST";
-  headers?: Record<string, string>;
-  /** `[<id>]` in the body is replaced by a fresh id on every request (autocannon's idReplacement). */
-  body?: string;
-  /** "openim-envelope": a 200 whose JSON `errCode` is not 0 is an error too, counted by its code. */
-  check?: "status" | "openim-envelope";
-  connections?: number;
-}
-
-export type HttpScenarioFunction = (ctx: HttpContext) => Promise<HttpPlan>;
+export type { HttpContext, HttpPlan, HttpScenarioFunction } from "./scenario-contract.js";
 
 export const HTTP_NOTE =
   "HTTP load by autocannon (overallRate): latency is timed from each request's actual send, so a stalling server is under-represented (coordinated omission); the WebSocket metrics are timed from intended send times";

@@ -1,7 +1,7 @@
 import type { DriverSpec } from "./driver-factory.js";
 import { parseDuration } from "./duration.js";
 import { type Model, normalizeModel, overrideModel, parseRamp } from "./model.js";
-import type { ScenarioOptions } from "./scenario.js";
+import { SCENARIO_DEFAULTS, type ScenarioOptions } from "./scenario-contract.js";
 import { collectThresholds, type Threshold } from "./thresholds.js";
 import { formUnits, type TopologyInput } from "./topology.js";
 
@@ -52,14 +52,28 @@ function duration(flag: string, text: string | number | undefined): number | und
   return ms;
 }
 
-/** A built-in driver by name, or a path to a module (it contains a slash or ends in .ts/.js). */
-export function driverSpec(value: string): DriverSpec {
+/** Drivers a config names: a team's own modules with the options that say where their stack is. */
+export type ConfiguredDrivers = Readonly<
+  Record<string, { module: string; options: Record<string, unknown> }>
+>;
+
+/**
+ * A driver named in the config, a built-in by name, or a path to a module (it contains a slash
+ * or ends in .ts/.js). Config names win, so a team can call its driver "legacy".
+ */
+export function driverSpec(value: string, configured: ConfiguredDrivers = {}): DriverSpec {
+  const named = configured[value];
+  if (named) return { name: value, module: named.module, options: named.options };
   return /[/\\]|\.[cm]?[jt]s$/.test(value) ? { name: value, module: value } : { name: value };
 }
 
-export function resolveSettings(options: ScenarioOptions, o: LoadOverrides): LoadSettings {
+export function resolveSettings(
+  options: ScenarioOptions,
+  o: LoadOverrides,
+  drivers: ConfiguredDrivers = {},
+): LoadSettings {
   const users = positive("--users", o.users, true) ?? options.users;
-  let topology = options.topology ?? { kind: "pairs" };
+  let topology: TopologyInput = options.topology ?? SCENARIO_DEFAULTS.topology;
   const groupSize = positive("--group-size", o.groupSize, true);
   if (groupSize !== undefined) {
     if (topology.kind !== "groups") throw new SettingsError("--group-size applies to group scenarios only");
@@ -89,12 +103,13 @@ export function resolveSettings(options: ScenarioOptions, o: LoadOverrides): Loa
     model,
     users,
     topology,
-    connect: options.connect ?? "setup",
-    maxInFlightPerUser: options.maxInFlightPerUser ?? 16,
-    drainMs: duration("--drain", o.drain) ?? duration("options.drain", options.drain) ?? 10_000,
-    intervalMs: duration("--interval", o.interval) ?? 1000,
+    connect: options.connect ?? SCENARIO_DEFAULTS.connect,
+    maxInFlightPerUser: options.maxInFlightPerUser ?? SCENARIO_DEFAULTS.maxInFlightPerUser,
+    drainMs:
+      duration("--drain", o.drain) ?? duration("options.drain", options.drain) ?? SCENARIO_DEFAULTS.drainMs,
+    intervalMs: duration("--interval", o.interval) ?? SCENARIO_DEFAULTS.intervalMs,
     workers,
     thresholds: collectThresholds(options.thresholds, o.threshold ?? []),
-    driver: driverSpec(o.driver ?? options.driver ?? "openim"),
+    driver: driverSpec(o.driver ?? options.driver ?? SCENARIO_DEFAULTS.driver, drivers),
   };
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import pc from "picocolors";
+import { driversHelp } from "../../drivers/registry.js";
 import { findCapacity } from "../../load/capacity-search.js";
 import { parseDuration } from "../../load/duration.js";
 import { defaultWorkers, LoadSession, type PhaseResult, type SetupResult } from "../../load/engine.js";
@@ -61,7 +62,8 @@ export function loadCommand(): Command {
     .addOption(new Option("--stack <kind>", "which stack to load").choices(["local", "docker", "external"]))
     .option(
       "--driver <name>",
-      "openim | openim-direct | a path to a driver module (default: the scenario's, else openim)",
+      "how virtual users talk to the stack (default: the scenario's, else openim): a built-in, a driver\n" +
+        "named in the config's `drivers`, or a path to a driver module",
     )
     .option("--rate <n>", "operations per second (a ramp is scaled to peak here)")
     .option("--users <n>", "virtual users (formed into pairs or groups)")
@@ -103,6 +105,9 @@ export function loadCommand(): Command {
     .addHelpText(
       "after",
       `
+Drivers:
+${driversHelp()}
+
 Examples:
   $ cutover load direct-chat --rate 200 --duration 20s --out out/
   $ cutover load group-fanout --group-size 50 --threshold 'e2e_last.p99<500'
@@ -135,10 +140,10 @@ async function runLoad(scenarioArg: string, flags: LoadFlags): Promise<number> {
   const scenario = await loadScenario(scenarioArg).catch((err: unknown) => {
     throw err instanceof ScenarioError ? new CutoverError(err.message, EXIT.usage) : err;
   });
-  const settings = usage(() => resolveSettings(scenario.options, flags));
+  const { config, runDir } = await resolveStackOptions(flags);
+  const settings = usage(() => resolveSettings(scenario.options, flags, config.drivers));
   const faults = usage(() => [...(scenario.options.faults ?? []), ...(flags.fault ?? [])].map(parseFault));
   const slo = flags.findCapacity ? usage(() => collectThresholds(undefined, [flags.slo ?? ""])) : [];
-  const { config, runDir } = await resolveStackOptions(flags);
 
   const startedAt = new Date();
   const outDir = flags.out

@@ -192,7 +192,7 @@ export function runCommand(): Command {
         await finish(failed || gateFailed ? "failed" : "passed");
         const verdict = failed ? pc.red("FAILED") : gateFailed ? pc.red("GATE FAILED") : pc.green("PASSED");
         process.stdout.write(
-          `\n${verdict} — conformance ${t.passed}/${t.passed + t.failed}, report: ${path.relative(process.cwd(), index) || index}\n`,
+          `\n${verdict} — conformance ${t.passed}/${t.passed + t.failed}, report: ${shortPath(index)}\n`,
         );
         if (failed) process.exitCode = EXIT.failures;
         else if (gateFailed) process.exitCode = EXIT.thresholds;
@@ -203,4 +203,10 @@ export function runCommand(): Command {
         process.off("SIGINT", onSignal);
       }
     });
+}
+
+/** A path as short as it can be said: relative to here when it is below here. */
+function shortPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith("..") ? rel : file;
 }
