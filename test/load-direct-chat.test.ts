@@ -17,67 +17,63 @@ const runDir = inject("runDir");
 
 test("direct-chat through the gateway on two worker threads: every message delivered once, books balance", async () => {
   const scenario = await loadScenario("direct-chat");
-  const session = await LoadSession.open({
-    scenario,
-    endpoints,
-    driver: { name: "openim" },
-    workers: 2,
-    users: 10,
-    topology: { kind: "pairs" },
-    connectAtSetup: true,
-    maxInFlightPerUser: 16,
-    intervalMs: 500,
-  });
-  try {
-    expect(session.setup.counters.connects).toBe(10);
-    const r = await session.runPhase({
+  const { setup, phase: r } = await LoadSession.once(
+    {
+      scenario,
+      endpoints,
+      driver: { name: "openim" },
+      workers: 2,
+      users: 10,
+      topology: { kind: "pairs" },
+      connectAtSetup: true,
+      maxInFlightPerUser: 16,
+      intervalMs: 500,
+    },
+    {
       model: normalizeModel({ kind: "constant-arrival-rate", rate: 30, duration: "3s" }),
       drainMs: 15_000,
-    });
-    const c = r.counters;
-    expect(c.scheduled).toBe(90);
-    expect(c.sent).toBe(90);
-    expect(c.acked).toBe(c.sent);
-    expect(c.expectedDeliveries).toBe(c.sent); // one recipient per direct message
-    expect(c.lost).toBe(0);
-    expect(c.delivered).toBe(c.sent);
-    expect(c.duplicated).toBe(0);
-    expect(c.outOfOrder).toBe(0);
-    expect(c.unexpected).toBe(0);
-    expect(r.histograms.get("e2e")?.totalCount).toBe(c.delivered);
-    expect(r.histograms.get("ack")?.totalCount).toBe(c.acked);
-  } finally {
-    await session.close();
-  }
+    },
+  );
+  expect(setup.counters.connects).toBe(10);
+  const c = r.counters;
+  expect(c.scheduled).toBe(90);
+  expect(c.sent).toBe(90);
+  expect(c.acked).toBe(c.sent);
+  expect(c.expectedDeliveries).toBe(c.sent); // one recipient per direct message
+  expect(c.lost).toBe(0);
+  expect(c.delivered).toBe(c.sent);
+  expect(c.duplicated).toBe(0);
+  expect(c.outOfOrder).toBe(0);
+  expect(c.unexpected).toBe(0);
+  expect(r.histograms.get("e2e")?.totalCount).toBe(c.delivered);
+  expect(r.histograms.get("ack")?.totalCount).toBe(c.acked);
 }, 90_000);
 
 test("group-fanout: every member but the sender receives each message once", async () => {
   const scenario = await loadScenario("group-fanout");
-  const session = await LoadSession.open({
-    scenario,
-    endpoints,
-    driver: { name: "openim-direct" },
-    workers: 1,
-    users: 8,
-    topology: { kind: "groups", size: 8 },
-    connectAtSetup: true,
-    maxInFlightPerUser: 16,
-  });
-  try {
-    const r = await session.runPhase({
+  const { phase: r } = await LoadSession.once(
+    {
+      scenario,
+      endpoints,
+      driver: { name: "openim-direct" },
+      workers: 1,
+      users: 8,
+      topology: { kind: "groups", size: 8 },
+      connectAtSetup: true,
+      maxInFlightPerUser: 16,
+    },
+    {
       model: normalizeModel({ kind: "constant-arrival-rate", rate: 5, duration: "2s" }),
       drainMs: 15_000,
-    });
-    const c = r.counters;
-    expect(c.sent).toBe(10);
-    expect(c.expectedDeliveries).toBe(70);
-    expect(c.lost).toBe(0);
-    expect(c.delivered).toBe(70);
-    expect(c.duplicated).toBe(0);
-    expect(r.histograms.get("e2e_last")?.totalCount).toBe(10);
-  } finally {
-    await session.close();
-  }
+    },
+  );
+  const c = r.counters;
+  expect(c.sent).toBe(10);
+  expect(c.expectedDeliveries).toBe(70);
+  expect(c.lost).toBe(0);
+  expect(c.delivered).toBe(70);
+  expect(c.duplicated).toBe(0);
+  expect(r.histograms.get("e2e_last")?.totalCount).toBe(10);
 }, 90_000);
 
 test("`cutover load` writes a valid results.json and an interval log, and a crossed threshold exits 99", () => {

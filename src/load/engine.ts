@@ -68,6 +68,8 @@ export interface PhaseOptions {
   /** Where this phase starts in the interval log's timeline (s). */
   logOffsetSec?: number;
   onInterval?: (s: IntervalSummary) => void;
+  /** Told the wall-clock instant (ms) the schedule will start, before any worker starts it. */
+  onScheduleStart?: (atMs: number) => void;
 }
 
 export interface PhaseResult {
@@ -88,6 +90,8 @@ export interface PhaseResult {
 }
 
 const DEFAULT_INTERVAL_MS = SCENARIO_DEFAULTS.intervalMs;
+/** How far ahead a phase's start is set, so every worker has the message before it starts. */
+const SCHEDULE_LEAD_MS = 200;
 /** Setup may log in thousands of users; bounded all the same. */
 const SETUP_TIMEOUT_MS = 15 * 60_000;
 /** A phase that overruns its schedule and drain by this much is declared stuck. */
@@ -252,13 +256,27 @@ export class LoadSession {
     };
   }
 
+  /** Opens a session, runs one measured phase and closes it, whatever happens: the common case. */
+  static async once(
+    opts: LoadOptions,
+    phase: PhaseOptions,
+  ): Promise<{ setup: SetupResult; phase: PhaseResult; workers: number }> {
+    const session = await LoadSession.open(opts);
+    try {
+      return { setup: session.setup, phase: await session.runPhase(phase), workers: session.workers };
+    } finally {
+      await session.close();
+    }
+  }
+
   async runPhase(p: PhaseOptions): Promise<PhaseResult> {
     if (this.failure) throw this.failure;
     const id = ++this.phaseCounter;
     const totalSenders = this.senders.reduce((a, b) => a + b, 0);
     // Every worker starts the same schedule at the same instant, a moment from now.
-    const t0Us = nowUs() + 200_000;
-    const startedAt = new Date(Date.now() + 200);
+    const t0Us = nowUs() + SCHEDULE_LEAD_MS * 1000;
+    const startedAt = new Date(Date.now() + SCHEDULE_LEAD_MS);
+    p.onScheduleStart?.(startedAt.getTime());
     const agg = new PhaseAggregate(
       this.handles.length,
       this.intervalMs,
