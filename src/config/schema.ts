@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type TargetProfile, targetProfileSchema } from "../conformance/profile.js";
 import { outputLocations } from "../run/output-locations.js";
+import { STACK_KINDS } from "../stack/stack-kinds.js";
 
 /** Every field has a default: the local stack needs no config file at all. */
 const localStackSchema = z
@@ -97,7 +98,7 @@ export const configSchema = z
   .object({
     stack: z
       .object({
-        kind: z.enum(["local", "docker", "external"]).default("local"),
+        kind: z.enum(STACK_KINDS).default("local"),
         runDir: z.string().min(1).default(outputLocations.runDir),
         local: localStackSchema.prefault({}),
         docker: dockerStackSchema.prefault({}),

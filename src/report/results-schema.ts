@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { stackEndpointsSchema } from "../stack/endpoints.js";
+import { STACK_KINDS } from "../stack/stack-kinds.js";
 
 /**
  * The results file of `cutover load` — the one source of truth that reports and
@@ -194,7 +195,7 @@ export const loadResultsSchema = z.object({
   finishedAt: z.string().optional(),
   scenario: z.object({ name: z.string(), file: z.string().optional(), description: z.string().optional() }),
   target: z.object({
-    stack: z.enum(["local", "docker", "external"]),
+    stack: z.enum(STACK_KINDS),
     driver: z.string(),
     /** Where the traffic went (never credentials). */
     endpoints: z.object({

@@ -1,11 +1,12 @@
 import { z } from "zod";
+import { STACK_KINDS } from "./stack-kinds.js";
 
 /**
  * What every stack provider returns (local, docker, external): the addresses suites,
  * drivers and the load engine use. Nothing downstream knows which provider made it.
  */
 export const stackEndpointsSchema = z.object({
-  stack: z.enum(["local", "docker", "external"]),
+  stack: z.enum(STACK_KINDS),
   /** Base URL of nginx: REST under /api/ (the gateway), WebSocket under /msg_gateway (OpenIM). */
   nginx: z.string(),
   /** WebSocket URL clients use: nginx's /msg_gateway route, straight to OpenIM's message gateway. */

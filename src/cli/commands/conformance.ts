@@ -8,6 +8,7 @@ import { availableSuites, resolveSuites, runSuites } from "../../conformance/run
 import { conformanceView } from "../../report/view-model.js";
 import { writeReports } from "../../report/write-reports.js";
 import { acquireStack } from "../../stack/acquire.js";
+import { STACK_KINDS } from "../../stack/stack-kinds.js";
 import { EXIT } from "../../util/errors.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
 import { progressPrinter, suiteProgressPrinter } from "../progress-printer.js";
@@ -50,7 +51,7 @@ export function conformanceCommand(): Command {
       "run the conformance suites against the stack up in the run dir (or one started for the run and stopped after);\n" +
         "exit 0 when every case passes, 1 when any fails, 2 usage/config error, 3 stack failed to start",
     )
-    .addOption(new Option("--stack <kind>", "which stack").choices(["local", "docker", "external"]))
+    .addOption(new Option("--stack <kind>", "which stack").choices(STACK_KINDS))
     .option("--suite <name...>", `suites to run (default all: ${availableSuites().join(", ")})`)
     .option("--grep <pattern>", "only the cases whose name matches this regular expression")
     .option("--junit <file>", "write JUnit XML")

@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { downStack } from "../../stack/acquire.js";
+import { STACK_KINDS } from "../../stack/stack-kinds.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
 
 export function downCommand(): Command {
@@ -11,7 +12,7 @@ export function downCommand(): Command {
       new Option(
         "--stack <kind>",
         "which stack (default: the one up in the run dir, else the config's)",
-      ).choices(["local", "docker", "external"]),
+      ).choices(STACK_KINDS),
     )
     .action(async (opts: StackOptions) => {
       const { config, runDir } = await resolveStackOptions(opts);

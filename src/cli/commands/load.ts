@@ -14,6 +14,7 @@ import { summaryText } from "../../load/summary-text.js";
 import { collectThresholds, ThresholdError } from "../../load/thresholds.js";
 import { outputLocations } from "../../run/output-locations.js";
 import { newResultsDir } from "../../run/results-file.js";
+import { STACK_KINDS } from "../../stack/stack-kinds.js";
 import { CutoverError, EXIT } from "../../util/errors.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
 import { progressPrinter } from "../progress-printer.js";
@@ -39,7 +40,7 @@ export function loadCommand(): Command {
         "accounting for every message, HDR percentiles; writes results.json and an HdrHistogram interval log",
     )
     .argument("<scenario>", `a scenario from scenarios/ (${builtinScenarios().join(", ")}) or a path to one`)
-    .addOption(new Option("--stack <kind>", "which stack to load").choices(["local", "docker", "external"]))
+    .addOption(new Option("--stack <kind>", "which stack to load").choices(STACK_KINDS))
     .option(
       "--driver <name>",
       "how virtual users talk to the stack (default: the scenario's, else openim): a built-in, a driver\n" +

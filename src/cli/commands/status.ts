@@ -5,6 +5,7 @@ import type { StackEndpoints } from "../../stack/endpoints.js";
 import { checkLocalHealth } from "../../stack/local/health.js";
 import { runDirLayout } from "../../stack/local/layout.js";
 import { readState } from "../../stack/local/state.js";
+import { STACK_KINDS } from "../../stack/stack-kinds.js";
 import { CutoverError, EXIT } from "../../util/errors.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
 
@@ -43,7 +44,7 @@ export function statusCommand(): Command {
       new Option(
         "--stack <kind>",
         "which stack (default: the one up in the run dir, else the config's)",
-      ).choices(["local", "docker", "external"]),
+      ).choices(STACK_KINDS),
     )
     .option("--json", "print the checks as one JSON object")
     .action(async (opts: StackOptions) => {

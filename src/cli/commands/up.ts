@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import pc from "picocolors";
 import { upStack } from "../../stack/acquire.js";
 import type { StackEndpoints } from "../../stack/endpoints.js";
+import { STACK_KINDS } from "../../stack/stack-kinds.js";
 import { formatSeconds } from "../../util/time.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
 import { progressPrinter } from "../progress-printer.js";
@@ -29,7 +30,7 @@ export function upCommand(): Command {
     .description(
       "start a stack (default: the local stack with the real OpenIM server) and print its endpoints",
     )
-    .addOption(new Option("--stack <kind>", "which stack to start").choices(["local", "docker", "external"]))
+    .addOption(new Option("--stack <kind>", "which stack to start").choices(STACK_KINDS))
     .option("--json", "print exactly one JSON object with the endpoints on stdout")
     .option(
       "--no-legacy",
