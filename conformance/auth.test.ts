@@ -1,29 +1,14 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { Redis } from "ioredis";
 import { SignJWT } from "jose";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { getUserToken, OpenImError, parseToken } from "../src/protocol/index.js";
-import { asTestUser, closed, type StackFixtures, sleep, stackFixtures } from "./support/fixtures.js";
-import "./support/context.js";
+import { asTestUser, closed, sleep } from "./support/fixtures.js";
 import { skipUnless } from "./support/skip.js";
+import { useStack } from "./support/stack.js";
 
 // Suite `auth`: login → imToken → WebSocket, the imToken cache, and the tokens that must be refused.
-const endpoints = inject("endpoints");
-const profile = inject("profile");
-const runDir = inject("runDir");
-let stack: StackFixtures;
-let redis: Redis | undefined;
-
-beforeAll(async () => {
-  stack = await stackFixtures(endpoints);
-  if (profile.redisAccess) redis = new Redis(endpoints.redis, { maxRetriesPerRequest: 1 });
-});
-afterEach(() => stack.cleanup());
-afterAll(async () => {
-  redis?.disconnect();
-  await stack.gateway.close();
-});
+const stack = useStack();
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
 
@@ -36,15 +21,15 @@ describe("login through the gateway", () => {
       ],
     },
   }, async () => {
-    const [u] = await stack.gatewayUsers(1);
-    expect(u!.login).toMatchObject({
-      userID: u!.userID,
+    const u = await stack.gatewayUser();
+    expect(u.login).toMatchObject({
+      userID: u.userID,
       platformID: 3,
       role: "user",
-      wsURL: endpoints.wsURL,
+      wsURL: stack.endpoints.wsURL,
     });
-    expect(u!.login.jwt.split(".")).toHaveLength(3);
-    expect(u!.login.expiresAt).toBeGreaterThan(Date.now() / 1000);
+    expect(u.login.jwt.split(".")).toHaveLength(3);
+    expect(u.login.expiresAt).toBeGreaterThan(Date.now() / 1000);
   });
 
   test("OpenIM accepts the imToken from login on the returned wsURL", {
@@ -56,8 +41,8 @@ describe("login through the gateway", () => {
       ],
     },
   }, async () => {
-    const [u] = await stack.gatewayUsers(1);
-    const ws = await stack.connect(asTestUser(u!));
+    const u = await stack.gatewayUser();
+    const ws = await stack.connect(asTestUser(u));
     expect(ws.isOpen).toBe(true);
   });
 
@@ -65,19 +50,19 @@ describe("login through the gateway", () => {
     meta: { source: ["server:internal/rpc/auth/auth.go ParseToken", "docs/openim-protocol.md §3"] },
   }, async () => {
     // docs/openim-protocol.md §3 auth/parse_token — expireTimeSeconds is an absolute Unix time
-    const [u] = await stack.gatewayUsers(1, 5);
-    const parsed = await parseToken(stack.rest, u!.login.imToken);
-    expect(parsed).toMatchObject({ userID: u!.userID, platformID: 5 });
+    const u = await stack.gatewayUser(5);
+    const parsed = await parseToken(stack.rest, u.login.imToken);
+    expect(parsed).toMatchObject({ userID: u.userID, platformID: 5 });
     expect(parsed.expireTimeSeconds * 1000).toBeGreaterThan(Date.now() + 86_400_000);
   });
 
   test("the imToken is cached in Redis as imtoken:<userID>:<platformID>", {
     meta: { source: ["gateway:reference/gateway/src/imtoken-cache.ts imTokenKey"] },
   }, async (ctx) => {
-    skipUnless(ctx, profile.redisAccess, "the target does not let cutover read its Redis");
-    const [u] = await stack.gatewayUsers(1, 4);
-    const cached = JSON.parse((await redis!.get(`imtoken:${u!.userID}:4`)) ?? "{}") as { token?: string };
-    expect(cached.token).toBe(u!.login.imToken);
+    stack.requires(ctx, "redisAccess");
+    const u = await stack.gatewayUser(4);
+    const cached = JSON.parse((await stack.redis.get(`imtoken:${u.userID}:4`)) ?? "{}") as { token?: string };
+    expect(cached.token).toBe(u.login.imToken);
   });
 
   test("the cache entry's TTL is the token's lifetime (90 days by default)", {
@@ -89,10 +74,10 @@ describe("login through the gateway", () => {
       ],
     },
   }, async (ctx) => {
-    skipUnless(ctx, profile.redisAccess, "the target does not let cutover read its Redis");
+    stack.requires(ctx, "redisAccess");
     // server: config/openim-rpc-auth.yml tokenPolicy.expire = 90 (days)
-    const [u] = await stack.gatewayUsers(1, 2);
-    const ttl = await redis!.ttl(`imtoken:${u!.userID}:2`);
+    const u = await stack.gatewayUser(2);
+    const ttl = await stack.redis.ttl(`imtoken:${u.userID}:2`);
     expect(ttl).toBeGreaterThan(90 * 86_400 - 120);
     expect(ttl).toBeLessThanOrEqual(90 * 86_400);
   });
@@ -106,10 +91,10 @@ describe("login through the gateway", () => {
       ],
     },
   }, async () => {
-    const [u] = await stack.gatewayUsers(1);
+    const u = await stack.gatewayUser();
     await sleep(1100); // OpenIM tokens minted in another second differ, so a fresh mint would show
-    const again = await stack.gateway.login(u!.userID, u!.password, 3);
-    expect(again.imToken).toBe(u!.login.imToken);
+    const again = await stack.gateway.login(u.userID, u.password, 3);
+    expect(again.imToken).toBe(u.login.imToken);
   });
 
   test("concurrent logins of one user all get the same imToken and the live session is not kicked", {
@@ -121,17 +106,17 @@ describe("login through the gateway", () => {
       ],
     },
   }, async () => {
-    const [u] = await stack.gatewayUsers(1);
-    const ws = await stack.connect(asTestUser(u!));
+    const u = await stack.gatewayUser();
+    const ws = await stack.connect(asTestUser(u));
     const kicked = closed(ws, 3000).then(
       () => true,
       () => false,
     );
     await sleep(1100);
     const logins = await Promise.all(
-      Array.from({ length: 8 }, () => stack.gateway.login(u!.userID, u!.password, 3)),
+      Array.from({ length: 8 }, () => stack.gateway.login(u.userID, u.password, 3)),
     );
-    expect(new Set(logins.map((l) => l.imToken))).toEqual(new Set([u!.login.imToken]));
+    expect(new Set(logins.map((l) => l.imToken))).toEqual(new Set([u.login.imToken]));
     expect(await kicked).toBe(false);
   });
 
@@ -144,11 +129,11 @@ describe("login through the gateway", () => {
       ],
     },
   }, async () => {
-    const [u] = await stack.gatewayUsers(1, 3);
-    const mobile = await stack.gateway.login(u!.userID, u!.password, 2);
-    expect(mobile.imToken).not.toBe(u!.login.imToken);
-    const pc = await stack.connect(asTestUser(u!));
-    const phone = await stack.connect({ userID: u!.userID, token: mobile.imToken, platformID: 2 });
+    const u = await stack.gatewayUser(3);
+    const mobile = await stack.gateway.login(u.userID, u.password, 2);
+    expect(mobile.imToken).not.toBe(u.login.imToken);
+    const pc = await stack.connect(asTestUser(u));
+    const phone = await stack.connect({ userID: u.userID, token: mobile.imToken, platformID: 2 });
     await sleep(300);
     expect(pc.isOpen && phone.isOpen).toBe(true);
   });
@@ -161,8 +146,8 @@ describe("login through the gateway", () => {
       ],
     },
   }, async () => {
-    const [u] = await stack.gatewayUsers(1);
-    await expect(stack.gateway.login(u!.userID, `${u!.password}x`, 3)).rejects.toMatchObject({ status: 401 });
+    const u = await stack.gatewayUser();
+    await expect(stack.gateway.login(u.userID, `${u.password}x`, 3)).rejects.toMatchObject({ status: 401 });
   });
 
   test("an unknown user is refused with 401, the same answer as a wrong password", {
@@ -194,8 +179,8 @@ describe("login through the gateway", () => {
   test("registering a taken user ID is refused with 409", {
     meta: { source: ["gateway:reference/gateway/src/login-routes.ts POST /api/auth/register"] },
   }, async () => {
-    const [u] = await stack.gatewayUsers(1);
-    await expect(stack.gateway.register(u!.userID, "another-password")).rejects.toMatchObject({
+    const u = await stack.gatewayUser();
+    await expect(stack.gateway.register(u.userID, "another-password")).rejects.toMatchObject({
       status: 409,
     });
   });
@@ -210,10 +195,10 @@ describe("login through the gateway", () => {
       ],
     },
   }, async () => {
-    const [u] = await stack.gatewayUsers(1);
-    await stack.gateway.logout(u!.login.jwt);
-    if (redis) expect(await redis.exists(`imtoken:${u!.userID}:3`)).toBe(0);
-    await expect(stack.connect(asTestUser(u!))).rejects.toMatchObject({ errCode: 1506 });
+    const u = await stack.gatewayUser();
+    await stack.gateway.logout(u.login.jwt);
+    if (stack.offers("redisAccess")) expect(await stack.redis.exists(`imtoken:${u.userID}:3`)).toBe(0);
+    await expect(stack.connect(asTestUser(u))).rejects.toMatchObject({ errCode: 1506 });
   });
 
   test("a login after logout mints a new imToken that OpenIM accepts", {
@@ -225,13 +210,13 @@ describe("login through the gateway", () => {
       ],
     },
   }, async () => {
-    const [u] = await stack.gatewayUsers(1);
-    await stack.gateway.logout(u!.login.jwt);
+    const u = await stack.gatewayUser();
+    await stack.gateway.logout(u.login.jwt);
     await sleep(1100);
-    const again = await stack.gateway.login(u!.userID, u!.password, 3);
-    expect(again.imToken).not.toBe(u!.login.imToken);
+    const again = await stack.gateway.login(u.userID, u.password, 3);
+    expect(again.imToken).not.toBe(u.login.imToken);
     await expect(
-      stack.connect({ userID: u!.userID, token: again.imToken, platformID: 3 }),
+      stack.connect({ userID: u.userID, token: again.imToken, platformID: 3 }),
     ).resolves.toBeDefined();
   });
 });
@@ -247,7 +232,7 @@ describe("tokens that must be refused", () => {
   const gatewaySecret = () =>
     new TextEncoder().encode(
       (
-        JSON.parse(readFileSync(path.join(runDir, "config", "gateway.json"), "utf8")) as {
+        JSON.parse(readFileSync(path.join(stack.runDir, "config", "gateway.json"), "utf8")) as {
           jwt: { secret: string };
         }
       ).jwt.secret,
@@ -261,10 +246,10 @@ describe("tokens that must be refused", () => {
       ],
     },
   }, async () => {
-    const [u] = await stack.gatewayUsers(1);
-    const [h, p] = u!.login.jwt.split(".");
+    const u = await stack.gatewayUser();
+    const [h, p] = u.login.jwt.split(".");
     const res = await stack.gateway.im(`${h}.${p}.${"A".repeat(43)}`, "user/get_users_info", {
-      userIDs: [u!.userID],
+      userIDs: [u.userID],
     });
     expect(res.status).toBe(401);
   });
@@ -277,9 +262,9 @@ describe("tokens that must be refused", () => {
       ],
     },
   }, async () => {
-    const [u] = await stack.gatewayUsers(1);
-    const none = `${b64({ alg: "none", typ: "JWT" })}.${b64({ ...claims(u!.userID), exp: Math.floor(Date.now() / 1000) + 3600 })}.`;
-    const res = await stack.gateway.im(none, "user/get_users_info", { userIDs: [u!.userID] });
+    const u = await stack.gatewayUser();
+    const none = `${b64({ alg: "none", typ: "JWT" })}.${b64({ ...claims(u.userID), exp: Math.floor(Date.now() / 1000) + 3600 })}.`;
+    const res = await stack.gateway.im(none, "user/get_users_info", { userIDs: [u.userID] });
     expect(res.status).toBe(401);
   });
 
@@ -291,14 +276,10 @@ describe("tokens that must be refused", () => {
       ],
     },
   }, async (ctx) => {
-    skipUnless(
-      ctx,
-      profile.localFiles && runDir !== "",
-      "signing a gateway JWT needs the gateway's key from a local run dir",
-    );
-    const [u] = await stack.gatewayUsers(1);
+    stack.requires(ctx, "localFiles", "signing a gateway JWT needs the gateway's key from a local run dir");
+    const u = await stack.gatewayUser();
     const now = Math.floor(Date.now() / 1000);
-    const expired = await new SignJWT(claims(u!.userID))
+    const expired = await new SignJWT(claims(u.userID))
       .setProtectedHeader({ alg: "HS256" })
       .setIssuedAt(now - 7200)
       .setExpirationTime(now - 60)
@@ -314,13 +295,9 @@ describe("tokens that must be refused", () => {
       ],
     },
   }, async (ctx) => {
-    skipUnless(
-      ctx,
-      profile.localFiles && runDir !== "",
-      "signing a gateway JWT needs the gateway's key from a local run dir",
-    );
-    const [u] = await stack.gatewayUsers(1);
-    const hs512 = await new SignJWT(claims(u!.userID))
+    stack.requires(ctx, "localFiles", "signing a gateway JWT needs the gateway's key from a local run dir");
+    const u = await stack.gatewayUser();
+    const hs512 = await new SignJWT(claims(u.userID))
       .setProtectedHeader({ alg: "HS512" })
       .setExpirationTime(Math.floor(Date.now() / 1000) + 600)
       .sign(gatewaySecret());
@@ -338,12 +315,12 @@ describe("tokens that must be refused", () => {
     },
   }, async () => {
     // tools: tokenverify/jwt_token.go — a bad signature maps to TokenUnknownError
-    const [u] = await stack.newUsers(1);
-    const [h, p] = u!.token.split(".");
-    const forged = { ...u!, token: `${h}.${p}.${"B".repeat(43)}` };
+    const u = await stack.user();
+    const [h, p] = u.token.split(".");
+    const forged = { ...u, token: `${h}.${p}.${"B".repeat(43)}` };
     await expect(stack.connect(forged)).rejects.toMatchObject({ errCode: 1505 });
     const rest = await stack.rest
-      .call("user/get_users_info", { userIDs: [u!.userID] }, { token: forged.token })
+      .call("user/get_users_info", { userIDs: [u.userID] }, { token: forged.token })
       .catch((e: unknown) => e);
     expect((rest as OpenImError).errCode).toBe(1505);
   });
@@ -357,8 +334,8 @@ describe("tokens that must be refused", () => {
       ],
     },
   }, async () => {
-    const [u] = await stack.newUsers(1);
-    await expect(stack.connect({ ...u!, token: "not.a-token" })).rejects.toMatchObject({ errCode: 1503 });
+    const u = await stack.user();
+    await expect(stack.connect({ ...u, token: "not.a-token" })).rejects.toMatchObject({ errCode: 1503 });
   });
 
   test("another user's imToken is refused at the WebSocket (1502: sendID must match)", {
@@ -370,7 +347,7 @@ describe("tokens that must be refused", () => {
     },
   }, async () => {
     const [a, b] = await stack.newUsers(2);
-    await expect(stack.connect({ ...a!, token: b!.token })).rejects.toMatchObject({ errCode: 1502 });
+    await expect(stack.connect({ ...a, token: b.token })).rejects.toMatchObject({ errCode: 1502 });
   });
 
   test("an imToken used with another platformID is refused (1502)", {
@@ -381,8 +358,8 @@ describe("tokens that must be refused", () => {
       ],
     },
   }, async () => {
-    const [a] = await stack.newUsers(1, 3);
-    await expect(stack.connect({ ...a!, platformID: 4 })).rejects.toMatchObject({ errCode: 1502 });
+    const a = await stack.user(3);
+    await expect(stack.connect({ ...a, platformID: 4 })).rejects.toMatchObject({ errCode: 1502 });
   });
 
   test("a token replaced by a newer one for the same platform is refused as kicked (1506)", {
@@ -397,13 +374,13 @@ describe("tokens that must be refused", () => {
     // server: pkg/common/storage/controller/auth.go CreateToken — multiLogin policy 1
     skipUnless(
       ctx,
-      profile.multiLoginPolicy === 1,
-      `the target's multiLogin.policy is ${profile.multiLoginPolicy}, not 1`,
+      stack.profile.multiLoginPolicy === 1,
+      `the target's multiLogin.policy is ${stack.profile.multiLoginPolicy}, not 1`,
     );
-    const [u] = await stack.newUsers(1);
+    const u = await stack.user();
     await sleep(1100);
-    await getUserToken(stack.rest, stack.adminToken, u!.userID, 3);
-    await expect(stack.connect(u!)).rejects.toMatchObject({ errCode: 1506 });
+    await getUserToken(stack.rest, stack.adminToken, u.userID, 3);
+    await expect(stack.connect(u)).rejects.toMatchObject({ errCode: 1506 });
   });
 
   test("a user token cannot call admin-only OpenIM endpoints (1002)", {
@@ -415,9 +392,9 @@ describe("tokens that must be refused", () => {
       ],
     },
   }, async () => {
-    const [u] = await stack.newUsers(1);
+    const u = await stack.user();
     const err = await stack.rest
-      .call("auth/get_user_token", { userID: u!.userID, platformID: 5 }, { token: u!.token })
+      .call("auth/get_user_token", { userID: u.userID, platformID: 5 }, { token: u.token })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenImError);
     expect((err as OpenImError).errCode).toBe(1002);
@@ -427,7 +404,7 @@ describe("tokens that must be refused", () => {
     meta: { source: ["server:internal/rpc/auth/auth.go GetAdminToken", "docs/openim-protocol.md §3"] },
   }, async () => {
     const err = await stack.rest
-      .call("auth/get_admin_token", { secret: "not-the-secret", userID: endpoints.adminUserID })
+      .call("auth/get_admin_token", { secret: "not-the-secret", userID: stack.endpoints.adminUserID })
       .catch((e: unknown) => e);
     expect((err as OpenImError).errCode).toBe(1002);
   });

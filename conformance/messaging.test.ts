@@ -1,5 +1,5 @@
 import { PbCoder } from "@openim/protocol";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
   buildTextMsg,
   decodeText,
@@ -14,39 +14,22 @@ import {
   type ReceivedMsg,
   singleConversationID,
 } from "../src/protocol/index.js";
-import {
-  closed,
-  eventually,
-  inbox,
-  nextPush,
-  type StackFixtures,
-  stackFixtures,
-  type TestUser,
-} from "./support/fixtures.js";
+import { closed, eventually, inbox, nextPush, type TestUser } from "./support/fixtures.js";
+import { at } from "./support/lists.js";
+import { useStack } from "./support/stack.js";
 import { newestSettled, pullSettled } from "./support/sync.js";
-import "./support/context.js";
 
 // Suite `messaging`: single chat over the WebSocket — send (1003), ack, push (2001), seq
 // per conversation, pull (1001/1002), offline delivery, content fidelity, refusals.
 // Facts: docs/openim-protocol.md §2; server: internal/rpc/msg/send.go, verify.go, sync_msg.go,
 // internal/msgtransfer, internal/push (v3.8.3).
-const endpoints = inject("endpoints");
-const profile = inject("profile");
-let stack: StackFixtures;
-
-beforeAll(async () => {
-  stack = await stackFixtures(endpoints);
-});
-afterEach(() => stack.cleanup());
-afterAll(async () => {
-  await stack.gateway.close();
-});
+const stack = useStack();
 
 /** Two fresh users, both connected through nginx. */
 async function pair(): Promise<{ a: TestUser; b: TestUser; ca: OpenImWsClient; cb: OpenImWsClient }> {
   const [a, b] = await stack.newUsers(2);
-  const [ca, cb] = await Promise.all([stack.connect(a!), stack.connect(b!)]);
-  return { a: a!, b: b!, ca, cb };
+  const [ca, cb] = await Promise.all([stack.connect(a), stack.connect(b)]);
+  return { a, b, ca, cb };
 }
 
 /** A text MsgData from `from` to `to`, for cases that change fields the client would set. */
@@ -167,15 +150,15 @@ describe("send, ack and push", () => {
   }, async () => {
     // server: push_handler.go handleMs2PsChat pushes to sendID's connections; hub_server.go pushToUser (all platforms)
     const [a, b] = await stack.newUsers(2);
-    const phone = await getUserToken(stack.rest, stack.adminToken, a!.userID, 2);
-    const desk = await stack.connect(a!);
-    const mobile = await stack.connect({ ...a!, token: phone.token, platformID: 2 });
-    await stack.connect(b!);
+    const phone = await getUserToken(stack.rest, stack.adminToken, a.userID, 2);
+    const desk = await stack.connect(a);
+    const mobile = await stack.connect({ ...a, token: phone.token, platformID: 2 });
+    await stack.connect(b);
     const onMobile = nextPush(mobile, (m) => decodeText(m) === "from my desk");
-    const ack = await desk.sendText({ recvID: b!.userID, text: "from my desk" });
+    const ack = await desk.sendText({ recvID: b.userID, text: "from my desk" });
     expect(await onMobile).toMatchObject({
       serverMsgID: ack.serverMsgID,
-      sendID: a!.userID,
+      sendID: a.userID,
       senderPlatformID: 3,
     });
   });
@@ -213,12 +196,12 @@ describe("send, ack and push", () => {
     meta: { source: ["server:internal/msggateway/hub_server.go pushToUser", "docs/openim-protocol.md §2"] },
   }, async () => {
     const [a, b] = await stack.newUsers(2);
-    const mobile = await getUserToken(stack.rest, stack.adminToken, b!.userID, 2);
-    const sender = await stack.connect(a!);
-    const pc = await stack.connect(b!);
-    const phone = await stack.connect({ ...b!, token: mobile.token, platformID: 2 });
+    const mobile = await getUserToken(stack.rest, stack.adminToken, b.userID, 2);
+    const sender = await stack.connect(a);
+    const pc = await stack.connect(b);
+    const phone = await stack.connect({ ...b, token: mobile.token, platformID: 2 });
     const arrivals = [pc, phone].map((c) => nextPush(c, (m) => decodeText(m) === "both"));
-    await sender.sendText({ recvID: b!.userID, text: "both" });
+    await sender.sendText({ recvID: b.userID, text: "both" });
     expect(seqsOf(await Promise.all(arrivals))).toEqual([1, 1]);
   });
 });
@@ -331,18 +314,18 @@ describe("seq per conversation", () => {
   }, async () => {
     // server: controller/msg_transfer.go BatchInsertChat2Cache — seqConversation.Malloc(conversationID, n)
     const [a, b, c] = await stack.newUsers(3);
-    const ca = await stack.connect(a!);
-    const cb = await stack.connect(b!);
-    const cc = await stack.connect(c!);
+    const ca = await stack.connect(a);
+    const cb = await stack.connect(b);
+    const cc = await stack.connect(c);
     const toB = inbox(cb);
-    for (let i = 0; i < 5; i++) await ca.sendText({ recvID: b!.userID, text: `b${i}` });
+    for (let i = 0; i < 5; i++) await ca.sendText({ recvID: b.userID, text: `b${i}` });
     expect(await eventually(() => toB.length >= 5)).toBe(true);
     const arrival = nextPush(cc, (m) => decodeText(m) === "c0");
-    await ca.sendText({ recvID: c!.userID, text: "c0" });
+    await ca.sendText({ recvID: c.userID, text: "c0" });
     expect(Number((await arrival).seq)).toBe(1);
-    expect((await newestSettled(ca, singleConversationID(a!.userID, c!.userID), 1)).maxSeqs).toEqual({
-      [singleConversationID(a!.userID, b!.userID)]: 5,
-      [singleConversationID(a!.userID, c!.userID)]: 1,
+    expect((await newestSettled(ca, singleConversationID(a.userID, c.userID), 1)).maxSeqs).toEqual({
+      [singleConversationID(a.userID, b.userID)]: 5,
+      [singleConversationID(a.userID, c.userID)]: 1,
     });
   });
 
@@ -373,12 +356,12 @@ describe("seq per conversation", () => {
     // docs/openim-protocol.md §2 PullMessageBySeqs — ranges without a conversation record are skipped: no error
     // for the client, one ERROR line ("GetConversation error") in OpenIM's log
     const [a, b, c] = await stack.newUsers(3);
-    const ca = await stack.connect(a!);
-    const cb = await stack.connect(b!);
-    const outsider = await stack.connect(c!);
-    const conversationID = singleConversationID(a!.userID, b!.userID);
+    const ca = await stack.connect(a);
+    const cb = await stack.connect(b);
+    const outsider = await stack.connect(c);
+    const conversationID = singleConversationID(a.userID, b.userID);
     const arrival = nextPush(cb, (m) => decodeText(m) === "private");
-    await ca.sendText({ recvID: b!.userID, text: "private" });
+    await ca.sendText({ recvID: b.userID, text: "private" });
     await arrival;
     // the conversation is there for b (seq 1 pulls), yet nothing lies beyond its newest seq
     expect((await pullSettled(cb, [{ conversationID, begin: 1, end: 1 }], 1)).messages).toHaveLength(1);
@@ -466,17 +449,17 @@ describe("offline delivery", () => {
   }, async () => {
     // docs/openim-protocol.md §2 GetMaxSeq/PullMessageBySeqs; msgtransfer creates both conversation records on the first message
     const [a, b] = await stack.newUsers(2);
-    const ca = await stack.connect(a!);
-    const conversationID = singleConversationID(a!.userID, b!.userID);
+    const ca = await stack.connect(a);
+    const conversationID = singleConversationID(a.userID, b.userID);
     const texts = ["while you were out 1", "while you were out 2", "while you were out 3"];
-    for (const text of texts) await ca.sendText({ recvID: b!.userID, text });
+    for (const text of texts) await ca.sendText({ recvID: b.userID, text });
     expect((await newestSettled(ca, conversationID, 3)).maxSeqs[conversationID]).toBe(3);
 
-    const cb = await stack.connect(b!);
+    const cb = await stack.connect(b);
     expect((await newestSettled(cb, conversationID, 3)).maxSeqs).toEqual({ [conversationID]: 3 });
     const pulled = await pullSettled(cb, [{ conversationID, begin: 1, end: 3 }], 3);
     expect(pulled.messages.map((m) => [Number(m.seq), decodeText(m), m.sendID])).toEqual(
-      texts.map((t, i) => [i + 1, t, a!.userID]),
+      texts.map((t, i) => [i + 1, t, a.userID]),
     );
     expect(pulled.isEnd[conversationID]).toBe(true);
   });
@@ -492,17 +475,17 @@ describe("offline delivery", () => {
   }, async () => {
     // server: push is online-only (hub_server.go pushToUser skips absent users); the store keeps every seq
     const [a, b] = await stack.newUsers(2);
-    const ca = await stack.connect(a!);
-    const conversationID = singleConversationID(a!.userID, b!.userID);
-    const first = await stack.connect(b!);
+    const ca = await stack.connect(a);
+    const conversationID = singleConversationID(a.userID, b.userID);
+    const first = await stack.connect(b);
     const seen = nextPush(first, (m) => decodeText(m) === "online");
-    await ca.sendText({ recvID: b!.userID, text: "online" });
+    await ca.sendText({ recvID: b.userID, text: "online" });
     const last = Number((await seen).seq);
     await first.close();
-    for (const text of ["gone 1", "gone 2"]) await ca.sendText({ recvID: b!.userID, text });
+    for (const text of ["gone 1", "gone 2"]) await ca.sendText({ recvID: b.userID, text });
     expect((await newestSettled(ca, conversationID, last + 2)).maxSeqs[conversationID]).toBe(last + 2);
 
-    const back = await stack.connect(b!);
+    const back = await stack.connect(b);
     const pulled = await pullSettled(back, [{ conversationID, begin: last + 1, end: last + 2 }], 2);
     expect(pulled.messages.map(decodeText)).toEqual(["gone 1", "gone 2"]);
   });
@@ -544,7 +527,7 @@ describe("content", () => {
   }, async () => {
     // docs/openim-protocol.md §1 Message size (51200 per frame) and §7 "no explicit limit on content size"
     const { a, b, ca, cb } = await pair();
-    const text = textForFrame(a, b.userID, profile.maxMessageSize - 64);
+    const text = textForFrame(a, b.userID, stack.profile.maxMessageSize - 64);
     expect(text.length).toBeGreaterThan(30_000); // base64 makes the frame ≈ 4/3 of the content
     const arrival = nextPush(cb, (m) => m.sendID === a.userID);
     await ca.sendText({ recvID: b.userID, text });
@@ -563,10 +546,10 @@ describe("content", () => {
     // server: msggateway/client.go readMessage SetReadLimit(maxMessageSize) → close 1009. Direct to OpenIM:
     // through nginx the close frame is sometimes lost and the client sees 1006 (websocket suite covers that)
     const [a, b] = await stack.newUsers(2);
-    const ca = await stack.connect(a!, { via: "direct" });
-    const text = `${textForFrame(a!, b!.userID, profile.maxMessageSize)}${"y".repeat(256)}`;
+    const ca = await stack.connect(a, { via: "direct" });
+    const text = `${textForFrame(a, b.userID, stack.profile.maxMessageSize)}${"y".repeat(256)}`;
     const closing = closed(ca);
-    const err = await ca.sendText({ recvID: b!.userID, text }).catch((e: unknown) => e);
+    const err = await ca.sendText({ recvID: b.userID, text }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenImTransportError);
     expect((err as OpenImTransportError).kind).toBe("closed");
     expect((await closing).code).toBe(1009);
@@ -592,7 +575,7 @@ describe("content", () => {
     expect(decodeText(pushed)).toBe(text);
     expect(Buffer.from(pushed.content).equals(Buffer.from(encodeTextContent(text)))).toBe(true);
     const pulled = await pullSettled(cb, [{ conversationID: pushed.conversationID, begin: 1, end: 1 }], 1);
-    expect(decodeText(pulled.messages[0]!)).toBe(text);
+    expect(decodeText(at(pulled.messages, 0))).toBe(text);
   });
 
   test("content is carried as opaque bytes: a body that is not JSON (invalid UTF-8, NUL) arrives unchanged", {
@@ -640,16 +623,16 @@ describe("conversation IDs", () => {
     },
   }, async () => {
     // docs/openim-protocol.md §2 "Who receives it": no sender copy when sendID == recvID (push_handler.go handleMs2PsChat)
-    const [me] = await stack.newUsers(1);
-    const c = await stack.connect(me!);
+    const me = await stack.user();
+    const c = await stack.connect(me);
     const got = inbox(c);
-    await c.sendText({ recvID: me!.userID, text: "note to self" });
+    await c.sendText({ recvID: me.userID, text: "note to self" });
     const marker = nextPush(c, (m) => decodeText(m) === "second note");
-    await c.sendText({ recvID: me!.userID, text: "second note" });
+    await c.sendText({ recvID: me.userID, text: "second note" });
     await marker;
     expect(got.map((m) => [m.conversationID, Number(m.seq), decodeText(m)])).toEqual([
-      [`si_${me!.userID}_${me!.userID}`, 1, "note to self"],
-      [`si_${me!.userID}_${me!.userID}`, 2, "second note"],
+      [`si_${me.userID}_${me.userID}`, 1, "note to self"],
+      [`si_${me.userID}_${me.userID}`, 2, "second note"],
     ]);
   });
 });
@@ -667,8 +650,8 @@ describe("refused sends", () => {
     },
   }, async () => {
     // docs/openim-protocol.md §2 Single chat — server: msg/verify.go modifyMessageByUserMessageReceiveOpt → controller/user.go FindWithError
-    const [a] = await stack.newUsers(1);
-    const ca = await stack.connect(a!);
+    const a = await stack.user();
+    const ca = await stack.connect(a);
     const err = await ca.sendText({ recvID: "nobody_by_this_name_at_all", text: "hello?" }).catch((e) => e);
     expect(err).toBeInstanceOf(OpenImError);
     expect(err).toMatchObject({ errCode: 1004, errMsg: expect.stringContaining("RecordNotFound") });
@@ -751,14 +734,14 @@ describe("refused sends", () => {
     // docs/openim-protocol.md §1 Identity checks: "no check that msgData.sendID equals the connected user" (send.go, verify.go);
     // only the envelope's sendID is checked (client.go handleMessage)
     const [a, b, c] = await stack.newUsers(3);
-    const ca = await stack.connect(a!);
-    const cb = await stack.connect(b!);
-    const msg = textMsg(c!, b!.userID, "signed C, sent by A");
+    const ca = await stack.connect(a);
+    const cb = await stack.connect(b);
+    const msg = textMsg(c, b.userID, "signed C, sent by A");
     const arrival = nextPush(cb, (m) => m.clientMsgID === msg.clientMsgID);
     await ca.sendMessage(msg);
     expect(await arrival).toMatchObject({
-      sendID: c!.userID,
-      conversationID: singleConversationID(b!.userID, c!.userID),
+      sendID: c.userID,
+      conversationID: singleConversationID(b.userID, c.userID),
     });
   });
 });

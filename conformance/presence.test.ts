@@ -1,5 +1,5 @@
 import type { SdkWsProto } from "@openim/protocol";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, type TestContext, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
   forceLogout,
   getUsersOnlineStatus,
@@ -8,10 +8,9 @@ import {
   type OpenImWsClient,
   type UserOnlineStatus,
 } from "../src/protocol/index.js";
-import { closed, eventually, type StackFixtures, stackFixtures, type TestUser } from "./support/fixtures.js";
-import { closeRawConns, gatewayQuery, rawConnect } from "./support/raw-ws.js";
-import { skipUnless } from "./support/skip.js";
-import "./support/context.js";
+import { closed, eventually, type TestUser } from "./support/fixtures.js";
+import { gatewayQuery, rawConnect } from "./support/raw-ws.js";
+import { useStack } from "./support/stack.js";
 
 // Suite `presence`: who is online, as the admin REST API (user/get_users_online_status)
 // and the WebSocket subscription (2005) report it, through connect, disconnect, several
@@ -19,27 +18,7 @@ import "./support/context.js";
 // Facts: docs/openim-protocol.md §1 (2004, 2005, multi-login) and §3 user/get_users_online_status;
 // server: internal/api/user.go GetUsersOnlineStatus, internal/msggateway/hub_server.go,
 // subscription.go, online.go (v3.8.3).
-const endpoints = inject("endpoints");
-const profile = inject("profile");
-let stack: StackFixtures;
-
-/** Multi-login cases depend on share.yml multiLogin.policy; others are skipped with the reason. */
-const needsPolicy = (ctx: TestContext, ...policies: number[]) =>
-  skipUnless(
-    ctx,
-    policies.includes(profile.multiLoginPolicy),
-    `the target's multiLoginPolicy is ${profile.multiLoginPolicy}; this case needs ${policies.join(" or ")}`,
-  );
-
-beforeAll(async () => {
-  stack = await stackFixtures(endpoints);
-});
-afterEach(async () => {
-  await Promise.all([stack.cleanup(), closeRawConns()]);
-});
-afterAll(async () => {
-  await stack.gateway.close();
-});
+const stack = useStack();
 
 async function statusOf(userID: string): Promise<UserOnlineStatus> {
   const [s] = await getUsersOnlineStatus(stack.rest, stack.adminToken, [userID]);
@@ -59,7 +38,8 @@ async function becomes(userID: string, probe: (s: UserOnlineStatus) => boolean):
     50,
   );
   expect(ok, `status of ${userID} never matched; last: ${JSON.stringify(last)}`).toBe(true);
-  return last!;
+  if (!last) throw new Error(`status of ${userID} was never read`);
+  return last;
 }
 
 const platformsOf = (s: UserOnlineStatus) => s.detailPlatformStatus.map((d) => d.platformID).sort();
@@ -99,14 +79,14 @@ describe("online status on the admin REST API", () => {
   }, async () => {
     // docs/openim-protocol.md §3 user/get_users_online_status — server: internal/api/user.go GetUsersOnlineStatus
     // (every requested ID gets an entry; offline ones carry detailPlatformStatus null)
-    const [u] = await stack.newUsers(1);
+    const u = await stack.user();
     const raw = await stack.rest.call<unknown>(
       "user/get_users_online_status",
-      { userIDs: [u!.userID, "no_such_user_anywhere"] },
+      { userIDs: [u.userID, "no_such_user_anywhere"] },
       { token: stack.adminToken },
     );
     expect(raw).toEqual([
-      { userID: u!.userID, status: 0, detailPlatformStatus: null },
+      { userID: u.userID, status: 0, detailPlatformStatus: null },
       { userID: "no_such_user_anywhere", status: 0, detailPlatformStatus: null },
     ]);
   });
@@ -121,15 +101,15 @@ describe("online status on the admin REST API", () => {
     },
   }, async () => {
     // server: msggateway/hub_server.go GetUsersOnlineStatus (SuccessDetail from each Client); context.go ConnID = md5(...)
-    const [u] = await stack.newUsers(1, 3);
-    await stack.connect(u!);
-    const s = await becomes(u!.userID, (x) => x.status === 1);
+    const u = await stack.user(3);
+    await stack.connect(u);
+    const s = await becomes(u.userID, (x) => x.status === 1);
     expect(s.detailPlatformStatus).toEqual([
       {
         platformID: 3,
         connID: expect.stringMatching(/^[0-9a-f]{32}$/),
         isBackground: false,
-        token: u!.token,
+        token: u.token,
       },
     ]);
   });
@@ -143,11 +123,11 @@ describe("online status on the admin REST API", () => {
     },
   }, async () => {
     // server: msggateway/ws_server.go unregisterClient (clients.DeleteClients)
-    const [u] = await stack.newUsers(1);
-    const c = await stack.connect(u!);
-    await becomes(u!.userID, (x) => x.status === 1);
+    const u = await stack.user();
+    const c = await stack.connect(u);
+    await becomes(u.userID, (x) => x.status === 1);
     await c.close();
-    const s = await becomes(u!.userID, (x) => x.status === 0);
+    const s = await becomes(u.userID, (x) => x.status === 0);
     expect(s.detailPlatformStatus).toEqual([]);
   });
 
@@ -161,13 +141,13 @@ describe("online status on the admin REST API", () => {
     },
   }, async () => {
     // server: client.go readMessage returns on the decode error → close() → UnRegister
-    const [u] = await stack.newUsers(1);
-    const c = await stack.connect(u!);
-    await becomes(u!.userID, (x) => x.status === 1);
+    const u = await stack.user();
+    const c = await stack.connect(u);
+    await becomes(u.userID, (x) => x.status === 1);
     const gone = closed(c);
     c.sendRawFrame(new Uint8Array([0x00]), true);
     await gone;
-    await becomes(u!.userID, (x) => x.status === 0);
+    await becomes(u.userID, (x) => x.status === 0);
   });
 
   test("two platforms of one user are both listed, each with its own connID", {
@@ -180,11 +160,11 @@ describe("online status on the admin REST API", () => {
     },
   }, async () => {
     // docs/openim-protocol.md §1 multi-login policy 1 keeps other platforms — server: hub_server.go GetUsersOnlineStatus
-    const [u] = await stack.newUsers(1, 3);
-    const mobile = await onPlatform(u!, 2);
-    await stack.connect(u!);
+    const u = await stack.user(3);
+    const mobile = await onPlatform(u, 2);
+    await stack.connect(u);
     await stack.connect(mobile);
-    const s = await becomes(u!.userID, (x) => x.detailPlatformStatus.length === 2);
+    const s = await becomes(u.userID, (x) => x.detailPlatformStatus.length === 2);
     expect(platformsOf(s)).toEqual([2, 3]);
     expect(new Set(s.detailPlatformStatus.map((d) => d.connID)).size).toBe(2);
     expect(s.detailPlatformStatus.find((d) => d.platformID === 2)?.token).toBe(mobile.token);
@@ -199,13 +179,13 @@ describe("online status on the admin REST API", () => {
     },
   }, async () => {
     // server: ws_server.go unregisterClient deletes only that client (user_map.go DeleteClients)
-    const [u] = await stack.newUsers(1, 3);
-    const mobile = await onPlatform(u!, 2);
-    const pc = await stack.connect(u!);
+    const u = await stack.user(3);
+    const mobile = await onPlatform(u, 2);
+    const pc = await stack.connect(u);
     await stack.connect(mobile);
-    await becomes(u!.userID, (x) => x.detailPlatformStatus.length === 2);
+    await becomes(u.userID, (x) => x.detailPlatformStatus.length === 2);
     await pc.close();
-    const s = await becomes(u!.userID, (x) => x.detailPlatformStatus.length === 1);
+    const s = await becomes(u.userID, (x) => x.detailPlatformStatus.length === 1);
     expect(s.status).toBe(1);
     expect(platformsOf(s)).toEqual([2]);
   });
@@ -215,22 +195,22 @@ describe("online status on the admin REST API", () => {
       source: ["server:internal/msggateway/client.go setAppBackgroundStatus", "docs/openim-protocol.md §1"],
     },
   }, async () => {
-    const [u] = await stack.newUsers(1, 1);
-    const c = await stack.connect(u!);
-    await becomes(u!.userID, (x) => x.status === 1);
+    const u = await stack.user(1);
+    const c = await stack.connect(u);
+    await becomes(u.userID, (x) => x.status === 1);
     await c.setBackground(true);
-    expect((await statusOf(u!.userID)).detailPlatformStatus[0]?.isBackground).toBe(true);
+    expect((await statusOf(u.userID)).detailPlatformStatus[0]?.isBackground).toBe(true);
     await c.setBackground(false);
-    expect((await statusOf(u!.userID)).detailPlatformStatus[0]?.isBackground).toBe(false);
+    expect((await statusOf(u.userID)).detailPlatformStatus[0]?.isBackground).toBe(false);
   });
 
   test("isBackground=true in the upgrade query has no effect: the connection starts in the foreground", {
     meta: { source: ["server:internal/msggateway/client.go ResetClient", "docs/openim-protocol.md §1"] },
   }, async () => {
     // docs/openim-protocol.md §1 isBackground — server: client.go ResetClient overwrites it with false (v3.8.3)
-    const [u] = await stack.newUsers(1);
-    await rawConnect(endpoints.openimWs, gatewayQuery(u!, { isBackground: "true" }));
-    const s = await becomes(u!.userID, (x) => x.status === 1);
+    const u = await stack.user();
+    await rawConnect(stack.endpoints.openimWs, gatewayQuery(u, { isBackground: "true" }));
+    const s = await becomes(u.userID, (x) => x.status === 1);
     expect(s.detailPlatformStatus[0]?.isBackground).toBe(false);
   });
 
@@ -240,9 +220,9 @@ describe("online status on the admin REST API", () => {
     },
   }, async () => {
     // docs/openim-protocol.md §3 "Admin only (gateway returns 1002 otherwise)" — server: hub_server.go GetUsersOnlineStatus
-    const [u] = await stack.newUsers(1);
+    const u = await stack.user();
     const err = await stack.rest
-      .call("user/get_users_online_status", { userIDs: [u!.userID] }, { token: u!.token })
+      .call("user/get_users_online_status", { userIDs: [u.userID] }, { token: u.token })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenImError);
     expect(err).toMatchObject({ errCode: 1002, errMsg: expect.stringContaining("only app manager") });
@@ -259,17 +239,17 @@ describe("status after kicks and logouts", () => {
       ],
     },
   }, async (ctx) => {
-    needsPolicy(ctx, 1);
+    stack.requiresMultiLogin(ctx, 1);
     // server: ws_server.go registerClient → multiTerminalLoginChecker deletes the old client
-    const [u] = await stack.newUsers(1, 3);
-    await stack.connect(u!);
-    const before = await becomes(u!.userID, (x) => x.status === 1);
-    await stack.connect(u!);
+    const u = await stack.user(3);
+    await stack.connect(u);
+    const before = await becomes(u.userID, (x) => x.status === 1);
+    await stack.connect(u);
     const after = await becomes(
-      u!.userID,
+      u.userID,
       (x) =>
         x.detailPlatformStatus.length === 1 &&
-        x.detailPlatformStatus[0]!.connID !== before.detailPlatformStatus[0]!.connID,
+        x.detailPlatformStatus[0]?.connID !== before.detailPlatformStatus[0]?.connID,
     );
     expect(after.status).toBe(1);
   });
@@ -285,16 +265,16 @@ describe("status after kicks and logouts", () => {
     },
   }, async () => {
     // docs/openim-protocol.md §1 auth/force_logout — server: internal/rpc/auth/auth.go forceKickOff, msggateway KickUserOffline
-    const [u] = await stack.newUsers(1, 3);
-    const c = await stack.connect(u!);
-    await becomes(u!.userID, (x) => x.status === 1);
+    const u = await stack.user(3);
+    const c = await stack.connect(u);
+    await becomes(u.userID, (x) => x.status === 1);
     const kicked = new Promise<void>((r) => c.once("kicked", () => r()));
     const gone = closed(c);
-    await forceLogout(stack.rest, stack.adminToken, u!.userID, 3);
+    await forceLogout(stack.rest, stack.adminToken, u.userID, 3);
     await kicked;
     expect(await gone).toMatchObject({ code: 1006, wasKicked: true });
-    await becomes(u!.userID, (x) => x.status === 0);
-    await expect(stack.connect(u!)).rejects.toMatchObject({ errCode: 1506 });
+    await becomes(u.userID, (x) => x.status === 0);
+    await expect(stack.connect(u)).rejects.toMatchObject({ errCode: 1506 });
   });
 
   test("force_logout of one platform leaves the user's other platform online", {
@@ -307,15 +287,15 @@ describe("status after kicks and logouts", () => {
     },
   }, async () => {
     // server: msggateway KickUserOffline is per user+platform (hub_server.go), auth.go forceKickOff
-    const [u] = await stack.newUsers(1, 3);
-    const mobile = await onPlatform(u!, 2);
-    const pc = await stack.connect(u!);
+    const u = await stack.user(3);
+    const mobile = await onPlatform(u, 2);
+    const pc = await stack.connect(u);
     const phone = await stack.connect(mobile);
-    await becomes(u!.userID, (x) => x.detailPlatformStatus.length === 2);
+    await becomes(u.userID, (x) => x.detailPlatformStatus.length === 2);
     const gone = closed(pc);
-    await forceLogout(stack.rest, stack.adminToken, u!.userID, 3);
+    await forceLogout(stack.rest, stack.adminToken, u.userID, 3);
     await gone;
-    const s = await becomes(u!.userID, (x) => x.detailPlatformStatus.length === 1);
+    const s = await becomes(u.userID, (x) => x.detailPlatformStatus.length === 1);
     expect(platformsOf(s)).toEqual([2]);
     expect((await phone.getNewestSeq()).maxSeqs).toEqual({});
   });
@@ -330,13 +310,13 @@ describe("status after kicks and logouts", () => {
     },
   }, async () => {
     // server: message_handler.go UserLogout only deletes the push token (push.DelUserPushToken); no token state change
-    const [u] = await stack.newUsers(1, 3);
-    const c = await stack.connect(u!);
-    await becomes(u!.userID, (x) => x.status === 1);
+    const u = await stack.user(3);
+    const c = await stack.connect(u);
+    await becomes(u.userID, (x) => x.status === 1);
     await c.logout();
-    await becomes(u!.userID, (x) => x.status === 0);
-    await stack.connect(u!);
-    await becomes(u!.userID, (x) => x.status === 1);
+    await becomes(u.userID, (x) => x.status === 0);
+    await stack.connect(u);
+    await becomes(u.userID, (x) => x.status === 1);
   });
 });
 
@@ -351,11 +331,11 @@ describe("subscriptions (2005)", () => {
   }, async () => {
     // docs/openim-protocol.md §1 reqIdentifier 2005 — server: subscription.go SubUserOnlineStatus (online cache lookup)
     const [watcher, offline, other] = await stack.newUsers(3);
-    const w = await stack.connect(watcher!);
-    const answer = await w.subscribeOnlineStatus([offline!.userID, other!.userID]);
+    const w = await stack.connect(watcher);
+    const answer = await w.subscribeOnlineStatus([offline.userID, other.userID]);
     expect(answer).toEqual([
-      { userID: offline!.userID, onlinePlatformIDs: [] },
-      { userID: other!.userID, onlinePlatformIDs: [] },
+      { userID: offline.userID, onlinePlatformIDs: [] },
+      { userID: other.userID, onlinePlatformIDs: [] },
     ]);
   });
 
@@ -372,12 +352,12 @@ describe("subscriptions (2005)", () => {
     // server: subscription.go SubUserOnlineStatus reads rpccache OnlineCache, fed by online.go ChangeOnlineStatus
     // (merged every 1 s), so right after a connect the answer can still be empty (observed)
     const [watcher, target] = await stack.newUsers(2);
-    const w = await stack.connect(watcher!);
-    await stack.connect(target!);
+    const w = await stack.connect(watcher);
+    await stack.connect(target);
     let last: SdkWsProto.SubUserOnlineStatusElem[] = [];
     const seen = await eventually(
       async () => {
-        last = await w.subscribeOnlineStatus([target!.userID]);
+        last = await w.subscribeOnlineStatus([target.userID]);
         return last[0]?.onlinePlatformIDs.includes(3) ?? false;
       },
       5_000,
@@ -397,12 +377,12 @@ describe("subscriptions (2005)", () => {
   }, async () => {
     // server: online.go ChangeOnlineStatus → user RPC → online cache subscriber → subscription.go pushUserIDOnlineStatus
     const [watcher, target] = await stack.newUsers(2);
-    const w = await stack.connect(watcher!);
-    await w.subscribeOnlineStatus([target!.userID]);
-    const online = statusPush(w, target!.userID, (p) => p.includes(3));
-    const t = await stack.connect(target!);
+    const w = await stack.connect(watcher);
+    await w.subscribeOnlineStatus([target.userID]);
+    const online = statusPush(w, target.userID, (p) => p.includes(3));
+    const t = await stack.connect(target);
     expect(await online).toEqual([3]);
-    const offline = statusPush(w, target!.userID, (p) => p.length === 0);
+    const offline = statusPush(w, target.userID, (p) => p.length === 0);
     await t.close();
     expect(await offline).toEqual([]);
   });
@@ -417,13 +397,13 @@ describe("subscriptions (2005)", () => {
   }, async () => {
     // server: subscription.go pushUserIDOnlineStatus sends OnlinePlatformIDs for the user as a whole
     const [watcher, target] = await stack.newUsers(2, 3);
-    const mobile = await onPlatform(target!, 2);
-    const w = await stack.connect(watcher!);
-    await w.subscribeOnlineStatus([target!.userID]);
-    const first = statusPush(w, target!.userID, (p) => p.length === 1);
-    await stack.connect(target!);
+    const mobile = await onPlatform(target, 2);
+    const w = await stack.connect(watcher);
+    await w.subscribeOnlineStatus([target.userID]);
+    const first = statusPush(w, target.userID, (p) => p.length === 1);
+    await stack.connect(target);
     expect(await first).toEqual([3]);
-    const both = statusPush(w, target!.userID, (p) => p.length === 2);
+    const both = statusPush(w, target.userID, (p) => p.length === 2);
     await stack.connect(mobile);
     expect([...(await both)].sort()).toEqual([2, 3]);
   });
@@ -439,13 +419,13 @@ describe("subscriptions (2005)", () => {
   }, async () => {
     // server: auth.go forceKickOff → gateway unregister → online.go → subscription.go pushUserIDOnlineStatus
     const [watcher, target] = await stack.newUsers(2);
-    const w = await stack.connect(watcher!);
-    await w.subscribeOnlineStatus([target!.userID]);
-    const online = statusPush(w, target!.userID, (p) => p.length > 0);
-    await stack.connect(target!);
+    const w = await stack.connect(watcher);
+    await w.subscribeOnlineStatus([target.userID]);
+    const online = statusPush(w, target.userID, (p) => p.length > 0);
+    await stack.connect(target);
     await online;
-    const offline = statusPush(w, target!.userID, (p) => p.length === 0);
-    await forceLogout(stack.rest, stack.adminToken, target!.userID, 3);
+    const offline = statusPush(w, target.userID, (p) => p.length === 0);
+    await forceLogout(stack.rest, stack.adminToken, target.userID, 3);
     expect(await offline).toEqual([]);
   });
 
@@ -460,15 +440,15 @@ describe("subscriptions (2005)", () => {
   }, async () => {
     // server: subscription.go Sub (unsubscribeUserID) — pushUserIDOnlineStatus writes to every current subscriber in one pass
     const [quitter, stayer, target] = await stack.newUsers(3);
-    const q = await stack.connect(quitter!);
-    const s = await stack.connect(stayer!);
+    const q = await stack.connect(quitter);
+    const s = await stack.connect(stayer);
     const heardByQuitter: string[] = [];
     q.on("online-status", (users) => heardByQuitter.push(...users.map((u) => u.userID)));
-    await q.subscribeOnlineStatus([target!.userID]);
-    expect(await q.subscribeOnlineStatus([], [target!.userID])).toEqual([]);
-    await s.subscribeOnlineStatus([target!.userID]);
-    const pushed = statusPush(s, target!.userID, (p) => p.includes(3));
-    await stack.connect(target!);
+    await q.subscribeOnlineStatus([target.userID]);
+    expect(await q.subscribeOnlineStatus([], [target.userID])).toEqual([]);
+    await s.subscribeOnlineStatus([target.userID]);
+    const pushed = statusPush(s, target.userID, (p) => p.includes(3));
+    await stack.connect(target);
     await pushed;
     await q.getNewestSeq(); // a round trip after the push pass: anything meant for q is in by now
     expect(heardByQuitter).toEqual([]);

@@ -12,6 +12,7 @@ import {
   uniqueUserID,
 } from "../../src/protocol/index.js";
 import type { StackEndpoints } from "../../src/stack/endpoints.js";
+import { asTuple, type Tuple } from "./lists.js";
 
 /**
  * What a suite needs from a deployment (Complement's idea): clients for fresh, uniquely
@@ -38,10 +39,14 @@ export interface StackFixtures {
   adminToken: string;
   /** The gateway through nginx (/api/), as apps reach it. */
   gateway: GatewayClient;
-  /** Fresh users registered and tokened with the admin API. */
-  newUsers(count: number, platformID?: number): Promise<TestUser[]>;
-  /** Fresh accounts registered and logged in through the gateway (DH + JWT → imToken). */
-  gatewayUsers(count: number, platformID?: number): Promise<GatewayUser[]>;
+  /** A fresh user registered and tokened with the admin API (platform 3, Windows, unless told). */
+  user(platformID?: number): Promise<TestUser>;
+  /** `count` fresh users, as a tuple: `const [alice, bob] = await stack.newUsers(2)`. */
+  newUsers<N extends number>(count: N, platformID?: number): Promise<Tuple<TestUser, N>>;
+  /** A fresh account registered and logged in through the gateway (DH + JWT → imToken). */
+  gatewayUser(platformID?: number): Promise<GatewayUser>;
+  /** `count` fresh gateway accounts, as a tuple. */
+  gatewayUsers<N extends number>(count: N, platformID?: number): Promise<Tuple<GatewayUser, N>>;
   /** The gateway admin's JWT. */
   adminJwt(): Promise<string>;
   connect(
@@ -58,35 +63,47 @@ export async function stackFixtures(endpoints: StackEndpoints): Promise<StackFix
   const { token: adminToken } = await getAdminToken(rest, endpoints.adminSecret, endpoints.adminUserID);
   const clients: OpenImWsClient[] = [];
   let adminLogin: Promise<LoginResult> | undefined;
+  const newUsers = async <N extends number>(count: N, platformID = 3) => {
+    const ids = Array.from({ length: count }, () => uniqueUserID("t"));
+    await registerUsers(
+      rest,
+      adminToken,
+      ids.map((userID) => ({ userID })),
+    );
+    const users = await Promise.all(
+      ids.map(async (userID) => ({
+        userID,
+        platformID,
+        token: (await getUserToken(rest, adminToken, userID, platformID)).token,
+      })),
+    );
+    return asTuple(users, count);
+  };
+  const gatewayUsers = async <N extends number>(count: N, platformID = 3) => {
+    const users = await Promise.all(
+      Array.from({ length: count }, async () => {
+        const userID = uniqueUserID("g");
+        const password = randomBytes(12).toString("base64url");
+        await gateway.register(userID, password);
+        return { userID, password, login: await gateway.login(userID, password, platformID) };
+      }),
+    );
+    return asTuple(users, count);
+  };
   return {
     endpoints,
     rest,
     adminToken,
     gateway,
-    async newUsers(count, platformID = 3) {
-      const ids = Array.from({ length: count }, () => uniqueUserID("t"));
-      await registerUsers(
-        rest,
-        adminToken,
-        ids.map((userID) => ({ userID })),
-      );
-      return Promise.all(
-        ids.map(async (userID) => ({
-          userID,
-          platformID,
-          token: (await getUserToken(rest, adminToken, userID, platformID)).token,
-        })),
-      );
+    newUsers,
+    async user(platformID) {
+      const [one] = await newUsers(1, platformID);
+      return one;
     },
-    async gatewayUsers(count, platformID = 3) {
-      return Promise.all(
-        Array.from({ length: count }, async () => {
-          const userID = uniqueUserID("g");
-          const password = randomBytes(12).toString("base64url");
-          await gateway.register(userID, password);
-          return { userID, password, login: await gateway.login(userID, password, platformID) };
-        }),
-      );
+    gatewayUsers,
+    async gatewayUser(platformID) {
+      const [one] = await gatewayUsers(1, platformID);
+      return one;
     },
     adminJwt() {
       const admin = endpoints.gatewayAdmin;

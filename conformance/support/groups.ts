@@ -7,27 +7,30 @@ import {
   type OpenImWsClient,
 } from "../../src/protocol/index.js";
 import { eventually, type StackFixtures, type TestUser } from "./fixtures.js";
+import { asTuple, type Tuple } from "./lists.js";
 
 /**
  * Groups for the conformance suites (Complement's blueprints): a fresh group with fresh
  * users in the roles a case needs, created by its owner through OpenIM's REST API.
  */
 
-export interface GroupCast {
+export interface GroupCast<A extends number = number, M extends number = number> {
   groupID: string;
   info: GroupInfo;
   owner: TestUser;
   /** roleLevel 60 (adminUserIDs at creation). */
-  admins: TestUser[];
+  admins: Tuple<TestUser, A>;
   /** roleLevel 20. */
-  members: TestUser[];
+  members: Tuple<TestUser, M>;
   /** Owner, admins, members. */
-  everyone: TestUser[];
+  everyone: [TestUser, ...Tuple<TestUser, A>, ...Tuple<TestUser, M>];
 }
 
-export interface GroupShape {
-  admins?: number;
-  members?: number;
+export interface GroupShape<A extends number, M extends number> {
+  /** How many admins besides the owner (default 0). */
+  admins?: A;
+  /** How many ordinary members (default 2). */
+  members?: M;
   /**
    * Wait until the group conversation has its first seq (the 1501 creation notice). Default
    * true: OpenIM's kick and quit read the conversation's max seq and answer 1001 "maxSeq is
@@ -37,11 +40,16 @@ export interface GroupShape {
   settle?: boolean;
 }
 
-export async function newGroup(stack: StackFixtures, shape: GroupShape = {}): Promise<GroupCast> {
-  const nAdmins = shape.admins ?? 0;
-  const nMembers = shape.members ?? 2;
-  const users = await stack.newUsers(1 + nAdmins + nMembers);
-  const owner = users[0]!;
+/** A fresh group; `newGroup(stack, { admins: 1, members: 2 })` types `admins[0]` and `members[1]` as users. */
+export async function newGroup<A extends number = 0, M extends number = 2>(
+  stack: StackFixtures,
+  shape: GroupShape<A, M> = {},
+): Promise<GroupCast<A, M>> {
+  // An omitted count is its type parameter's default (A = 0, M = 2), so these are A and M.
+  const nAdmins = (shape.admins ?? 0) as A;
+  const nMembers = (shape.members ?? 2) as M;
+  const users: TestUser[] = await stack.newUsers(1 + nAdmins + nMembers);
+  const [owner] = asTuple(users.slice(0, 1), 1);
   const admins = users.slice(1, 1 + nAdmins);
   const members = users.slice(1 + nAdmins);
   const info = await createGroup(stack.rest, owner.token, {
@@ -51,7 +59,15 @@ export async function newGroup(stack: StackFixtures, shape: GroupShape = {}): Pr
     groupName: "conformance group",
   });
   if (shape.settle ?? true) await groupSettled(stack, owner.userID, info.groupID);
-  return { groupID: info.groupID, info, owner, admins, members, everyone: users };
+  return {
+    groupID: info.groupID,
+    info,
+    owner,
+    admins: asTuple(admins, nAdmins),
+    members: asTuple(members, nMembers),
+    // The owner, then the admins, then the members: the lists just checked, in that order.
+    everyone: users as GroupCast<A, M>["everyone"],
+  };
 }
 
 /** The group conversation's newest seq as `userID` sees it (msg/newest_seq with the admin token). */

@@ -262,13 +262,14 @@ export class RawConn {
     const from = this.pongs.length;
     this.ws.ping(payload);
     const deadline = Date.now() + timeoutMs;
-    while (this.pongs.length <= from) {
+    for (;;) {
+      const pong = this.pongs[from];
+      if (pong) return pong;
       if (this.closeInfo) throw new Error("socket closed before the pong");
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no pong within ${timeoutMs} ms`);
       await this.waitForActivity(left);
     }
-    return this.pongs[from]!;
   }
 
   /** Resolves with the close info, or rejects if the socket is still open after `timeoutMs`. */

@@ -1,3 +1,4 @@
+import { afterAll, afterEach } from "vitest";
 import type { SdkLoginConfig } from "../../src/drivers/official-sdk/host-protocol.js";
 import { NativeSdkUser } from "../../src/drivers/official-sdk/native-sdk-user.js";
 import {
@@ -8,6 +9,7 @@ import {
 } from "../../src/drivers/official-sdk/sdk-user.js";
 import { WasmBrowser, type WasmSdkUser } from "../../src/drivers/official-sdk/wasm-sdk-user.js";
 import type { StackFixtures, TestUser } from "./fixtures.js";
+import { asTuple, type Tuple } from "./lists.js";
 
 /**
  * Official-SDK users for the `official-sdk` suite: fresh accounts (admin API), each a real
@@ -26,10 +28,10 @@ export interface LoggedInSdkUser {
 }
 
 export interface SdkFixtures {
-  /** Fresh accounts, each in its own native-SDK process, logged in. */
-  native(count: number): Promise<LoggedInSdkUser[]>;
+  /** Fresh accounts, each in its own native-SDK process, logged in: `const [a, b] = await sdk.native(2)`. */
+  native<N extends number>(count: N): Promise<Tuple<LoggedInSdkUser, N>>;
   /** Fresh accounts, each in its own Chromium context running the wasm SDK, logged in. */
-  wasm(count: number): Promise<LoggedInSdkUser[]>;
+  wasm<N extends number>(count: N): Promise<Tuple<LoggedInSdkUser, N>>;
   /** A native-SDK process for `userID`, not logged in (for the login cases). */
   nativeProcess(userID: string): Promise<NativeSdkUser>;
   loginConfig(account: TestUser): SdkLoginConfig;
@@ -51,18 +53,21 @@ export function sdkFixtures(stack: StackFixtures): SdkFixtures {
     apiAddr: stack.endpoints.openimApi,
     wsAddr: stack.endpoints.openimWs,
   });
-  const loggedIn = async (
+  const loggedIn = async <N extends number>(
     accounts: TestUser[],
+    count: N,
     start: (userID: string) => Promise<SdkUser>,
     timeoutMs: number,
-  ): Promise<LoggedInSdkUser[]> =>
-    Promise.all(
+  ): Promise<Tuple<LoggedInSdkUser, N>> => {
+    const users = await Promise.all(
       accounts.map(async (account) => {
         const sdk = await start(account.userID);
         open.push(sdk);
         return { sdk, account, timings: await sdk.login(loginConfig(account), timeoutMs) };
       }),
     );
+    return asTuple(users, count);
+  };
   return {
     loginConfig,
     async nativeProcess(userID) {
@@ -71,13 +76,19 @@ export function sdkFixtures(stack: StackFixtures): SdkFixtures {
       return sdk;
     },
     async native(count) {
-      return loggedIn(await stack.newUsers(count, NATIVE_PLATFORM), (id) => NativeSdkUser.start(id), 15_000);
+      return loggedIn(
+        await stack.newUsers(count, NATIVE_PLATFORM),
+        count,
+        (id) => NativeSdkUser.start(id),
+        15_000,
+      );
     },
     async wasm(count) {
       browser ??= WasmBrowser.launch();
       const b = await browser;
       return loggedIn(
         await stack.newUsers(count, WASM_PLATFORM),
+        count,
         (id): Promise<WasmSdkUser> => b.newUser(id),
         30_000,
       );
@@ -91,6 +102,17 @@ export function sdkFixtures(stack: StackFixtures): SdkFixtures {
       if (browser) await (await browser.catch(() => undefined))?.close();
     },
   };
+}
+
+/**
+ * The official-SDK fixtures for a suite that already has `useStack()`: SDK users a case opens
+ * are closed after it, the browser after the suite.
+ */
+export function useSdk(stack: StackFixtures): SdkFixtures {
+  const sdk = sdkFixtures(stack);
+  afterEach(() => sdk.cleanup());
+  afterAll(() => sdk.close());
+  return sdk;
 }
 
 /** A message as the SDK hands it to the app (MessageItem, the fields a case reads). */
@@ -121,7 +143,10 @@ export async function nextAppMessage(
     timeoutMs: opts.timeoutMs ?? 10_000,
     after: opts.after,
   });
-  return { message: find(event)!, event };
+  const message = find(event);
+  // waitFor matched this very event on `find`, so the message is there.
+  if (!message) throw new Error("OnRecvNewMessages matched, yet holds no matching message");
+  return { message, event };
 }
 
 export const textOf = (m: AppMessage) => sdkText(m);
