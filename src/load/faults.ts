@@ -1,5 +1,6 @@
 import type { StackEndpoints } from "../stack/endpoints.js";
 import { isAlive, type ProcessRecord } from "../stack/local/processes.js";
+import { UsageError } from "../util/errors.js";
 import { parseDuration } from "./duration.js";
 import { addLatency, ensureToxiproxy, proxyFor, type RunningToxiproxy, startToxiproxy } from "./toxiproxy.js";
 
@@ -16,7 +17,7 @@ export type Fault =
   | { kind: "reset"; atMs: number; forMs: number }
   | { kind: "stall"; atMs: number; forMs: number };
 
-export class FaultError extends Error {}
+export class FaultError extends UsageError {}
 
 function ms(text: string | undefined, what: string): number {
   const v = text === undefined ? undefined : parseDuration(text);

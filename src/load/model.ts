@@ -1,3 +1,4 @@
+import { UsageError } from "../util/errors.js";
 import { parseDuration } from "./duration.js";
 
 /**
@@ -37,7 +38,7 @@ export type Model =
   | { kind: "open"; source: ModelInput["kind"]; stages: RateStage[] }
   | { kind: "closed"; vus: number | undefined; thinkMs: number; durationMs: number };
 
-export class ModelError extends Error {}
+export class ModelError extends UsageError {}
 
 function ms(d: Duration, what: string): number {
   const v = parseDuration(d);

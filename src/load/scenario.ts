@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
+import { errorMessage, UsageError } from "../util/errors.js";
 import { packageRoot } from "../util/package-root.js";
 import { importFile } from "./module-import.js";
 import {
@@ -21,7 +22,7 @@ export interface ResolvedScenario {
   http?: HttpScenarioFunction;
 }
 
-export class ScenarioError extends Error {}
+export class ScenarioError extends UsageError {}
 
 export function scenariosDir(): string {
   return path.join(packageRoot(), "scenarios");
@@ -79,9 +80,7 @@ export async function loadScenario(nameOrFile: string): Promise<ResolvedScenario
   try {
     mod = await importFile(file);
   } catch (err) {
-    throw new ScenarioError(
-      `cannot load scenario ${file}: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    throw new ScenarioError(`cannot load scenario ${file}: ${errorMessage(err)}`);
   }
   return validateScenario(path.basename(file).replace(/\.[cm]?[jt]s$/, ""), mod, file);
 }

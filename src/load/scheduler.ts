@@ -1,4 +1,5 @@
 import { nowUs } from "../metrics/clock.js";
+import { sleep } from "../util/time.js";
 import { arrivalSchedule } from "./arrival-rate.js";
 import type { RateStage } from "./model.js";
 
@@ -28,7 +29,7 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<number> {
     const dueUs = o.t0Us + next * 1000;
     if (dueUs > now) {
       // Timers fire ≥ 1 ms late at best; waking a little early and dispatching what is due keeps the lateness under a ms.
-      await sleepMs(Math.max(0, (dueUs - now) / 1000 - 0.5));
+      await sleep(Math.max(0, (dueUs - now) / 1000 - 0.5));
       continue;
     }
     // Everything due now, with a bound so a far-behind generator still yields to I/O between batches.
@@ -45,7 +46,7 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<number> {
   }
   // A schedule can end before the model does (a hold at zero rate: connections kept open, idle).
   const endUs = o.t0Us + o.stages.reduce((a, s) => a + s.durationMs, 0) * 1000;
-  while (!o.stopped() && nowUs() < endUs) await sleepMs(Math.min(100, (endUs - nowUs()) / 1000));
+  while (!o.stopped() && nowUs() < endUs) await sleep(Math.min(100, (endUs - nowUs()) / 1000));
   return k;
 }
 
@@ -67,19 +68,18 @@ export interface ClosedLoopOptions {
 export async function runClosedLoop(o: ClosedLoopOptions): Promise<number> {
   const endUs = o.t0Us + o.durationMs * 1000;
   const wait = o.t0Us - nowUs();
-  if (wait > 0) await sleepMs(wait / 1000);
+  if (wait > 0) await sleep(wait / 1000);
   let count = 0;
   const loops = Array.from({ length: o.vus }, async (_, vu) => {
     // Bounded by time; each iteration ends (drivers time out their requests).
     while (!o.stopped() && nowUs() < endUs) {
       count++;
       await o.iterate(vu, nowUs());
-      if (o.thinkMs > 0 && nowUs() < endUs) await sleepMs(Math.min(o.thinkMs, (endUs - nowUs()) / 1000));
+      if (o.thinkMs > 0 && nowUs() < endUs) await sleep(Math.min(o.thinkMs, (endUs - nowUs()) / 1000));
     }
   });
   await Promise.all(loops);
   return count;
 }
 
-export const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

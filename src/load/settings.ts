@@ -1,3 +1,4 @@
+import { UsageError } from "../util/errors.js";
 import type { DriverSpec } from "./driver-factory.js";
 import { parseDuration } from "./duration.js";
 import { type Model, normalizeModel, overrideModel, parseRamp } from "./model.js";
@@ -34,7 +35,7 @@ export interface LoadSettings {
   driver: DriverSpec;
 }
 
-export class SettingsError extends Error {}
+export class SettingsError extends UsageError {}
 
 function positive(flag: string, text: string | undefined, integer = false): number | undefined {
   if (text === undefined) return undefined;

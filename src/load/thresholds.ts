@@ -1,5 +1,6 @@
 import type { Counters } from "../metrics/counters.js";
 import type { PercentileSummary } from "../metrics/histogram.js";
+import { UsageError } from "../util/errors.js";
 
 /**
  * Pass/fail criteria, as k6 has them: `e2e.p99 < 200ms`, `lost == 0`, `loss_rate < 0.001`.
@@ -21,7 +22,7 @@ export interface ThresholdOutcome extends Threshold {
   ok: boolean;
 }
 
-export class ThresholdError extends Error {}
+export class ThresholdError extends UsageError {}
 
 const STATS: Record<string, keyof PercentileSummary> = {
   p50: "p50",

@@ -1,4 +1,5 @@
 import { parentPort } from "node:worker_threads";
+import { errorMessage } from "../util/errors.js";
 import { createDriver } from "./driver-factory.js";
 import type { MainToWorker, WorkerToMain } from "./messages.js";
 import { loadScenario } from "./scenario.js";
@@ -11,8 +12,7 @@ const port = parentPort;
 let runtime: WorkerRuntime | undefined;
 let worker = -1;
 const emit = (msg: WorkerToMain) => port.postMessage(msg);
-const fatal = (err: unknown) =>
-  emit({ type: "fatal", worker, message: err instanceof Error ? err.message : String(err) });
+const fatal = (err: unknown) => emit({ type: "fatal", worker, message: errorMessage(err) });
 
 port.on("message", (msg: MainToWorker) => {
   void handle(msg).catch(fatal);

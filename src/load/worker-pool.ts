@@ -1,4 +1,5 @@
 import type { ChatDriver } from "../drivers/driver.js";
+import { errorMessage } from "../util/errors.js";
 import type { MainToWorker, WorkerPlan, WorkerToMain } from "./messages.js";
 import { startWorkerThread } from "./module-import.js";
 import type { ScenarioFunction } from "./scenario.js";
@@ -44,7 +45,7 @@ export function inlineWorker(
     onMessage({
       type: "fatal",
       worker: plan.worker,
-      message: err instanceof Error ? err.message : String(err),
+      message: errorMessage(err),
     });
   queueMicrotask(() => void runtime.setup().catch(fail));
   return {

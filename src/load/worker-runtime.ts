@@ -2,10 +2,11 @@ import type { ChatDriver } from "../drivers/driver.js";
 import { nowUs } from "../metrics/clock.js";
 import { type Counters, type ErrorCounts, emptyCounters } from "../metrics/counters.js";
 import { encodeHistogram, type Histogram, newHistogram, recordUs } from "../metrics/histogram.js";
+import { sleep } from "../util/time.js";
 import { DeliveryLedger } from "./delivery-ledger.js";
 import type { PhaseSpec, WorkerPlan, WorkerReport, WorkerToMain } from "./messages.js";
 import type { ScenarioFunction } from "./scenario.js";
-import { runClosedLoop, runOpenLoop, sleepMs } from "./scheduler.js";
+import { runClosedLoop, runOpenLoop } from "./scheduler.js";
 import {
   countError,
   disconnectUser,
@@ -200,7 +201,7 @@ export class WorkerRuntime implements VuHost {
   /** Waits (bounded) for operations to finish and messages to arrive before the books close. */
   private async drain(maxMs: number): Promise<void> {
     const deadline = nowUs() + maxMs * 1000;
-    while (nowUs() < deadline && (this.inFlight > 0 || this.ledger.pending > 0)) await sleepMs(10);
+    while (nowUs() < deadline && (this.inFlight > 0 || this.ledger.pending > 0)) await sleep(10);
   }
 
   private takeReport(): WorkerReport {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { CutoverConfig } from "../config/schema.js";
 import type { StackEndpoints } from "./endpoints.js";
-import type { EndpointCheck } from "./external/health.js";
+import type { HealthCheck } from "./health-check.js";
 import type { ProgressSink } from "./progress.js";
 import type { StackHandle, StackProvider, StackUp } from "./provider.js";
 import { STACK_PROVIDERS } from "./providers.js";
@@ -48,7 +48,7 @@ export async function upStack(
 export async function endpointStatus(
   config: CutoverConfig,
   runDir: string,
-): Promise<{ endpoints: StackEndpoints; checks: EndpointCheck[] }> {
+): Promise<{ endpoints: StackEndpoints; checks: HealthCheck[] }> {
   return (await providerFor(config, runDir)).status({ config, runDir, progress: () => {} });
 }
 

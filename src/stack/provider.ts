@@ -1,7 +1,7 @@
 import type { CutoverConfig } from "../config/schema.js";
 import type { TargetProfile } from "../conformance/profile.js";
 import type { StackEndpoints } from "./endpoints.js";
-import type { EndpointCheck } from "./external/health.js";
+import type { HealthCheck } from "./health-check.js";
 import type { ProgressSink } from "./progress.js";
 
 /**
@@ -24,7 +24,7 @@ export interface StackProvider {
   /** A stack for one command: the one already up, or one started now and stopped by `release`. */
   acquire(ctx: ProviderContext): Promise<StackHandle>;
   /** `cutover status` by endpoints (the local stack also checks its processes, in its own command path). */
-  status(ctx: ProviderContext): Promise<{ endpoints: StackEndpoints; checks: EndpointCheck[] }>;
+  status(ctx: ProviderContext): Promise<{ endpoints: StackEndpoints; checks: HealthCheck[] }>;
   /** `cutover down`: one line saying what was done. */
   down(ctx: ProviderContext): Promise<string>;
 }

@@ -14,6 +14,14 @@ export class CutoverError extends Error {
   }
 }
 
+/** Something the user wrote (a flag, a scenario's options, a threshold) that cannot be run: exit 2. */
+export class UsageError extends CutoverError {
+  constructor(message: string) {
+    super(message, 2);
+    this.name = "UsageError";
+  }
+}
+
 export const EXIT = {
   ok: 0,
   failures: 1,

@@ -1,3 +1,4 @@
+import { errorMessage } from "./errors.js";
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function formatSeconds(ms: number): string {
@@ -22,7 +23,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value !== undefined) return value;
     } catch (err) {
-      lastError = err instanceof Error ? err.message : String(err);
+      lastError = errorMessage(err);
     }
     if (Date.now() >= deadline) {
       throw new Error(

@@ -4,14 +4,14 @@ import pc from "picocolors";
 import { driversHelp } from "../../drivers/registry.js";
 import { parseDuration } from "../../load/duration.js";
 import { defaultWorkers } from "../../load/engine.js";
-import { FaultError, parseFault } from "../../load/faults.js";
-import { ModelError, peakRate } from "../../load/model.js";
+import { parseFault } from "../../load/faults.js";
+import { peakRate } from "../../load/model.js";
 import { progressLine } from "../../load/progress-line.js";
 import { type LoadEvents, type RunLoadOptions, startLoad } from "../../load/run-load.js";
-import { builtinScenarios, loadScenario, ScenarioError } from "../../load/scenario.js";
-import { type LoadOverrides, resolveSettings, SettingsError } from "../../load/settings.js";
+import { builtinScenarios, loadScenario } from "../../load/scenario.js";
+import { type LoadOverrides, resolveSettings } from "../../load/settings.js";
 import { summaryText } from "../../load/summary-text.js";
-import { collectThresholds, ThresholdError } from "../../load/thresholds.js";
+import { collectThresholds } from "../../load/thresholds.js";
 import { outputLocations } from "../../run/output-locations.js";
 import { newResultsDir } from "../../run/results-file.js";
 import { STACK_KINDS } from "../../stack/stack-kinds.js";
@@ -102,35 +102,18 @@ Exit codes: 0 thresholds held, 99 a threshold crossed, 2 usage, 3 stack failed t
     });
 }
 
-function usage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (
-      err instanceof SettingsError ||
-      err instanceof ModelError ||
-      err instanceof ThresholdError ||
-      err instanceof FaultError
-    )
-      throw new CutoverError(err.message, EXIT.usage);
-    throw err;
-  }
-}
-
 /** Flags → the library's options; nothing runs until every flag has been checked. */
 async function loadOptions(scenarioArg: string, flags: LoadFlags): Promise<RunLoadOptions> {
-  const scenario = await loadScenario(scenarioArg).catch((err: unknown) => {
-    throw err instanceof ScenarioError ? new CutoverError(err.message, EXIT.usage) : err;
-  });
+  const scenario = await loadScenario(scenarioArg);
   const { config, runDir } = await resolveStackOptions(flags);
-  const settings = usage(() => resolveSettings(scenario.options, flags, config.drivers));
-  const faults = usage(() => [...(scenario.options.faults ?? []), ...(flags.fault ?? [])].map(parseFault));
+  const settings = resolveSettings(scenario.options, flags, config.drivers);
+  const faults = [...(scenario.options.faults ?? []), ...(flags.fault ?? [])].map(parseFault);
   const warmup = flags.warmup === "auto" || flags.warmup === undefined ? "auto" : parseDuration(flags.warmup);
   if (warmup === undefined)
     throw new CutoverError(`--warmup ${flags.warmup}: expected auto, 0 or a duration`, EXIT.usage);
   const capacity = flags.findCapacity
     ? {
-        slo: usage(() => collectThresholds(undefined, [flags.slo ?? ""])),
+        slo: collectThresholds(undefined, [flags.slo ?? ""]),
         startRate: Number(flags.rate ?? peakRate(settings.model)) || 100,
         maxRate: Number(flags.maxRate) || 20_000,
         stepMs: parseDuration(flags.stepDuration ?? flags.duration ?? "10s") ?? 10_000,

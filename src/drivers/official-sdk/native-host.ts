@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
+import { errorMessage } from "../../util/errors.js";
 import type { HostCommand, HostMessage, SdkFailure, SdkRecipient, SdkSentText } from "./host-protocol.js";
 
 const require = createRequire(import.meta.url);
@@ -162,7 +163,7 @@ async function main(): Promise<void> {
                 errCode: Number((err as SdkFailure).errCode),
                 errMsg: String((err as SdkFailure).errMsg ?? ""),
               }
-            : { errCode: -1, errMsg: err instanceof Error ? err.message : String(err) };
+            : { errCode: -1, errMsg: errorMessage(err) };
         send({ kind: "reply", id: cmd.id, ok: false, error, atUs: nowUs() });
       },
     );

@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { nowUs } from "../../metrics/clock.js";
 import { CHROMIUM_FLAGS, CHROMIUM_PATH, chromiumAvailable } from "../../util/chromium.js";
+import { errorMessage } from "../../util/errors.js";
 import type { HostCommand, HostMessage } from "./host-protocol.js";
 import { SdkUser } from "./sdk-user.js";
 import { startWasmServer, type WasmServer } from "./wasm-server.js";
@@ -146,7 +147,7 @@ export class WasmSdkUser extends SdkUser {
             kind: "reply",
             id: cmd.id,
             ok: false,
-            error: { errCode: -1, errMsg: err instanceof Error ? err.message : String(err) },
+            error: { errCode: -1, errMsg: errorMessage(err) },
             atUs: nowUs(),
           }),
       );

@@ -1,6 +1,6 @@
 import { defaultProfile } from "../../conformance/profile.js";
 import { CutoverError, EXIT } from "../../util/errors.js";
-import { checkEndpoints } from "../external/health.js";
+import { checkEndpoints } from "../external/endpoint-health.js";
 import type { StackProvider } from "../provider.js";
 import { downDocker, readDockerState, upDocker } from "./docker-stack.js";
 

@@ -1,6 +1,6 @@
 import type { StackProvider } from "../provider.js";
+import { checkEndpoints } from "./endpoint-health.js";
 import { externalTarget, probeExternal } from "./external-stack.js";
-import { checkEndpoints } from "./health.js";
 
 export const externalProvider: StackProvider = {
   describe: "a deployment cutover did not start",

@@ -6,6 +6,7 @@ import { DELIVERY_QUEUE } from "../../../reference/legacy/src/protocol.js";
 import type { InboundMessage } from "../../drivers/driver.js";
 import { GatewayError } from "../../drivers/gateway-client.js";
 import { LegacySession, legacyClient } from "../../drivers/legacy-driver.js";
+import { errorMessage } from "../../util/errors.js";
 import type { StackEndpoints } from "../endpoints.js";
 
 export interface LegacyHealthCheck {
@@ -21,7 +22,7 @@ async function check(name: string, probe: () => Promise<string>): Promise<Legacy
   try {
     return { name, ok: true, detail: await probe() };
   } catch (err) {
-    return { name, ok: false, detail: err instanceof Error ? err.message : String(err) };
+    return { name, ok: false, detail: errorMessage(err) };
   }
 }
 

@@ -19,11 +19,11 @@ import { ensureOpenImTopics, formatKafkaStorage, writeKafkaConfig } from "./kafk
 import { createRunDir, type RunDirLayout, runDirLayout } from "./layout.js";
 import { removeRelocatedPostgres } from "./legacy-postgres.js";
 import { isLegacyService, startLegacy } from "./legacy-stack.js";
+import { httpGetOk, redisPing, tcpOpen } from "./net-probes.js";
 import { writeOpenImConfig } from "./openim-config.js";
 import { openimAnswers, openimDelivers } from "./openim-ready.js";
 import { pickFreePorts } from "./ports.js";
 import { assignPorts, type LocalPorts, PORT_COUNT } from "./ports-plan.js";
-import { httpGetOk, redisPing, tcpOpen } from "./probes.js";
 import { isAlive, type ProcessRecord, startProcess, stopProcess, tailLog } from "./processes.js";
 import {
   dependencyServices,

@@ -1,10 +1,10 @@
 import { gatewayClient } from "../../drivers/gateway-client.js";
 import type { StackEndpoints } from "../endpoints.js";
-import { check, type HealthCheck, STATUS_PLATFORM, websocketLogin } from "../status-probes.js";
+import { check, type HealthCheck, STATUS_PLATFORM, websocketLogin } from "../health-check.js";
 import { kafkaHealthy } from "./kafka.js";
 import { checkLegacyHealth } from "./legacy-health.js";
+import { httpGetOk, redisPing, tcpOpen } from "./net-probes.js";
 import { openimAnswers } from "./openim-ready.js";
-import { httpGetOk, redisPing, tcpOpen } from "./probes.js";
 import { isAlive } from "./processes.js";
 import { REDIS_PASSWORD } from "./services.js";
 import type { RunState } from "./state.js";

@@ -5,6 +5,7 @@ import {
   OpenImWsClient,
   registerUsers,
 } from "../protocol/index.js";
+import { errorMessage } from "../util/errors.js";
 import type { StackEndpoints } from "./endpoints.js";
 
 /** One line of `cutover status`: a component, whether it works, and what was seen. */
@@ -25,7 +26,7 @@ export async function check(name: string, probe: () => Promise<string>): Promise
   try {
     return { name, ok: true, detail: await probe() };
   } catch (err) {
-    return { name, ok: false, detail: err instanceof Error ? err.message : String(err) };
+    return { name, ok: false, detail: errorMessage(err) };
   }
 }
 

@@ -4,16 +4,15 @@ import { request } from "undici";
 import type { TargetProfile } from "../../conformance/profile.js";
 import { gatewayClient } from "../../drivers/gateway-client.js";
 import type { StackEndpoints } from "../endpoints.js";
+import { check, type HealthCheck, STATUS_PLATFORM, websocketLogin } from "../health-check.js";
 import { openimAnswers } from "../local/openim-ready.js";
-import { check, type HealthCheck, STATUS_PLATFORM, websocketLogin } from "../status-probes.js";
 
 /**
  * Real checks of a stack known only by its endpoints (docker, external): each part that the
  * target offers is exercised; what it does not offer is listed as skipped, with the reason.
  */
-export type EndpointCheck = HealthCheck;
 
-const skipped = (name: string, reason: string): EndpointCheck => ({
+const skipped = (name: string, reason: string): HealthCheck => ({
   name,
   ok: true,
   skipped: true,
@@ -63,7 +62,7 @@ async function redisPong(url: string): Promise<string> {
 export async function checkEndpoints(
   endpoints: StackEndpoints,
   profile: TargetProfile,
-): Promise<EndpointCheck[]> {
+): Promise<HealthCheck[]> {
   let adminToken: string | undefined;
   const checks = await Promise.all([
     check("nginx", async () => {
