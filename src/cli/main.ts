@@ -38,6 +38,7 @@ program.addCommand(upCommand());
 program.addCommand(statusCommand());
 program.addCommand(downCommand());
 program.addCommand((await import("./commands/load.js")).loadCommand());
+program.addCommand((await import("./commands/check-driver.js")).checkDriverCommand());
 program.addCommand(conformanceCommand());
 program.addCommand(compareCommand());
 program.addCommand(reportCommand());

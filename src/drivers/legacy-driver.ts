@@ -70,6 +70,8 @@ export type LegacyClient = ReturnType<typeof legacyClient>;
 /** A logged-in user of the legacy stack: its JWT for REST sends, its WebSocket for deliveries. */
 export class LegacySession implements DriverSession {
   private ws: WebSocket | undefined;
+  /** Set by disconnect(): the session is over, and a send after it is refused, as on OpenIM's. */
+  private ended = false;
   /** Frames the server sent that do not follow reference/legacy/README.md's protocol. */
   protocolErrors = 0;
 
@@ -138,11 +140,13 @@ export class LegacySession implements DriverSession {
   }
 
   async send(to: Recipient, text: string): Promise<SendAck> {
+    if (this.ended) throw new Error(`${this.userID} is disconnected`);
     const ack = await this.client.send(this.login.jwt, to, text, newClientMsgID());
     return { clientMsgID: ack.clientMsgID, serverMsgID: ack.serverMsgID };
   }
 
   async disconnect(): Promise<void> {
+    this.ended = true;
     const ws = this.ws;
     this.ws = undefined;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
