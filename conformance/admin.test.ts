@@ -1,5 +1,4 @@
-import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, type TestContext, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
   decodeText,
   forceLogout,
@@ -10,57 +9,14 @@ import {
   type OpenImError,
   type ReceivedMsg,
 } from "../src/protocol/index.js";
-import {
-  asTestUser,
-  closed,
-  eventually,
-  inbox,
-  nextPush,
-  type StackFixtures,
-  stackFixtures,
-} from "./support/fixtures.js";
+import { asTestUser, closed, eventually, inbox, nextPush } from "./support/fixtures.js";
 import { groupInfo, groupSettled, membersInfo, refusedAsDismissed, sendOutcome } from "./support/groups.js";
-import "./support/context.js";
-import { skipUnless } from "./support/skip.js";
+import { useStack } from "./support/stack.js";
 
 // Suite `admin`: the gateway's admin routes (admin JWT only), the OpenIM admin API they call,
 // force logout, system messages, bans, and the moderation webhooks (docs/openim-protocol.md §3, §6;
 // reference/gateway/src/server.ts, moderation.ts).
-const endpoints = inject("endpoints");
-const profile = inject("profile");
-const hasAdmin = endpoints.gatewayAdmin !== undefined && profile.adminAccess;
-const needsAdmin = (ctx: TestContext) =>
-  skipUnless(
-    ctx,
-    hasAdmin,
-    "the target offers no gateway admin account, or admin calls are not allowed (profile.adminAccess)",
-  );
-const needsOpenImAdmin = (ctx: TestContext) =>
-  skipUnless(
-    ctx,
-    profile.adminAccess,
-    "admin calls with OpenIM's admin secret are not allowed (profile.adminAccess)",
-  );
-const needsModeration = (ctx: TestContext) =>
-  skipUnless(
-    ctx,
-    profile.moderationWebhooks,
-    "the target's moderation webhooks are not wired into OpenIM (profile.moderationWebhooks)",
-  );
-let stack: StackFixtures;
-let redis: Redis | undefined;
-let adminJwt: string;
-
-beforeAll(async () => {
-  stack = await stackFixtures(endpoints);
-  if (profile.redisAccess) redis = new Redis(endpoints.redis, { maxRetriesPerRequest: 1 });
-  if (hasAdmin) adminJwt = await stack.adminJwt();
-});
-afterEach(() => stack.cleanup());
-afterAll(async () => {
-  redis?.disconnect();
-  await stack.gateway.close();
-});
+const stack = useStack();
 
 /** OpenIM's envelope as the admin routes answer it. */
 interface Envelope<T = unknown> {
@@ -69,27 +25,30 @@ interface Envelope<T = unknown> {
   errDlt: string;
   data?: T;
 }
-type GroupCreated = Envelope<{ groupInfo: { groupID: string; ownerUserID: string; memberCount: number } }>;
+/** The answer of a group creation that succeeded: its envelope carries the group. */
+type GroupCreated = Envelope & {
+  data: { groupInfo: { groupID: string; ownerUserID: string; memberCount: number } };
+};
 
 const admin = <T = Envelope>(method: "GET" | "POST", route: string, body?: unknown) =>
-  stack.gateway.admin(adminJwt, method, route, body) as Promise<T>;
+  stack.admin<T>(method, route, body);
 const text = (t: string) => (m: ReceivedMsg) => decodeText(m) === t;
 const unique = (label: string) =>
   `${label} ${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 /** A group made through POST /api/admin/groups, with its members' live connections. */
-async function adminGroup(members = 2) {
-  const [owner, ...rest] = await stack.gatewayUsers(1 + members);
+async function adminGroup<M extends number>(members: M) {
+  const [owner, rest] = await Promise.all([stack.gatewayUser(), stack.gatewayUsers(members)]);
   const res = await admin<GroupCreated>("POST", "groups", {
-    ownerUserID: owner!.userID,
+    ownerUserID: owner.userID,
     memberUserIDs: rest.map((u) => u.userID),
     groupName: "admin-made",
   });
   expect(res.errCode).toBe(0);
-  const groupID = res.data!.groupInfo.groupID;
+  const groupID = res.data.groupInfo.groupID;
   // kick reads the conversation's max seq, which is 0 until the 1501 notice is sequenced.
-  await groupSettled(stack, owner!.userID, groupID);
-  return { groupID, owner: owner!, members: rest };
+  await groupSettled(stack, owner.userID, groupID);
+  return { groupID, owner, members: rest };
 }
 
 type ModerationEvent = { decision: string; command: string; groupID?: string; sendID?: string };
@@ -100,14 +59,14 @@ describe("who may call the admin routes", () => {
   test("admin routes called with a user's JWT are refused with 403", {
     meta: { source: ["gateway:reference/gateway/src/server.ts requireAdmin"] },
   }, async (ctx) => {
-    needsAdmin(ctx);
-    const [u] = await stack.gatewayUsers(1);
+    stack.requires(ctx, "gatewayAdmin");
+    const u = await stack.gatewayUser();
     const asUser = (method: "GET" | "POST", route: string, body?: unknown) =>
-      stack.gateway.admin(u!.login.jwt, method, route, body);
-    await expect(asUser("POST", `users/${u!.userID}/force-logout`, {})).rejects.toMatchObject({
+      stack.gateway.admin(u.login.jwt, method, route, body);
+    await expect(asUser("POST", `users/${u.userID}/force-logout`, {})).rejects.toMatchObject({
       status: 403,
     });
-    await expect(asUser("POST", "groups", { ownerUserID: u!.userID })).rejects.toMatchObject({
+    await expect(asUser("POST", "groups", { ownerUserID: u.userID })).rejects.toMatchObject({
       status: 403,
       code: "forbidden",
     });
@@ -118,7 +77,7 @@ describe("who may call the admin routes", () => {
   test("an admin route called without a JWT is refused with 401", {
     meta: { source: ["gateway:reference/gateway/src/server.ts authenticate"] },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     const res = await stack.gateway.request("POST", "/api/admin/groups", { ownerUserID: "whoever" });
     expect(res.status).toBe(401);
     expect(res.body).toMatchObject({ error: { code: "unauthorized" } });
@@ -132,7 +91,7 @@ describe("who may call the admin routes", () => {
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     await expect(
       admin("POST", "groups", { ownerUserID: "not-legal", memberUserIDs: [] }),
     ).rejects.toMatchObject({
@@ -152,33 +111,33 @@ describe("groups through the gateway (OpenIM's group API with the admin token)",
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     // reference/gateway/src/server.ts POST /api/admin/groups → docs/openim-protocol.md §3 group/create_group
     const [owner, member] = await stack.gatewayUsers(2);
     const res = await admin<GroupCreated>("POST", "groups", {
-      ownerUserID: owner!.userID,
-      memberUserIDs: [member!.userID],
+      ownerUserID: owner.userID,
+      memberUserIDs: [member.userID],
       groupName: "made by an admin",
     });
     expect(res).toMatchObject({ errCode: 0, errMsg: "", errDlt: "" });
-    const groupID = res.data!.groupInfo.groupID;
+    const groupID = res.data.groupInfo.groupID;
     expect(await groupInfo(stack, groupID)).toMatchObject({
       groupName: "made by an admin",
       groupType: 2,
-      ownerUserID: owner!.userID,
+      ownerUserID: owner.userID,
     });
     // Observed on v3.8.3 (server: group.go CreateGroup): the caller is counted in the answer's memberCount
     // (len(userIDs) includes opUserID) but not made a member: the group has the owner and the member only.
-    expect(res.data!.groupInfo).toMatchObject({ ownerUserID: owner!.userID, memberCount: 3 });
+    expect(res.data.groupInfo).toMatchObject({ ownerUserID: owner.userID, memberCount: 3 });
     expect((await groupInfo(stack, groupID)).memberCount).toBe(2);
     const roles = await membersInfo(stack, { token: stack.adminToken }, groupID, [
-      owner!.userID,
-      member!.userID,
-      endpoints.adminUserID,
+      owner.userID,
+      member.userID,
+      stack.endpoints.adminUserID,
     ]);
     expect(Object.fromEntries(Object.values(roles).map((m) => [m.userID, m.roleLevel]))).toEqual({
-      [owner!.userID]: 100,
-      [member!.userID]: 20,
+      [owner.userID]: 100,
+      [member.userID]: 20,
     });
   });
 
@@ -193,11 +152,11 @@ describe("groups through the gateway (OpenIM's group API with the admin token)",
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     // reference/gateway/src/server.ts envelope(); docs/openim-protocol.md §3 create_group (1101), §5 Kick (1001)
-    const [owner] = await stack.gatewayUsers(1);
+    const owner = await stack.gatewayUser();
     const bad = await admin("POST", "groups", {
-      ownerUserID: owner!.userID,
+      ownerUserID: owner.userID,
       memberUserIDs: ["nobody_by_this_id"],
     });
     expect(bad).toMatchObject({ errCode: 1101, errMsg: expect.stringContaining("UserIDNotFoundError") });
@@ -220,10 +179,10 @@ describe("groups through the gateway (OpenIM's group API with the admin token)",
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     // reference/gateway/src/server.ts /groups/:id/mute|unmute → group/mute_group_member, cancel_mute_group_member; §5 (1402)
     const g = await adminGroup(1);
-    const m = g.members[0]!;
+    const m = g.members[0];
     const ws = await stack.connect(asTestUser(m));
     expect(await admin("POST", `groups/${g.groupID}/mute`, { userID: m.userID, seconds: 60 })).toMatchObject({
       errCode: 0,
@@ -246,12 +205,12 @@ describe("groups through the gateway (OpenIM's group API with the admin token)",
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     // reference/gateway/src/server.ts /groups/:id/mute (no userID) → group/mute_group; §5 (1403, owner allowed)
     const g = await adminGroup(1);
     const [wOwner, wMember] = await Promise.all([
       stack.connect(asTestUser(g.owner)),
-      stack.connect(asTestUser(g.members[0]!)),
+      stack.connect(asTestUser(g.members[0])),
     ]);
     expect(await admin("POST", `groups/${g.groupID}/mute`, {})).toMatchObject({ errCode: 0 });
     expect((await groupInfo(stack, g.groupID)).status).toBe(3);
@@ -271,10 +230,10 @@ describe("groups through the gateway (OpenIM's group API with the admin token)",
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     // reference/gateway/src/server.ts /groups/:id/kick → group/kick_group; §5 sender checks (1203)
     const g = await adminGroup(2);
-    const leaver = g.members[1]!;
+    const leaver = g.members[1];
     const ws = await stack.connect(asTestUser(leaver));
     expect(await admin("POST", `groups/${g.groupID}/kick`, { userIDs: [leaver.userID] })).toMatchObject({
       errCode: 0,
@@ -294,7 +253,7 @@ describe("groups through the gateway (OpenIM's group API with the admin token)",
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     // reference/gateway/src/server.ts /groups/:id/dismiss → group/dismiss_group; §5 sender checks (1204)
     const g = await adminGroup(1);
     const ws = await stack.connect(asTestUser(g.owner));
@@ -317,18 +276,18 @@ describe("force logout", () => {
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     // reference/gateway/src/openim-bridge.ts logoutEverywhere → docs/openim-protocol.md §1 auth/force_logout (2002, then kicked tokens)
-    const [u] = await stack.gatewayUsers(1);
-    const ws = await stack.connect(asTestUser(u!));
+    const u = await stack.gatewayUser();
+    const ws = await stack.connect(asTestUser(u));
     const dropped = closed(ws);
-    await admin("POST", `users/${u!.userID}/force-logout`, {});
+    await admin("POST", `users/${u.userID}/force-logout`, {});
     // Observed on v3.8.3: the 2002 frame, then the socket ends without a close frame (1006).
     expect(await dropped).toMatchObject({ wasKicked: true, code: 1006 });
-    if (redis) expect(await redis.exists(`imtoken:${u!.userID}:3`)).toBe(0);
-    await expect(stack.connect(asTestUser(u!))).rejects.toMatchObject({ errCode: 1506 });
+    if (stack.offers("redisAccess")) expect(await stack.redis.exists(`imtoken:${u.userID}:3`)).toBe(0);
+    await expect(stack.connect(asTestUser(u))).rejects.toMatchObject({ errCode: 1506 });
     const rest = await stack.rest
-      .call("user/get_users_info", { userIDs: [u!.userID] }, { token: u!.login.imToken })
+      .call("user/get_users_info", { userIDs: [u.userID] }, { token: u.login.imToken })
       .catch((e: OpenImError) => e);
     expect((rest as OpenImError).errCode).toBe(1506);
   });
@@ -342,14 +301,14 @@ describe("force logout", () => {
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     // reference/gateway/src/server.ts force-logout {platformID}; docs/openim-protocol.md §1 ("every connection of that user+platform")
-    const [u] = await stack.gatewayUsers(1, 3);
-    const mobile = await stack.gateway.login(u!.userID, u!.password, 2);
-    const pc = await stack.connect(asTestUser(u!));
-    const phone = await stack.connect({ userID: u!.userID, token: mobile.imToken, platformID: 2 });
+    const u = await stack.gatewayUser(3);
+    const mobile = await stack.gateway.login(u.userID, u.password, 2);
+    const pc = await stack.connect(asTestUser(u));
+    const phone = await stack.connect({ userID: u.userID, token: mobile.imToken, platformID: 2 });
     const pcDropped = closed(pc);
-    await admin("POST", `users/${u!.userID}/force-logout`, { platformID: 3 });
+    await admin("POST", `users/${u.userID}/force-logout`, { platformID: 3 });
     expect((await pcDropped).wasKicked).toBe(true);
     expect(phone.isOpen).toBe(true);
     await expect(phone.getNewestSeq()).resolves.toBeDefined();
@@ -364,15 +323,15 @@ describe("force logout", () => {
       ],
     },
   }, async (ctx) => {
-    needsOpenImAdmin(ctx);
+    stack.requires(ctx, "adminAccess");
     // docs/openim-protocol.md §3 auth/force_logout, user/get_users_online_status — server: auth.go forceKickOff
-    const [u] = await stack.newUsers(1);
-    const ws = await stack.connect(u!);
+    const u = await stack.user();
+    const ws = await stack.connect(u);
     const online = async () =>
-      (await getUsersOnlineStatus(stack.rest, stack.adminToken, [u!.userID]))[0]?.status ?? 0;
+      (await getUsersOnlineStatus(stack.rest, stack.adminToken, [u.userID]))[0]?.status ?? 0;
     expect(await eventually(async () => (await online()) === 1)).toBe(true);
     const dropped = closed(ws);
-    await forceLogout(stack.rest, stack.adminToken, u!.userID, u!.platformID);
+    await forceLogout(stack.rest, stack.adminToken, u.userID, u.platformID);
     expect((await dropped).wasKicked).toBe(true);
     expect(await eventually(async () => (await online()) === 0)).toBe(true);
   });
@@ -388,15 +347,15 @@ describe("system messages", () => {
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     // reference/gateway/src/server.ts POST /api/admin/system-message → docs/openim-protocol.md §3 msg/send_msg (msgFrom=200)
-    const [u] = await stack.gatewayUsers(1);
-    const ws = await stack.connect(asTestUser(u!));
+    const u = await stack.gatewayUser();
+    const ws = await stack.connect(asTestUser(u));
     const t = unique("maintenance at noon");
     const arrival = nextPush(ws, text(t));
-    const answer = await admin("POST", "system-message", { recvID: u!.userID, text: t });
+    const answer = await admin("POST", "system-message", { recvID: u.userID, text: t });
     expect(answer).toMatchObject({ errCode: 0, data: { serverMsgID: expect.any(String) } });
-    expect(await arrival).toMatchObject({ sendID: endpoints.adminUserID, msgFrom: MsgFrom.System });
+    expect(await arrival).toMatchObject({ sendID: stack.endpoints.adminUserID, msgFrom: MsgFrom.System });
   });
 
   test("a system message to a group reaches every member once, though the admin is not a member", {
@@ -409,7 +368,7 @@ describe("system messages", () => {
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     // docs/openim-protocol.md §5 sender checks (4. app admin → allowed); §2 Push2Group
     const g = await adminGroup(2);
     const sockets = await Promise.all([g.owner, ...g.members].map((u) => stack.connect(asTestUser(u))));
@@ -423,7 +382,7 @@ describe("system messages", () => {
       expect(copies).toHaveLength(1);
       expect(copies[0]).toMatchObject({
         conversationID: groupConversationID(g.groupID),
-        sendID: endpoints.adminUserID,
+        sendID: stack.endpoints.adminUserID,
       });
     }
   });
@@ -431,10 +390,10 @@ describe("system messages", () => {
   test("a system message needs exactly one of recvID and groupID (400)", {
     meta: { source: ["gateway:reference/gateway/src/server.ts POST /api/admin/system-message"] },
   }, async (ctx) => {
-    needsAdmin(ctx);
-    const [u] = await stack.gatewayUsers(1);
+    stack.requires(ctx, "gatewayAdmin");
+    const u = await stack.gatewayUser();
     await expect(
-      admin("POST", "system-message", { recvID: u!.userID, groupID: "g1", text: "x" }),
+      admin("POST", "system-message", { recvID: u.userID, groupID: "g1", text: "x" }),
     ).rejects.toMatchObject({ status: 400 });
     await expect(admin("POST", "system-message", { text: "to nobody" })).rejects.toMatchObject({
       status: 400,
@@ -451,7 +410,7 @@ describe("system messages", () => {
       provokes: ["GroupLocalCache GetGroupInfo return"],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     // docs/openim-protocol.md §5 sender checks (1. unknown group → 1004); OpenIM also logs the failed lookup as an ERROR
     const answer = await admin("POST", "system-message", {
       groupID: `nogroup_${Date.now()}`,
@@ -471,20 +430,20 @@ describe("bans", () => {
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     // reference/gateway/src/server.ts /users/:id/ban|unban, POST /api/auth/login (403 banned)
-    const [u] = await stack.gatewayUsers(1);
-    const ws = await stack.connect(asTestUser(u!));
+    const u = await stack.gatewayUser();
+    const ws = await stack.connect(asTestUser(u));
     const dropped = closed(ws);
-    await admin("POST", `users/${u!.userID}/ban`, {});
+    await admin("POST", `users/${u.userID}/ban`, {});
     expect((await dropped).wasKicked).toBe(true);
-    await expect(stack.gateway.login(u!.userID, u!.password, 3)).rejects.toMatchObject({
+    await expect(stack.gateway.login(u.userID, u.password, 3)).rejects.toMatchObject({
       status: 403,
       code: "banned",
     });
-    await admin("POST", `users/${u!.userID}/unban`, {});
-    await expect(stack.gateway.login(u!.userID, u!.password, 3)).resolves.toMatchObject({
-      userID: u!.userID,
+    await admin("POST", `users/${u.userID}/unban`, {});
+    await expect(stack.gateway.login(u.userID, u.password, 3)).resolves.toMatchObject({
+      userID: u.userID,
     });
   });
 
@@ -497,26 +456,26 @@ describe("bans", () => {
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
-    needsModeration(ctx);
+    stack.requires(ctx, "gatewayAdmin");
+    stack.requires(ctx, "moderationWebhooks");
     // reference/gateway/src/moderation.ts decide ("sender is banned"); docs/openim-protocol.md §6 deny reply
     const [u, peer] = await stack.gatewayUsers(2);
-    await admin("POST", `users/${u!.userID}/ban`, {});
-    const fresh = await getUserToken(stack.rest, stack.adminToken, u!.userID, 5);
-    const ws = await stack.connect({ userID: u!.userID, token: fresh.token, platformID: 5 });
-    const err = await ws.sendText({ recvID: peer!.userID, text: "I am banned" }).catch((e: OpenImError) => e);
+    await admin("POST", `users/${u.userID}/ban`, {});
+    const fresh = await getUserToken(stack.rest, stack.adminToken, u.userID, 5);
+    const ws = await stack.connect({ userID: u.userID, token: fresh.token, platformID: 5 });
+    const err = await ws.sendText({ recvID: peer.userID, text: "I am banned" }).catch((e: OpenImError) => e);
     expect(err).toMatchObject({
-      errCode: profile.moderationDenyErrCode,
+      errCode: stack.profile.moderationDenyErrCode,
       errMsg: expect.stringContaining("sender is banned"),
     });
-    await admin("POST", `users/${u!.userID}/unban`, {});
-    await expect(ws.sendText({ recvID: peer!.userID, text: "unbanned" })).resolves.toBeDefined();
+    await admin("POST", `users/${u.userID}/unban`, {});
+    await expect(ws.sendText({ recvID: peer.userID, text: "unbanned" })).resolves.toBeDefined();
   });
 
   test("banning an account the gateway does not know is refused with 404", {
     meta: { source: ["gateway:reference/gateway/src/server.ts POST /api/admin/users/:userID/ban"] },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     await expect(admin("POST", "users/nobody_by_this_id/ban", {})).rejects.toMatchObject({
       status: 404,
       code: "not_found",
@@ -537,27 +496,27 @@ describe("moderation webhooks", () => {
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
-    needsModeration(ctx);
+    stack.requires(ctx, "gatewayAdmin");
+    stack.requires(ctx, "moderationWebhooks");
     // docs/openim-protocol.md §6 before-send (synchronous; deny = actionCode 0 + nextCode 1) — reference/gateway/src/moderation.ts
     const word = `forbidden${Date.now().toString(36)}`;
     await ban(word);
     const [a, b] = await stack.gatewayUsers(2);
-    const wa = await stack.connect(asTestUser(a!));
-    const wb = await stack.connect(asTestUser(b!));
+    const wa = await stack.connect(asTestUser(a));
+    const wb = await stack.connect(asTestUser(b));
     const got: string[] = [];
     wb.on("push", (msgs) => got.push(...msgs.map((m) => decodeText(m) ?? "")));
 
     const refused = await wa
-      .sendText({ recvID: b!.userID, text: `this has ${word.toUpperCase()} in it` })
+      .sendText({ recvID: b.userID, text: `this has ${word.toUpperCase()} in it` })
       .catch((e: unknown) => e);
     expect(refused).toMatchObject({
-      errCode: profile.moderationDenyErrCode,
+      errCode: stack.profile.moderationDenyErrCode,
       errMsg: expect.stringContaining("banned word"),
     });
 
     const clean = nextPush(wb, text("a clean message"));
-    const ack = await wa.sendText({ recvID: b!.userID, text: "a clean message" });
+    const ack = await wa.sendText({ recvID: b.userID, text: "a clean message" });
     await clean;
     expect(got.some((t) => t.includes(word))).toBe(false);
 
@@ -579,19 +538,19 @@ describe("moderation webhooks", () => {
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
-    needsModeration(ctx);
+    stack.requires(ctx, "gatewayAdmin");
+    stack.requires(ctx, "moderationWebhooks");
     // docs/openim-protocol.md §6 callbackBeforeSendGroupMsgCommand — server: internal/rpc/msg/callback.go
     const word = `groupbanned${Date.now().toString(36)}`;
     await ban(word);
     const g = await adminGroup(1);
     const [wOwner, wMember] = await Promise.all([
       stack.connect(asTestUser(g.owner)),
-      stack.connect(asTestUser(g.members[0]!)),
+      stack.connect(asTestUser(g.members[0])),
     ]);
     const memberGot = inbox(wMember);
     await expect(wOwner.sendText({ groupID: g.groupID, text: `say ${word}` })).rejects.toMatchObject({
-      errCode: profile.moderationDenyErrCode,
+      errCode: stack.profile.moderationDenyErrCode,
     });
     const barrier = unique("harmless");
     const seen = nextPush(wMember, text(barrier));
@@ -610,8 +569,8 @@ describe("moderation webhooks", () => {
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
-    needsModeration(ctx);
+    stack.requires(ctx, "gatewayAdmin");
+    stack.requires(ctx, "moderationWebhooks");
     // docs/openim-protocol.md §6 before/after group callbacks ("group callbacks add groupID"); after-send is async
     const g = await adminGroup(1);
     const ws = await stack.connect(asTestUser(g.owner));
@@ -636,23 +595,23 @@ describe("moderation webhooks", () => {
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
-    needsModeration(ctx);
+    stack.requires(ctx, "gatewayAdmin");
+    stack.requires(ctx, "moderationWebhooks");
     const word = `temporary${Date.now().toString(36)}`;
     await ban(word);
     expect((await admin<{ bannedWords: string[] }>("GET", "moderation")).bannedWords).toContain(word);
     const [a, b] = await stack.gatewayUsers(2);
-    const [wa, wb] = await Promise.all([stack.connect(asTestUser(a!)), stack.connect(asTestUser(b!))]);
-    await expect(wa.sendText({ recvID: b!.userID, text: word })).rejects.toMatchObject({
-      errCode: profile.moderationDenyErrCode,
+    const [wa, wb] = await Promise.all([stack.connect(asTestUser(a)), stack.connect(asTestUser(b))]);
+    await expect(wa.sendText({ recvID: b.userID, text: word })).rejects.toMatchObject({
+      errCode: stack.profile.moderationDenyErrCode,
     });
     const after = await admin<{ bannedWords: string[] }>("POST", "moderation/banned-words", {
       remove: [word],
     });
     expect(after.bannedWords).not.toContain(word);
     const arrival = nextPush(wb, text(word));
-    await wa.sendText({ recvID: b!.userID, text: word });
-    expect((await arrival).sendID).toBe(a!.userID);
+    await wa.sendText({ recvID: b.userID, text: word });
+    expect((await arrival).sendID).toBe(a.userID);
   });
 });
 
@@ -665,11 +624,11 @@ describe("traffic", () => {
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
+    stack.requires(ctx, "gatewayAdmin");
     // reference/gateway/src/server.ts TrafficCounters; src/stack/nginx-config.ts (/msg_gateway → OpenIM)
     const before = await admin<{ upgradeAttempts: number; msgGatewayRequests: number }>("GET", "traffic");
-    const [u] = await stack.gatewayUsers(1);
-    const ws = await stack.connect(asTestUser(u!));
+    const u = await stack.gatewayUser();
+    const ws = await stack.connect(asTestUser(u));
     await ws.getNewestSeq();
     await ws.close();
     const after = await admin<{ upgradeAttempts: number; msgGatewayRequests: number }>("GET", "traffic");
@@ -686,10 +645,10 @@ describe("traffic", () => {
       ],
     },
   }, async (ctx) => {
-    needsAdmin(ctx);
-    const [u] = await stack.gatewayUsers(1);
+    stack.requires(ctx, "gatewayAdmin");
+    const u = await stack.gatewayUser();
     const before = await admin<{ proxied: number }>("GET", "traffic");
-    const res = await stack.gateway.im(u!.login.jwt, "user/get_users_info", { userIDs: [u!.userID] });
+    const res = await stack.gateway.im(u.login.jwt, "user/get_users_info", { userIDs: [u.userID] });
     expect(res.body).toMatchObject({ errCode: 0 });
     expect((await admin<{ proxied: number }>("GET", "traffic")).proxied).toBeGreaterThan(before.proxied);
   });

@@ -1,5 +1,5 @@
 import { PbCoder } from "@openim/protocol";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
   buildTextMsg,
   decodeText,
@@ -8,7 +8,7 @@ import {
   type ReceivedMsg,
   ReqIdentifier,
 } from "../src/protocol/index.js";
-import { eventually, inbox, nextPush, type StackFixtures, stackFixtures } from "./support/fixtures.js";
+import { eventually, inbox, nextPush } from "./support/fixtures.js";
 import {
   groupInfo,
   groupMaxSeq,
@@ -19,24 +19,12 @@ import {
   restAs,
   sendOutcome,
 } from "./support/groups.js";
-import { rawSockets } from "./support/raw-socket.js";
-import "./support/context.js";
+import { allOf, at } from "./support/lists.js";
+import { useStack } from "./support/stack.js";
 
 // Suite `groups`: create, invite, members, roles, kick, mute, set info, transfer, dismiss, fan-out.
 // Every case makes its own users and group (docs/openim-protocol.md §3 group routes, §5 permissions).
-const endpoints = inject("endpoints");
-let stack: StackFixtures;
-const raws = rawSockets(endpoints.wsURL);
-
-beforeAll(async () => {
-  stack = await stackFixtures(endpoints);
-});
-afterEach(async () => {
-  await Promise.all([stack.cleanup(), raws.closeAll()]);
-});
-afterAll(async () => {
-  await stack.gateway.close();
-});
+const stack = useStack();
 
 /** Group notification contentTypes (proto: constant/constant.go; docs/openim-protocol.md §2). */
 const Notice = {
@@ -73,7 +61,7 @@ describe("create", () => {
       g.everyone.map((u) => u.userID),
     );
     expect(roles[g.owner.userID]?.roleLevel).toBe(Role.Owner);
-    expect(roles[g.admins[0]!.userID]?.roleLevel).toBe(Role.Admin);
+    expect(roles[g.admins[0].userID]?.roleLevel).toBe(Role.Admin);
     for (const m of g.members) expect(roles[m.userID]?.roleLevel).toBe(Role.Member);
   });
 
@@ -105,9 +93,9 @@ describe("create", () => {
     const [owner, member] = await stack.newUsers(2);
     for (const groupType of [0, 1]) {
       const err = await refusal(
-        restAs(stack, owner!)("group/create_group", {
-          ownerUserID: owner!.userID,
-          memberUserIDs: [member!.userID],
+        restAs(stack, owner)("group/create_group", {
+          ownerUserID: owner.userID,
+          memberUserIDs: [member.userID],
           adminUserIDs: [],
           groupInfo: { groupName: "typed", groupType },
         }),
@@ -129,9 +117,9 @@ describe("create", () => {
     // docs/openim-protocol.md §3 group/create_group ("caller must be the owner or an app admin") — server: CheckAccessV3
     const [owner, other] = await stack.newUsers(2);
     const err = await refusal(
-      restAs(stack, other!)("group/create_group", {
-        ownerUserID: owner!.userID,
-        memberUserIDs: [other!.userID],
+      restAs(stack, other)("group/create_group", {
+        ownerUserID: owner.userID,
+        memberUserIDs: [other.userID],
         adminUserIDs: [],
         groupInfo: { groupName: "not mine", groupType: 2 },
       }),
@@ -145,14 +133,14 @@ describe("create", () => {
     // docs/openim-protocol.md §3 group/create_group ("Duplicates → 1001. Unknown user → 1101") — server: group.go CreateGroup
     const [owner, member] = await stack.newUsers(2);
     const create = (memberUserIDs: string[]) =>
-      restAs(stack, owner!)("group/create_group", {
-        ownerUserID: owner!.userID,
+      restAs(stack, owner)("group/create_group", {
+        ownerUserID: owner.userID,
         memberUserIDs,
         adminUserIDs: [],
         groupInfo: { groupName: "bad members", groupType: 2 },
       });
-    expect((await refusal(create([member!.userID, member!.userID]))).errCode).toBe(1001);
-    expect((await refusal(create([member!.userID, "nobody_by_this_id"]))).errCode).toBe(1101);
+    expect((await refusal(create([member.userID, member.userID]))).errCode).toBe(1001);
+    expect((await refusal(create([member.userID, "nobody_by_this_id"]))).errCode).toBe(1101);
   });
 
   test("group creation is announced to online members: 1501 in sg_<groupID> with a seq and in n_<groupID> with seq 0", {
@@ -166,11 +154,11 @@ describe("create", () => {
   }, async () => {
     // docs/openim-protocol.md §2 conversation IDs and group notifications — server: internal/rpc/group/notification.go GroupCreatedNotification
     const [owner, member] = await stack.newUsers(2);
-    const ws = await stack.connect(member!);
+    const ws = await stack.connect(member);
     const got = inbox(ws);
-    const info = await restAs(stack, owner!)<{ groupInfo: { groupID: string } }>("group/create_group", {
-      ownerUserID: owner!.userID,
-      memberUserIDs: [member!.userID],
+    const info = await restAs(stack, owner)<{ groupInfo: { groupID: string } }>("group/create_group", {
+      ownerUserID: owner.userID,
+      memberUserIDs: [member.userID],
       adminUserIDs: [],
       groupInfo: { groupName: "announced", groupType: 2 },
     });
@@ -191,9 +179,9 @@ describe("invite", () => {
   }, async () => {
     // docs/openim-protocol.md §3 group/invite_user_to_group — server: group.go InviteUserToGroup
     const g = await newGroup(stack, { members: 1 });
-    const [guest] = await stack.newUsers(1);
-    await inviteToGroup(stack.rest, g.owner.token, g.groupID, [guest!.userID]);
-    expect((await membersInfo(stack, g.owner, g.groupID, [guest!.userID]))[guest!.userID]?.roleLevel).toBe(
+    const guest = await stack.user();
+    await inviteToGroup(stack.rest, g.owner.token, g.groupID, [guest.userID]);
+    expect((await membersInfo(stack, g.owner, g.groupID, [guest.userID]))[guest.userID]?.roleLevel).toBe(
       Role.Member,
     );
     expect((await groupInfo(stack, g.groupID)).memberCount).toBe(3);
@@ -210,12 +198,12 @@ describe("invite", () => {
   }, async () => {
     // docs/openim-protocol.md §2 group notifications (1509 MemberInvited) — server: notification.go MemberInvitedNotification
     const g = await newGroup(stack, { members: 1 });
-    const [guest] = await stack.newUsers(1);
-    const [wOwner, wGuest] = await Promise.all([stack.connect(g.owner), stack.connect(guest!)]);
+    const guest = await stack.user();
+    const [wOwner, wGuest] = await Promise.all([stack.connect(g.owner), stack.connect(guest)]);
     const isInvite = (m: ReceivedMsg) =>
       m.contentType === Notice.MemberInvited && m.conversationID === groupConversationID(g.groupID);
     const seen = Promise.all([nextPush(wOwner, isInvite), nextPush(wGuest, isInvite)]);
-    await inviteToGroup(stack.rest, g.owner.token, g.groupID, [guest!.userID]);
+    await inviteToGroup(stack.rest, g.owner.token, g.groupID, [guest.userID]);
     const [toOwner, toGuest] = await seen;
     expect(toOwner.seq).toBeGreaterThan(0);
     expect(toGuest.seq).toBe(toOwner.seq);
@@ -226,9 +214,9 @@ describe("invite", () => {
   }, async () => {
     // docs/openim-protocol.md §3 group/invite_user_to_group ("If needVerification==1 and the caller is an ordinary member…")
     const g = await newGroup(stack, { members: 1 });
-    const [guest] = await stack.newUsers(1);
-    await inviteToGroup(stack.rest, g.members[0]!.token, g.groupID, [guest!.userID]);
-    expect(await membersInfo(stack, g.owner, g.groupID, [guest!.userID])).toHaveProperty(guest!.userID);
+    const guest = await stack.user();
+    await inviteToGroup(stack.rest, g.members[0].token, g.groupID, [guest.userID]);
+    expect(await membersInfo(stack, g.owner, g.groupID, [guest.userID])).toHaveProperty(guest.userID);
   });
 
   test("inviting an unknown user is refused with 1004", {
@@ -251,11 +239,11 @@ describe("invite", () => {
   }, async () => {
     // docs/openim-protocol.md §2 "Group chat: every group member, including the sender" — server: push_handler.go Push2Group
     const g = await newGroup(stack, { members: 1 });
-    const [guest] = await stack.newUsers(1);
-    const [wOwner, wGuest] = await Promise.all([stack.connect(g.owner), stack.connect(guest!)]);
+    const guest = await stack.user();
+    const [wOwner, wGuest] = await Promise.all([stack.connect(g.owner), stack.connect(guest)]);
     // The invite notice reaching the guest shows the push path already counts them as a member.
     const invited = nextPush(wGuest, (m) => m.contentType === Notice.MemberInvited);
-    await inviteToGroup(stack.rest, g.owner.token, g.groupID, [guest!.userID]);
+    await inviteToGroup(stack.rest, g.owner.token, g.groupID, [guest.userID]);
     await invited;
     const hello = unique("welcome");
     const arrival = nextPush(wGuest, text(hello));
@@ -269,7 +257,7 @@ describe("members", () => {
     meta: { source: ["server:internal/rpc/group/group.go GetGroupMemberList", "docs/openim-protocol.md §5"] },
   }, async () => {
     const g = await newGroup(stack, { admins: 1, members: 2, settle: false });
-    const list = await restAs(stack, g.members[0]!)<{
+    const list = await restAs(stack, g.members[0])<{
       total: number;
       members: Array<{ userID: string; roleLevel: number; groupID: string }>;
     }>("group/get_group_member_list", { groupID: g.groupID, pagination: { pageNumber: 1, showNumber: 100 } });
@@ -277,9 +265,9 @@ describe("members", () => {
     const roles = Object.fromEntries(list.members.map((m) => [m.userID, m.roleLevel]));
     expect(roles).toEqual({
       [g.owner.userID]: Role.Owner,
-      [g.admins[0]!.userID]: Role.Admin,
-      [g.members[0]!.userID]: Role.Member,
-      [g.members[1]!.userID]: Role.Member,
+      [g.admins[0].userID]: Role.Admin,
+      [g.members[0].userID]: Role.Member,
+      [g.members[1].userID]: Role.Member,
     });
     expect(new Set(list.members.map((m) => m.groupID))).toEqual(new Set([g.groupID]));
   });
@@ -309,9 +297,9 @@ describe("members", () => {
     },
   }, async () => {
     const g = await newGroup(stack, { members: 2, settle: false });
-    const [stranger] = await stack.newUsers(1);
-    const got = await membersInfo(stack, g.owner, g.groupID, [g.members[0]!.userID, stranger!.userID]);
-    expect(Object.keys(got)).toEqual([g.members[0]!.userID]);
+    const stranger = await stack.user();
+    const got = await membersInfo(stack, g.owner, g.groupID, [g.members[0].userID, stranger.userID]);
+    expect(Object.keys(got)).toEqual([g.members[0].userID]);
   });
 });
 
@@ -323,7 +311,7 @@ describe("roles", () => {
     meta: { source: ["server:internal/rpc/group/group.go SetGroupMemberInfo", "docs/openim-protocol.md §5"] },
   }, async () => {
     const g = await newGroup(stack, { members: 1, settle: false });
-    const m = g.members[0]!;
+    const m = g.members[0];
     await setMember(g.owner, g.groupID, m.userID, { roleLevel: Role.Admin });
     expect((await membersInfo(stack, g.owner, g.groupID, [m.userID]))[m.userID]?.roleLevel).toBe(Role.Admin);
     await setMember(g.owner, g.groupID, m.userID, { roleLevel: Role.Member });
@@ -335,8 +323,8 @@ describe("roles", () => {
   }, async () => {
     // server: group.go SetGroupMemberInfo (observed on v3.8.3: an admin may raise a member to 60)
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
-    const m = g.members[0]!;
-    await setMember(g.admins[0]!, g.groupID, m.userID, { roleLevel: Role.Admin });
+    const m = g.members[0];
+    await setMember(g.admins[0], g.groupID, m.userID, { roleLevel: Role.Admin });
     expect((await membersInfo(stack, g.owner, g.groupID, [m.userID]))[m.userID]?.roleLevel).toBe(Role.Admin);
   });
 
@@ -345,7 +333,7 @@ describe("roles", () => {
   }, async () => {
     // server: group.go SetGroupMemberInfo ("can not improve role level by self")
     const g = await newGroup(stack, { members: 1, settle: false });
-    const m = g.members[0]!;
+    const m = g.members[0];
     const err = await refusal(setMember(m, g.groupID, m.userID, { roleLevel: Role.Admin }));
     expect(err.errCode).toBe(1002);
     expect((await membersInfo(stack, g.owner, g.groupID, [m.userID]))[m.userID]?.roleLevel).toBe(Role.Member);
@@ -363,7 +351,7 @@ describe("roles", () => {
   }, async () => {
     // server: group.go SetGroupMemberInfo ("cannot set ungroup owner"); docs/openim-protocol.md §3 group/transfer_group
     const g = await newGroup(stack, { members: 1, settle: false });
-    const err = await refusal(setMember(g.owner, g.groupID, g.members[0]!.userID, { roleLevel: Role.Owner }));
+    const err = await refusal(setMember(g.owner, g.groupID, g.members[0].userID, { roleLevel: Role.Owner }));
     expect(err.errCode).toBe(1002);
     expect((await groupInfo(stack, g.groupID)).ownerUserID).toBe(g.owner.userID);
   });
@@ -373,7 +361,7 @@ describe("roles", () => {
   }, async () => {
     // server: group.go SetGroupMemberInfo (self-edit of non-role fields)
     const g = await newGroup(stack, { members: 1, settle: false });
-    const m = g.members[0]!;
+    const m = g.members[0];
     await setMember(m, g.groupID, m.userID, { nickname: "the nick" });
     expect((await membersInfo(stack, g.owner, g.groupID, [m.userID]))[m.userID]?.nickname).toBe("the nick");
   });
@@ -398,14 +386,14 @@ describe("kick", () => {
     const [stayer, leaver] = g.members;
     const [wOwner, wStay, wLeave] = await Promise.all([
       stack.connect(g.owner),
-      stack.connect(stayer!),
-      stack.connect(leaver!),
+      stack.connect(stayer),
+      stack.connect(leaver),
     ]);
     const leaverGot = inbox(wLeave);
     const isKick = (m: ReceivedMsg) =>
       m.contentType === Notice.MemberKicked && m.conversationID === groupConversationID(g.groupID);
     const told = Promise.all([nextPush(wStay, isKick), nextPush(wLeave, isKick)]);
-    await kick(g.owner, g.groupID, [leaver!.userID]);
+    await kick(g.owner, g.groupID, [leaver.userID]);
     const [kickNotice] = await told;
     // Once the 1508 is sequenced the kick has settled; a later message is beyond the leaver's reach.
     const after = unique("after the kick");
@@ -434,7 +422,7 @@ describe("kick", () => {
   }, async () => {
     // docs/openim-protocol.md §5 Kick ("Nobody may kick the owner … (1001)") — server: group.go KickGroupMember ("ownerUID can not Kick")
     const g = await newGroup(stack, { admins: 1, members: 1 });
-    const err = await refusal(kick(g.admins[0]!, g.groupID, [g.owner.userID]));
+    const err = await refusal(kick(g.admins[0], g.groupID, [g.owner.userID]));
     expect(err.errCode).toBe(1001);
     expect(await membersInfo(stack, g.owner, g.groupID, [g.owner.userID])).toHaveProperty(g.owner.userID);
   });
@@ -444,7 +432,7 @@ describe("kick", () => {
   }, async () => {
     // docs/openim-protocol.md §5 Kick — server: group.go KickGroupMember ("opUserID in KickedUserIDs")
     const g = await newGroup(stack, { admins: 1, members: 1 });
-    for (const self of [g.owner, g.admins[0]!]) {
+    for (const self of [g.owner, g.admins[0]]) {
       const err = await refusal(kick(self, g.groupID, [self.userID]));
       expect(err.errCode).toBe(1001);
       expect(err.errMsg).toEqual(expect.stringContaining("opUserID in KickedUserIDs"));
@@ -457,10 +445,10 @@ describe("kick", () => {
     // docs/openim-protocol.md §5 Kick ("Admin may kick ordinary members only") — server: group.go KickGroupMember
     const g = await newGroup(stack, { admins: 2, members: 1 });
     const [a1, a2] = g.admins;
-    expect((await refusal(kick(a1!, g.groupID, [a2!.userID]))).errCode).toBe(1002);
-    await kick(a1!, g.groupID, [g.members[0]!.userID]);
-    const left = await membersInfo(stack, g.owner, g.groupID, [a2!.userID, g.members[0]!.userID]);
-    expect(Object.keys(left)).toEqual([a2!.userID]);
+    expect((await refusal(kick(a1, g.groupID, [a2.userID]))).errCode).toBe(1002);
+    await kick(a1, g.groupID, [g.members[0].userID]);
+    const left = await membersInfo(stack, g.owner, g.groupID, [a2.userID, g.members[0].userID]);
+    expect(Object.keys(left)).toEqual([a2.userID]);
   });
 
   test("an ordinary member may not kick anyone (1002)", {
@@ -469,8 +457,8 @@ describe("kick", () => {
     // docs/openim-protocol.md §5 Kick ("Ordinary member → 1002") — server: group.go KickGroupMember
     const g = await newGroup(stack, { admins: 1, members: 2 });
     const [m1, m2] = g.members;
-    for (const target of [m2!, g.admins[0]!]) {
-      expect((await refusal(kick(m1!, g.groupID, [target.userID]))).errCode).toBe(1002);
+    for (const target of [m2, g.admins[0]]) {
+      expect((await refusal(kick(m1, g.groupID, [target.userID]))).errCode).toBe(1002);
     }
   });
 
@@ -479,8 +467,8 @@ describe("kick", () => {
   }, async () => {
     // docs/openim-protocol.md §5 Kick ("A target who is not a member → 1101") — server: group.go KickGroupMember
     const g = await newGroup(stack, { members: 1 });
-    const [stranger] = await stack.newUsers(1);
-    expect((await refusal(kick(g.owner, g.groupID, [stranger!.userID]))).errCode).toBe(1101);
+    const stranger = await stack.user();
+    expect((await refusal(kick(g.owner, g.groupID, [stranger.userID]))).errCode).toBe(1101);
   });
 });
 
@@ -501,10 +489,10 @@ describe("mute", () => {
   }, async () => {
     // docs/openim-protocol.md §5 sender checks (8. own muteEndTime ≥ now → 1402) — server: msg/verify.go messageVerification
     const g = await newGroup(stack, { members: 1, settle: false });
-    const m = g.members[0]!;
+    const m = g.members[0];
     const before = Date.now();
     await muteMember(g.owner, g.groupID, m.userID, 120);
-    const end = (await membersInfo(stack, g.owner, g.groupID, [m.userID]))[m.userID]!.muteEndTime;
+    const end = (await membersInfo(stack, g.owner, g.groupID, [m.userID]))[m.userID]?.muteEndTime;
     expect(end).toBeGreaterThanOrEqual(before + 119_000);
     expect(end).toBeLessThanOrEqual(Date.now() + 121_000);
     const ws = await stack.connect(m);
@@ -516,8 +504,8 @@ describe("mute", () => {
   }, async () => {
     // docs/openim-protocol.md §5 sender checks ("This applies to admins and members") — server: msg/verify.go
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
-    await muteMember(g.owner, g.groupID, g.admins[0]!.userID);
-    const ws = await stack.connect(g.admins[0]!);
+    await muteMember(g.owner, g.groupID, g.admins[0].userID);
+    const ws = await stack.connect(g.admins[0]);
     expect(await sendOutcome(ws, g.groupID, 1402)).toBe(1402);
   });
 
@@ -532,7 +520,7 @@ describe("mute", () => {
       { token: stack.adminToken },
     );
     expect(
-      (await membersInfo(stack, g.owner, g.groupID, [g.owner.userID]))[g.owner.userID]!.muteEndTime,
+      (await membersInfo(stack, g.owner, g.groupID, [g.owner.userID]))[g.owner.userID]?.muteEndTime,
     ).toBeGreaterThan(Date.now());
     const ws = await stack.connect(g.owner);
     await expect(ws.sendText({ groupID: g.groupID, text: "owner speaks" })).resolves.toMatchObject({
@@ -546,12 +534,12 @@ describe("mute", () => {
     // docs/openim-protocol.md §5 mute a member ("Target owner → 1002. Target admin → the caller must be the owner") — server: group.go MuteGroupMember
     const g = await newGroup(stack, { admins: 2, members: 1, settle: false });
     const [a1, a2] = g.admins;
-    expect((await refusal(muteMember(a1!, g.groupID, g.owner.userID))).errCode).toBe(1002);
-    expect((await refusal(muteMember(a1!, g.groupID, a2!.userID))).errCode).toBe(1002);
-    await muteMember(a1!, g.groupID, g.members[0]!.userID);
-    const info = await membersInfo(stack, g.owner, g.groupID, [g.members[0]!.userID, a2!.userID]);
-    expect(info[g.members[0]!.userID]!.muteEndTime).toBeGreaterThan(Date.now());
-    expect(info[a2!.userID]!.muteEndTime).toBe(0);
+    expect((await refusal(muteMember(a1, g.groupID, g.owner.userID))).errCode).toBe(1002);
+    expect((await refusal(muteMember(a1, g.groupID, a2.userID))).errCode).toBe(1002);
+    await muteMember(a1, g.groupID, g.members[0].userID);
+    const info = await membersInfo(stack, g.owner, g.groupID, [g.members[0].userID, a2.userID]);
+    expect(info[g.members[0].userID]?.muteEndTime).toBeGreaterThan(Date.now());
+    expect(info[a2.userID]?.muteEndTime).toBe(0);
   });
 
   test("an ordinary member may not mute anyone (1002)", {
@@ -559,7 +547,7 @@ describe("mute", () => {
   }, async () => {
     // docs/openim-protocol.md §5 mute a member ("the caller must be owner or admin, else 1002") — server: group.go MuteGroupMember
     const g = await newGroup(stack, { members: 2, settle: false });
-    const err = await refusal(muteMember(g.members[0]!, g.groupID, g.members[1]!.userID));
+    const err = await refusal(muteMember(g.members[0], g.groupID, g.members[1].userID));
     expect(err.errCode).toBe(1002);
   });
 
@@ -574,12 +562,12 @@ describe("mute", () => {
   }, async () => {
     // docs/openim-protocol.md §5 ("unmuting sets it to 0") — server: group.go CancelMuteGroupMember
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
-    const m = g.members[0]!;
-    await muteMember(g.admins[0]!, g.groupID, m.userID);
+    const m = g.members[0];
+    await muteMember(g.admins[0], g.groupID, m.userID);
     const ws = await stack.connect(m);
     expect(await sendOutcome(ws, g.groupID, 1402)).toBe(1402);
-    await unmuteMember(g.admins[0]!, g.groupID, m.userID);
-    expect((await membersInfo(stack, g.owner, g.groupID, [m.userID]))[m.userID]!.muteEndTime).toBe(0);
+    await unmuteMember(g.admins[0], g.groupID, m.userID);
+    expect((await membersInfo(stack, g.owner, g.groupID, [m.userID]))[m.userID]?.muteEndTime).toBe(0);
     expect(await sendOutcome(ws, g.groupID, 0)).toBe(0);
   });
 
@@ -594,14 +582,14 @@ describe("mute", () => {
   }, async () => {
     // docs/openim-protocol.md §5 sender checks (9. group status 3 and not an admin → 1403) — server: msg/verify.go, group.go MuteGroup
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
-    await restAs(stack, g.admins[0]!)("group/mute_group", { groupID: g.groupID });
+    await restAs(stack, g.admins[0])("group/mute_group", { groupID: g.groupID });
     expect((await groupInfo(stack, g.groupID)).status).toBe(3);
-    const [wOwner, wAdmin, wMember] = await Promise.all(
-      [g.owner, g.admins[0]!, g.members[0]!].map((u) => stack.connect(u)),
+    const [wOwner, wAdmin, wMember] = await allOf([g.owner, g.admins[0], g.members[0]], (u) =>
+      stack.connect(u),
     );
-    expect(await sendOutcome(wMember!, g.groupID, 1403)).toBe(1403);
-    await expect(wAdmin!.sendText({ groupID: g.groupID, text: "admin" })).resolves.toBeDefined();
-    await expect(wOwner!.sendText({ groupID: g.groupID, text: "owner" })).resolves.toBeDefined();
+    expect(await sendOutcome(wMember, g.groupID, 1403)).toBe(1403);
+    await expect(wAdmin.sendText({ groupID: g.groupID, text: "admin" })).resolves.toBeDefined();
+    await expect(wOwner.sendText({ groupID: g.groupID, text: "owner" })).resolves.toBeDefined();
   });
 
   test("only the owner or an admin may mute the group: an ordinary member gets 1002", {
@@ -616,7 +604,7 @@ describe("mute", () => {
     // docs/openim-protocol.md §5 ("Mute or unmute the whole group: owner or admin (CheckGroupAdmin), else 1002")
     const g = await newGroup(stack, { members: 1, settle: false });
     expect(
-      (await refusal(restAs(stack, g.members[0]!)("group/mute_group", { groupID: g.groupID }))).errCode,
+      (await refusal(restAs(stack, g.members[0])("group/mute_group", { groupID: g.groupID }))).errCode,
     ).toBe(1002);
     expect((await groupInfo(stack, g.groupID)).status).toBe(0);
   });
@@ -633,7 +621,7 @@ describe("mute", () => {
     // docs/openim-protocol.md §3 group/mute_group and cancel_mute_group — server: group.go CancelMuteGroup
     const g = await newGroup(stack, { members: 1, settle: false });
     await restAs(stack, g.owner)("group/mute_group", { groupID: g.groupID });
-    const ws = await stack.connect(g.members[0]!);
+    const ws = await stack.connect(g.members[0]);
     expect(await sendOutcome(ws, g.groupID, 1403)).toBe(1403);
     await restAs(stack, g.owner)("group/cancel_mute_group", { groupID: g.groupID });
     expect((await groupInfo(stack, g.groupID)).status).toBe(0);
@@ -658,10 +646,10 @@ describe("set info", () => {
     await restAs(stack, g.owner)("group/set_group_info", {
       groupInfoForSet: { groupID: g.groupID, groupName: "renamed by the owner" },
     });
-    await restAs(stack, g.admins[0]!)("group/set_group_info", {
+    await restAs(stack, g.admins[0])("group/set_group_info", {
       groupInfoForSet: { groupID: g.groupID, introduction: "written by an admin" },
     });
-    await restAs(stack, g.admins[0]!)("group/set_group_info_ex", {
+    await restAs(stack, g.admins[0])("group/set_group_info_ex", {
       groupID: g.groupID,
       notification: "an announcement",
     });
@@ -683,7 +671,7 @@ describe("set info", () => {
   }, async () => {
     // docs/openim-protocol.md §5 ("owner or admin (else 1002 …)") — server: group.go SetGroupInfo, SetGroupInfoEx
     const g = await newGroup(stack, { members: 1, settle: false });
-    const as = restAs(stack, g.members[0]!);
+    const as = restAs(stack, g.members[0]);
     expect(
       (
         await refusal(
@@ -724,7 +712,7 @@ describe("transfer", () => {
     meta: { source: ["server:internal/rpc/group/group.go TransferGroupOwner", "docs/openim-protocol.md §3"] },
   }, async () => {
     const g = await newGroup(stack, { members: 1, settle: false });
-    const heir = g.members[0]!;
+    const heir = g.members[0];
     await transfer(g.owner, g.groupID, g.owner.userID, heir.userID);
     const roles = await membersInfo(stack, heir, g.groupID, [g.owner.userID, heir.userID]);
     expect(roles[heir.userID]?.roleLevel).toBe(Role.Owner);
@@ -743,13 +731,11 @@ describe("transfer", () => {
   }, async () => {
     // docs/openim-protocol.md §3 group/transfer_group, §5 Transfer — server: group.go TransferGroupOwner
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
-    const [stranger] = await stack.newUsers(1);
+    const stranger = await stack.user();
     expect(
-      (await refusal(transfer(g.admins[0]!, g.groupID, g.owner.userID, g.admins[0]!.userID))).errCode,
+      (await refusal(transfer(g.admins[0], g.groupID, g.owner.userID, g.admins[0].userID))).errCode,
     ).toBe(1002);
-    expect((await refusal(transfer(g.owner, g.groupID, g.owner.userID, stranger!.userID))).errCode).toBe(
-      1001,
-    );
+    expect((await refusal(transfer(g.owner, g.groupID, g.owner.userID, stranger.userID))).errCode).toBe(1001);
     expect((await refusal(transfer(g.owner, g.groupID, g.owner.userID, g.owner.userID))).errCode).toBe(1001);
     expect((await groupInfo(stack, g.groupID)).ownerUserID).toBe(g.owner.userID);
   });
@@ -765,7 +751,7 @@ describe("transfer", () => {
   }, async () => {
     // docs/openim-protocol.md §5 Dismiss ("only the owner (else 1002 \"not group owner\")") — server: group.go DismissGroup
     const g = await newGroup(stack, { members: 1, settle: false });
-    const heir = g.members[0]!;
+    const heir = g.members[0];
     await transfer(g.owner, g.groupID, g.owner.userID, heir.userID);
     const dismiss = (actor: { token: string }) =>
       restAs(stack, actor)("group/dismiss_group", { groupID: g.groupID, deleteMember: false });
@@ -808,7 +794,7 @@ describe("dismiss", () => {
   }, async () => {
     // docs/openim-protocol.md §2 group notifications (1511 GroupDismissed) — server: notification.go GroupDismissedNotification
     const g = await newGroup(stack, { members: 1 });
-    const ws = await stack.connect(g.members[0]!);
+    const ws = await stack.connect(g.members[0]);
     const told = nextPush(
       ws,
       (m) => m.contentType === Notice.GroupDismissed && m.conversationID === groupConversationID(g.groupID),
@@ -828,12 +814,12 @@ describe("dismiss", () => {
   }, async () => {
     // docs/openim-protocol.md §3 group/dismiss_group, invite_user_to_group ("Dismissed group → 1204")
     const g = await newGroup(stack, { members: 1, settle: false });
-    const [late] = await stack.newUsers(1);
+    const late = await stack.user();
     await dismiss(g.owner, g.groupID);
     const again = await refusal(dismiss(g.owner, g.groupID));
     expect(refusedAsDismissed(again), again.errMsg.slice(0, 300)).toBe(true);
     expect((await groupInfo(stack, g.groupID)).status).toBe(2);
-    expect((await refusal(inviteToGroup(stack.rest, g.owner.token, g.groupID, [late!.userID]))).errCode).toBe(
+    expect((await refusal(inviteToGroup(stack.rest, g.owner.token, g.groupID, [late.userID]))).errCode).toBe(
       1204,
     );
   });
@@ -843,7 +829,7 @@ describe("dismiss", () => {
   }, async () => {
     // docs/openim-protocol.md §5 Dismiss — server: group.go DismissGroup ("not group owner")
     const g = await newGroup(stack, { admins: 1, members: 1, settle: false });
-    const err = await refusal(dismiss(g.admins[0]!, g.groupID));
+    const err = await refusal(dismiss(g.admins[0], g.groupID));
     expect(err.errCode).toBe(1002);
     expect(err.errMsg).toEqual(expect.stringContaining("not group owner"));
     expect((await groupInfo(stack, g.groupID)).status).toBe(0);
@@ -857,8 +843,8 @@ describe("fan-out", () => {
     // docs/openim-protocol.md §2 "Group chat: every group member, including the sender" — server: push_handler.go Push2Group
     // Raw sockets: OpenImWsClient drops a repeated seq, which would hide a duplicate push.
     const g = await newGroup(stack, { admins: 1, members: 3 });
-    const sockets = await Promise.all(g.everyone.map((u) => raws.open(u)));
-    const sender = sockets[2]!;
+    const sockets = await allOf(g.everyone, (u) => stack.raw(u));
+    const sender = sockets[2];
     const send = async (t: string) => {
       const msg = buildTextMsg({ sendID: sender.userID, senderPlatformID: 3, groupID: g.groupID, text: t });
       const reply = await sender.request({
@@ -896,18 +882,18 @@ describe("fan-out", () => {
   }, async () => {
     // docs/openim-protocol.md §2 "Response to 1003" (no seq), "Pushed MsgData already has seq set", GetMaxSeq
     const g = await newGroup(stack, { members: 2 });
-    const sockets = await Promise.all(g.everyone.map((u) => stack.connect(u)));
+    const sockets = await allOf(g.everyone, (u) => stack.connect(u));
     const t = unique("same for all");
-    const arrivals = Promise.all(sockets.map((ws) => nextPush(ws, text(t))));
-    const ack = await sockets[0]!.sendText({ groupID: g.groupID, text: t });
+    const arrivals = allOf(sockets, (ws) => nextPush(ws, text(t)));
+    const ack = await sockets[0].sendText({ groupID: g.groupID, text: t });
     expect(Object.keys(ack)).not.toContain("seq");
     const got = await arrivals;
     expect(new Set(got.map((m) => m.clientMsgID))).toEqual(new Set([ack.clientMsgID]));
     expect(new Set(got.map((m) => m.seq)).size).toBe(1);
-    const seq = got[0]!.seq;
+    const seq = got[0].seq;
     expect(seq).toBeGreaterThan(1); // seq 1 is the 1501 creation notice
     expect(
-      await eventually(async () => (await groupMaxSeq(stack, g.members[1]!.userID, g.groupID)) >= seq, 3000),
+      await eventually(async () => (await groupMaxSeq(stack, g.members[1].userID, g.groupID)) >= seq, 3000),
     ).toBe(true);
   });
 
@@ -938,8 +924,8 @@ describe("fan-out", () => {
     expect(await eventually(() => boxes.every((b) => mine(b).length === texts.length))).toBe(true);
     const orders = boxes.map((b) => mine(b).map((m) => `${m.seq}:${decodeText(m)}`));
     for (const order of orders) expect(order).toEqual(orders[0]);
-    const seqs = mine(boxes[0]!).map((m) => m.seq);
-    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(seqs[i - 1]! + 1);
+    const seqs = mine(at(boxes, 0)).map((m) => m.seq);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(at(seqs, i - 1) + 1);
   });
 
   test("a non-member's send is refused with 1203 and reaches nobody", {
@@ -947,8 +933,8 @@ describe("fan-out", () => {
   }, async () => {
     // docs/openim-protocol.md §5 sender checks (6. not a member → 1203) — server: msg/verify.go messageVerification
     const g = await newGroup(stack, { members: 1 });
-    const [stranger] = await stack.newUsers(1);
-    const [wOwner, wStranger] = await Promise.all([stack.connect(g.owner), stack.connect(stranger!)]);
+    const stranger = await stack.user();
+    const [wOwner, wStranger] = await Promise.all([stack.connect(g.owner), stack.connect(stranger)]);
     const ownerGot = inbox(wOwner);
     const t = unique("gatecrash");
     await expect(wStranger.sendText({ groupID: g.groupID, text: t })).rejects.toMatchObject({
@@ -973,8 +959,8 @@ describe("fan-out", () => {
   }, async () => {
     // docs/openim-protocol.md §5 sender checks (1. group lookup fails → 1004) — server: msg/verify.go, GroupLocalCache.GetGroupInfo
     // (the failed lookup is also an ERROR line in OpenIM's log: "GroupLocalCache GetGroupInfo return")
-    const [u] = await stack.newUsers(1);
-    const ws = await stack.connect(u!);
+    const u = await stack.user();
+    const ws = await stack.connect(u);
     await expect(ws.sendText({ groupID: `nogroup_${Date.now()}`, text: "hello?" })).rejects.toMatchObject({
       errCode: 1004,
     });

@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, type TestContext, test } from "vitest";
+import { describe, expect, type TestContext, test } from "vitest";
 import { WasmSdkUser } from "../src/drivers/official-sdk/wasm-sdk-user.js";
 import {
   buildTextMsg,
@@ -12,18 +12,18 @@ import {
   singleConversationID,
 } from "../src/protocol/index.js";
 import { CHROMIUM_PATH, chromiumAvailable } from "../src/util/chromium.js";
-import { nextPush, type StackFixtures, stackFixtures } from "./support/fixtures.js";
+import { nextPush } from "./support/fixtures.js";
+import { allOf } from "./support/lists.js";
 import {
   type AppMessage,
   type LoggedInSdkUser,
   NATIVE_PLATFORM,
   nextAppMessage,
-  type SdkFixtures,
-  sdkFixtures,
   textOf,
+  useSdk,
   WASM_PLATFORM,
 } from "./support/sdk-fixtures.js";
-import "./support/context.js";
+import { useStack } from "./support/stack.js";
 
 // Suite `official-sdk`: OpenIM's own client SDKs against the target — the native core
 // (@openim/electron-client-sdk 3.8.3-patch.15.1, one process per user) and the wasm build
@@ -35,23 +35,9 @@ import "./support/context.js";
 // the kick, both ways with the protocol client): about 25 s more on two cores (each wasm
 // login compiles the SDK's 35 MB wasm), which would take the suite past its ~60 s budget.
 
-const endpoints = inject("endpoints");
 const browserFull = process.env.CUTOVER_SDK_BROWSER === "full";
-let stack: StackFixtures;
-let sdk: SdkFixtures;
-
-beforeAll(async () => {
-  stack = await stackFixtures(endpoints);
-  sdk = sdkFixtures(stack);
-});
-afterEach(async () => {
-  await sdk.cleanup();
-  await stack.cleanup();
-});
-afterAll(async () => {
-  await sdk?.close();
-  await stack?.gateway.close();
-});
+const stack = useStack();
+const sdk = useSdk(stack);
 
 const ms = (us: number) => Math.round(us / 100) / 10;
 
@@ -82,9 +68,9 @@ describe("native SDK: login", () => {
   }, async () => {
     // docs/openim-protocol.md §9 — a suite must not take login()'s callback as proof of a login.
     const [mine, other] = await stack.newUsers(2, NATIVE_PLATFORM);
-    const user = await sdk.nativeProcess(mine!.userID);
+    const user = await sdk.nativeProcess(mine.userID);
     const mark = user.lastEvent;
-    await expect(user.startLogin(sdk.loginConfig({ ...mine!, token: other!.token }))).resolves.toBeDefined();
+    await expect(user.startLogin(sdk.loginConfig({ ...mine, token: other.token }))).resolves.toBeDefined();
     const refused = await user.waitFor(["OnUserTokenInvalid", "OnConnectFailed", "OnConnectSuccess"], {
       after: mark,
     });
@@ -107,11 +93,11 @@ describe("native SDK: login", () => {
     );
     await new Promise<void>((resolve) => notOpenIm.listen(0, "127.0.0.1", resolve));
     try {
-      const [mine] = await stack.newUsers(1, NATIVE_PLATFORM);
-      const user = await sdk.nativeProcess(mine!.userID);
+      const mine = await stack.user(NATIVE_PLATFORM);
+      const user = await sdk.nativeProcess(mine.userID);
       const mark = user.lastEvent;
       const apiAddr = `http://127.0.0.1:${(notOpenIm.address() as AddressInfo).port}`;
-      await expect(user.login({ ...sdk.loginConfig(mine!), apiAddr })).rejects.toThrow(
+      await expect(user.login({ ...sdk.loginConfig(mine), apiAddr })).rejects.toThrow(
         /cannot read its own profile/,
       );
       expect(user.events("OnConnectSuccess").filter((e) => e.n > mark)).toHaveLength(1);
@@ -134,7 +120,7 @@ describe("native SDK: login", () => {
     },
   }, async (ctx) => {
     const users = await sdk.native(1);
-    const u = users[0]!;
+    const u = users[0];
     expect(u.sdk.events("OnConnectSuccess")).toHaveLength(1);
     expect(u.sdk.events("OnSyncServerFinish")).toHaveLength(1);
     expect(u.timings.readyMs).toBeLessThan(10_000);
@@ -155,18 +141,18 @@ describe("native SDK: messages", () => {
   }, async (ctx) => {
     const [a, b] = await sdk.native(2);
     const text = `hello ${Date.now()}`;
-    const mark = b!.sdk.lastEvent;
-    const sent = await a!.sdk.sendText({ userID: b!.account.userID }, text);
+    const mark = b.sdk.lastEvent;
+    const sent = await a.sdk.sendText({ userID: b.account.userID }, text);
     const { message, event } = await nextAppMessage(
-      b!.sdk,
+      b.sdk,
       (m) => m.clientMsgID === sent.message.clientMsgID,
       {
         after: mark,
       },
     );
     expect(message).toMatchObject({
-      sendID: a!.account.userID,
-      recvID: b!.account.userID,
+      sendID: a.account.userID,
+      recvID: b.account.userID,
       sessionType: 1,
       contentType: 101,
       serverMsgID: sent.message.serverMsgID,
@@ -176,12 +162,12 @@ describe("native SDK: messages", () => {
     expect(message.seq).toBeGreaterThanOrEqual(1);
     expect(sent.message.seq).toBe(0);
     // New messages come only in the batch event; the single-message one never fires (§9).
-    expect(b!.sdk.events("OnRecvNewMessage")).toHaveLength(0);
-    const conversation = await b!.sdk.call<{ conversationID: string }>("getOneConversation", {
-      sourceID: a!.account.userID,
+    expect(b.sdk.events("OnRecvNewMessage")).toHaveLength(0);
+    const conversation = await b.sdk.call<{ conversationID: string }>("getOneConversation", {
+      sourceID: a.account.userID,
       sessionType: 1,
     });
-    expect(conversation.conversationID).toBe(singleConversationID(a!.account.userID, b!.account.userID));
+    expect(conversation.conversationID).toBe(singleConversationID(a.account.userID, b.account.userID));
     expect(conversation.conversationID).toBe(conversationIDOf(message));
     await ctx.annotate(`A→B: ${ms(event.atUs - sent.startedUs)} ms from send to B's callback`);
   });
@@ -199,22 +185,20 @@ describe("native SDK: messages", () => {
   }, async (ctx) => {
     const [owner, m1, m2] = await sdk.native(3);
     const group = await createGroup(stack.rest, stack.adminToken, {
-      ownerUserID: owner!.account.userID,
-      memberUserIDs: [m1!.account.userID, m2!.account.userID],
+      ownerUserID: owner.account.userID,
+      memberUserIDs: [m1.account.userID, m2.account.userID],
       groupName: "cutover official-sdk",
     });
     const text = `to the group ${Date.now()}`;
-    const marks = [m1!.sdk.lastEvent, m2!.sdk.lastEvent];
-    const ownerMark = owner!.sdk.lastEvent;
-    const sent = await owner!.sdk.sendText({ groupID: group.groupID }, text);
-    const got = await Promise.all(
-      [m1!, m2!].map((m, i) =>
-        nextAppMessage(m.sdk, (x) => x.clientMsgID === sent.message.clientMsgID, { after: marks[i] }),
-      ),
+    const marks = [m1.sdk.lastEvent, m2.sdk.lastEvent];
+    const ownerMark = owner.sdk.lastEvent;
+    const sent = await owner.sdk.sendText({ groupID: group.groupID }, text);
+    const got = await allOf([m1, m2], (m, i) =>
+      nextAppMessage(m.sdk, (x) => x.clientMsgID === sent.message.clientMsgID, { after: marks[i] }),
     );
     for (const { message } of got) {
       expect(message).toMatchObject({
-        sendID: owner!.account.userID,
+        sendID: owner.account.userID,
         groupID: group.groupID,
         sessionType: 3,
         contentType: 101,
@@ -223,11 +207,11 @@ describe("native SDK: messages", () => {
       expect(conversationIDOf(message)).toBe(groupConversationID(group.groupID));
     }
     // A group conversation has one seq line: every member sees the same seq for a message.
-    expect(got[0]!.message.seq).toBeGreaterThanOrEqual(1);
-    expect(got[1]!.message.seq).toBe(got[0]!.message.seq);
+    expect(got[0].message.seq).toBeGreaterThanOrEqual(1);
+    expect(got[1].message.seq).toBe(got[0].message.seq);
     // The sender is not sent its own message back as new.
     expect(
-      owner!.sdk
+      owner.sdk
         .events("OnRecvNewMessages")
         .filter((e) => e.n > ownerMark)
         .flatMap((e) => e.data as AppMessage[])
@@ -249,10 +233,10 @@ describe("native SDK: messages", () => {
     },
   }, async (ctx) => {
     const [u] = await sdk.native(1);
-    const mark = u!.sdk.lastEvent;
+    const mark = u.sdk.lastEvent;
     const before = performance.now();
-    await forceLogout(stack.rest, stack.adminToken, u!.account.userID, NATIVE_PLATFORM);
-    const kicked = await u!.sdk.waitFor("OnKickedOffline", { after: mark, timeoutMs: 5000 });
+    await forceLogout(stack.rest, stack.adminToken, u.account.userID, NATIVE_PLATFORM);
+    const kicked = await u.sdk.waitFor("OnKickedOffline", { after: mark, timeoutMs: 5000 });
     expect(kicked.errCode).toBe(0);
     await ctx.annotate(`kick reached the SDK ${Math.round(performance.now() - before)} ms after the call`);
   });
@@ -270,21 +254,21 @@ describe("native SDK ↔ cutover's protocol client", () => {
     },
   }, async () => {
     const [a] = await sdk.native(1);
-    const [c] = await stack.newUsers(1, 3);
-    const client = await stack.connect(c!, { via: "direct" });
+    const c = await stack.user(3);
+    const client = await stack.connect(c, { via: "direct" });
     const text = `sdk → client "quoted" ünïcode ${Date.now()}`;
-    const pushed = nextPush(client, (m) => m.sendID === a!.account.userID);
-    const sent = await a!.sdk.sendText({ userID: c!.userID }, text);
+    const pushed = nextPush(client, (m) => m.sendID === a.account.userID);
+    const sent = await a.sdk.sendText({ userID: c.userID }, text);
     const push: ReceivedMsg = await pushed;
     expect(Buffer.from(push.content).toString("utf8")).toBe(JSON.stringify({ content: text }));
     expect(push).toMatchObject({
       clientMsgID: sent.message.clientMsgID,
       serverMsgID: sent.message.serverMsgID,
-      recvID: c!.userID,
+      recvID: c.userID,
       sessionType: 1,
       contentType: 101,
       senderPlatformID: NATIVE_PLATFORM,
-      conversationID: singleConversationID(a!.account.userID, c!.userID),
+      conversationID: singleConversationID(a.account.userID, c.userID),
     });
     const newest = await client.getNewestSeq();
     expect(Number(push.seq)).toBe(newest.maxSeqs[push.conversationID]);
@@ -300,23 +284,23 @@ describe("native SDK ↔ cutover's protocol client", () => {
     },
   }, async () => {
     const [a] = await sdk.native(1);
-    const [c] = await stack.newUsers(1, 3);
-    const client = await stack.connect(c!, { via: "direct" });
+    const c = await stack.user(3);
+    const client = await stack.connect(c, { via: "direct" });
     const text = `client → sdk ${Date.now()}`;
-    const mark = a!.sdk.lastEvent;
-    const ack = await client.sendText({ recvID: a!.account.userID, text });
-    const { message } = await nextAppMessage(a!.sdk, (m) => m.clientMsgID === ack.clientMsgID, {
+    const mark = a.sdk.lastEvent;
+    const ack = await client.sendText({ recvID: a.account.userID, text });
+    const { message } = await nextAppMessage(a.sdk, (m) => m.clientMsgID === ack.clientMsgID, {
       after: mark,
     });
     expect(textOf(message)).toBe(text);
     expect(message).toMatchObject({
       serverMsgID: ack.serverMsgID,
-      sendID: c!.userID,
-      recvID: a!.account.userID,
+      sendID: c.userID,
+      recvID: a.account.userID,
       sessionType: 1,
     });
-    const conversation = await a!.sdk.call<{ conversationID: string }>("getOneConversation", {
-      sourceID: c!.userID,
+    const conversation = await a.sdk.call<{ conversationID: string }>("getOneConversation", {
+      sourceID: c.userID,
       sessionType: 1,
     });
     expect(conversation.conversationID).toBe(ack.conversationID);
@@ -334,14 +318,14 @@ describe("native SDK ↔ cutover's protocol client", () => {
     },
   }, async () => {
     const [a] = await sdk.native(1);
-    const [c] = await stack.newUsers(1, 3);
-    const client = await stack.connect(c!, { via: "direct" });
-    const first = nextPush(client, (m) => m.sendID === a!.account.userID);
-    const sent = await a!.sdk.sendText({ userID: c!.userID }, "one");
+    const c = await stack.user(3);
+    const client = await stack.connect(c, { via: "direct" });
+    const first = nextPush(client, (m) => m.sendID === a.account.userID);
+    const sent = await a.sdk.sendText({ userID: c.userID }, "one");
     await first;
-    const mark = a!.sdk.lastEvent;
-    const ack = await client.sendText({ recvID: a!.account.userID, text: "two" });
-    await nextAppMessage(a!.sdk, (m) => m.clientMsgID === ack.clientMsgID, { after: mark });
+    const mark = a.sdk.lastEvent;
+    const ack = await client.sendText({ recvID: a.account.userID, text: "two" });
+    await nextAppMessage(a.sdk, (m) => m.clientMsgID === ack.clientMsgID, { after: mark });
 
     const pulled = await client.pullBySeqs([{ conversationID: ack.conversationID, begin: 1, end: 2 }]);
     const fromClient = pulled.messages.map((m) => [
@@ -349,7 +333,7 @@ describe("native SDK ↔ cutover's protocol client", () => {
       m.clientMsgID,
       Buffer.from(m.content).toString(),
     ]);
-    const history = await a!.sdk.call<{ messageList: AppMessage[] }>("getAdvancedHistoryMessageList", {
+    const history = await a.sdk.call<{ messageList: AppMessage[] }>("getAdvancedHistoryMessageList", {
       conversationID: ack.conversationID,
       count: 10,
       startClientMsgID: "",
@@ -377,16 +361,16 @@ describe("native SDK ↔ cutover's protocol client", () => {
   }, async () => {
     // Why cutover's load stamp travels inside the text, not as the content body (src/protocol/content.ts).
     const [a] = await sdk.native(1);
-    const [c] = await stack.newUsers(1, 3);
-    const client = await stack.connect(c!, { via: "direct" });
-    const mark = a!.sdk.lastEvent;
-    const odd = buildTextMsg({ sendID: c!.userID, recvID: a!.account.userID, senderPlatformID: 3, text: "" });
+    const c = await stack.user(3);
+    const client = await stack.connect(c, { via: "direct" });
+    const mark = a.sdk.lastEvent;
+    const odd = buildTextMsg({ sendID: c.userID, recvID: a.account.userID, senderPlatformID: 3, text: "" });
     odd.content = new TextEncoder().encode("plain words, no JSON");
     const oddAck = await client.sendMessage(odd);
     expect(oddAck.serverMsgID).not.toBe("");
-    const ack = await client.sendText({ recvID: a!.account.userID, text: "a proper text after it" });
-    await nextAppMessage(a!.sdk, (m) => m.clientMsgID === ack.clientMsgID, { after: mark });
-    const delivered = a!.sdk
+    const ack = await client.sendText({ recvID: a.account.userID, text: "a proper text after it" });
+    await nextAppMessage(a.sdk, (m) => m.clientMsgID === ack.clientMsgID, { after: mark });
+    const delivered = a.sdk
       .events("OnRecvNewMessages")
       .filter((e) => e.n > mark)
       .flatMap((e) => e.data as AppMessage[]);
@@ -414,35 +398,35 @@ describe("wasm SDK in headless Chromium", () => {
   }, async (ctx) => {
     needChromium(ctx);
     const [[w], [n]] = await Promise.all([sdk.wasm(1), sdk.native(1)]);
-    const conversationID = singleConversationID(w!.account.userID, n!.account.userID);
+    const conversationID = singleConversationID(w.account.userID, n.account.userID);
 
-    let mark = n!.sdk.lastEvent;
-    const toNative = await w!.sdk.sendText({ userID: n!.account.userID }, "from the browser");
-    const atNative = await nextAppMessage(n!.sdk, (m) => m.clientMsgID === toNative.message.clientMsgID, {
+    let mark = n.sdk.lastEvent;
+    const toNative = await w.sdk.sendText({ userID: n.account.userID }, "from the browser");
+    const atNative = await nextAppMessage(n.sdk, (m) => m.clientMsgID === toNative.message.clientMsgID, {
       after: mark,
     });
     expect(textOf(atNative.message)).toBe("from the browser");
-    expect(atNative.message).toMatchObject({ sendID: w!.account.userID, sessionType: 1 });
+    expect(atNative.message).toMatchObject({ sendID: w.account.userID, sessionType: 1 });
     expect(toNative.message.seq).toBe(0);
 
-    mark = w!.sdk.lastEvent;
-    const toWasm = await n!.sdk.sendText({ userID: w!.account.userID }, "from the native core");
-    const atWasm = await nextAppMessage(w!.sdk, (m) => m.clientMsgID === toWasm.message.clientMsgID, {
+    mark = w.sdk.lastEvent;
+    const toWasm = await n.sdk.sendText({ userID: w.account.userID }, "from the native core");
+    const atWasm = await nextAppMessage(w.sdk, (m) => m.clientMsgID === toWasm.message.clientMsgID, {
       after: mark,
     });
     expect(textOf(atWasm.message)).toBe("from the native core");
     expect(atWasm.message).toMatchObject({
-      sendID: n!.account.userID,
+      sendID: n.account.userID,
       serverMsgID: toWasm.message.serverMsgID,
     });
     expect(atWasm.message.seq).toBe(atNative.message.seq + 1);
     expect(conversationIDOf(atWasm.message)).toBe(conversationID);
-    const conversation = await w!.sdk.call<{ conversationID: string }>("getOneConversation", {
-      sourceID: n!.account.userID,
+    const conversation = await w.sdk.call<{ conversationID: string }>("getOneConversation", {
+      sourceID: n.account.userID,
       sessionType: 1,
     });
     expect(conversation.conversationID).toBe(conversationID);
-    await timings(ctx, [w!, n!]);
+    await timings(ctx, [w, n]);
     await ctx.annotate(
       `wasm→native ${ms(atNative.event.atUs - toNative.startedUs)} ms, native→wasm ${ms(atWasm.event.atUs - toWasm.startedUs)} ms`,
     );
@@ -468,22 +452,20 @@ describe("wasm SDK in headless Chromium", () => {
       needFullFlow(ctx);
       const [owner, m1, m2] = await sdk.wasm(3);
       const group = await createGroup(stack.rest, stack.adminToken, {
-        ownerUserID: owner!.account.userID,
-        memberUserIDs: [m1!.account.userID, m2!.account.userID],
+        ownerUserID: owner.account.userID,
+        memberUserIDs: [m1.account.userID, m2.account.userID],
         groupName: "cutover official-sdk wasm",
       });
-      const marks = [m1!.sdk.lastEvent, m2!.sdk.lastEvent];
-      const sent = await owner!.sdk.sendText({ groupID: group.groupID }, "browser group");
-      const got = await Promise.all(
-        [m1!, m2!].map((m, i) =>
-          nextAppMessage(m.sdk, (x) => x.clientMsgID === sent.message.clientMsgID, { after: marks[i] }),
-        ),
+      const marks = [m1.sdk.lastEvent, m2.sdk.lastEvent];
+      const sent = await owner.sdk.sendText({ groupID: group.groupID }, "browser group");
+      const got = await allOf([m1, m2], (m, i) =>
+        nextAppMessage(m.sdk, (x) => x.clientMsgID === sent.message.clientMsgID, { after: marks[i] }),
       );
       for (const { message } of got) {
         expect(textOf(message)).toBe("browser group");
         expect(conversationIDOf(message)).toBe(groupConversationID(group.groupID));
       }
-      expect(got[1]!.message.seq).toBe(got[0]!.message.seq);
+      expect(got[1].message.seq).toBe(got[0].message.seq);
     });
 
     test("a force logout reaches the wasm SDK as OnKickedOffline", {
@@ -498,9 +480,9 @@ describe("wasm SDK in headless Chromium", () => {
     }, async (ctx) => {
       needFullFlow(ctx);
       const [w] = await sdk.wasm(1);
-      const mark = w!.sdk.lastEvent;
-      await forceLogout(stack.rest, stack.adminToken, w!.account.userID, WASM_PLATFORM);
-      await w!.sdk.waitFor("OnKickedOffline", { after: mark, timeoutMs: 5000 });
+      const mark = w.sdk.lastEvent;
+      await forceLogout(stack.rest, stack.adminToken, w.account.userID, WASM_PLATFORM);
+      await w.sdk.waitFor("OnKickedOffline", { after: mark, timeoutMs: 5000 });
     });
 
     test("a wasm-SDK user and a protocol client exchange texts both ways with one conversation and seq line", {
@@ -515,16 +497,16 @@ describe("wasm SDK in headless Chromium", () => {
     }, async (ctx) => {
       needFullFlow(ctx);
       const [w] = await sdk.wasm(1);
-      const [c] = await stack.newUsers(1, 3);
-      const client = await stack.connect(c!, { via: "direct" });
-      const pushed = nextPush(client, (m) => m.sendID === w!.account.userID);
-      const sent = await w!.sdk.sendText({ userID: c!.userID }, "browser → client");
+      const c = await stack.user(3);
+      const client = await stack.connect(c, { via: "direct" });
+      const pushed = nextPush(client, (m) => m.sendID === w.account.userID);
+      const sent = await w.sdk.sendText({ userID: c.userID }, "browser → client");
       const push = await pushed;
       expect(Buffer.from(push.content).toString()).toBe(JSON.stringify({ content: "browser → client" }));
       expect(push.clientMsgID).toBe(sent.message.clientMsgID);
-      const mark = w!.sdk.lastEvent;
-      const ack = await client.sendText({ recvID: w!.account.userID, text: "client → browser" });
-      const { message } = await nextAppMessage(w!.sdk, (m) => m.clientMsgID === ack.clientMsgID, {
+      const mark = w.sdk.lastEvent;
+      const ack = await client.sendText({ recvID: w.account.userID, text: "client → browser" });
+      const { message } = await nextAppMessage(w.sdk, (m) => m.clientMsgID === ack.clientMsgID, {
         after: mark,
       });
       expect(textOf(message)).toBe("client → browser");

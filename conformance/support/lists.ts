@@ -4,12 +4,13 @@
  * "maybe undefined", a tuple's are not.
  */
 
-/** `N` elements of `T` as a tuple when `N` is a literal (`Tuple<User, 2>` = `[User, User]`), else `T[]`. */
-export type Tuple<T, N extends number, Acc extends T[] = []> = number extends N
-  ? T[]
-  : Acc["length"] extends N
-    ? Acc
-    : Tuple<T, N, [...Acc, T]>;
+/**
+ * `N` elements of `T` as a tuple when `N` is a literal (`Tuple<User, 2>` = `[User, User]`), else
+ * `T[]`. Distributed over a union (`Tuple<User, 1 | 2>` = `[User] | [User, User]`), which also
+ * lets a function generic in `N` use the result as an array.
+ */
+export type Tuple<T, N extends number> = N extends N ? (number extends N ? T[] : Build<T, N, []>) : never;
+type Build<T, N extends number, Acc extends T[]> = Acc["length"] extends N ? Acc : Build<T, N, [...Acc, T]>;
 
 /** `list` as a tuple of `count` elements, checked: a list of another length is a bug in the support code. */
 export function asTuple<T, N extends number>(list: T[], count: N): Tuple<T, N> {
