@@ -1,6 +1,6 @@
 import { LoadSession, type PhaseResult } from "../src/load/engine.js";
-import { type Fault, prepareFaults } from "../src/load/faults.js";
 import { normalizeModel } from "../src/load/model.js";
+import { type Fault, prepareFaults } from "../src/load/run-faults.js";
 import type { ResolvedScenario } from "../src/load/scenario.js";
 import { addLatency, ensureToxiproxy, proxyFor, startToxiproxy } from "../src/load/toxiproxy.js";
 import { newHistogram, summarize } from "../src/metrics/histogram.js";

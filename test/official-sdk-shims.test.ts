@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startWasmServer, type WasmServer } from "../src/drivers/official-sdk/wasm-server.js";
 
 // The pieces the official SDKs need that cutover provides itself: the stand-in `electron`
-// (stack/sdk-shims/electron) and the local HTTP server the wasm SDK's page loads from.
+// (builds/sdk-shims/electron) and the local HTTP server the wasm SDK's page loads from.
 const require = createRequire(import.meta.url);
 
 describe("the stand-in electron package", () => {

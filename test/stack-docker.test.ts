@@ -24,11 +24,11 @@ function cutover(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
   return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }
 
-describe("docker/compose.yaml with Docker Compose", () => {
-  test("`docker-compose -f docker/compose.yaml config` accepts it, with and without cutover's variables", (ctx) => {
+describe("containers/compose.yaml with Docker Compose", () => {
+  test("`docker-compose -f containers/compose.yaml config` accepts it, with and without cutover's variables", (ctx) => {
     if (!composeAvailable)
       ctx.skip("docker-compose is not installed (apt-get install docker-compose; doctor lists it)");
-    const plain = spawnSync("docker-compose", ["-f", "docker/compose.yaml", "config"], {
+    const plain = spawnSync("docker-compose", ["-f", "containers/compose.yaml", "config"], {
       encoding: "utf8",
       env,
     });
@@ -38,7 +38,7 @@ describe("docker/compose.yaml with Docker Compose", () => {
     };
     expect(Object.keys(resolved.services)).toContain("openim-server");
 
-    const withRun = spawnSync("docker-compose", ["-f", "docker/compose.yaml", "config"], {
+    const withRun = spawnSync("docker-compose", ["-f", "containers/compose.yaml", "config"], {
       encoding: "utf8",
       env: { ...env, CUTOVER_NGINX_PORT: "21234", CUTOVER_GATEWAY_CONFIG_DIR: "/tmp/cutover-run/config" },
     });

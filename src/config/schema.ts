@@ -6,7 +6,7 @@ import { STACK_KINDS } from "../stack/stack-kinds.js";
 /** Every field has a default: the local stack needs no config file at all. */
 const localStackSchema = z
   .object({
-    /** The only OpenIM version the module proxy serves here; the build pins it in stack/openim/go.mod. */
+    /** The only OpenIM version the module proxy serves here; the build pins it in builds/openim/go.mod. */
     openimVersion: z.literal("3.8.3").default("3.8.3"),
     kafkaVersion: z
       .string()

@@ -59,8 +59,8 @@ export interface ChatDriver {
 
 /**
  * What a driver module exports (as `createDriver`, or its default export): given where the stack
- * is and the driver's options, a driver. Endpoints the team's own stack needs come from its
- * config's `stack.external` (see `StackEndpoints.extra`).
+ * is and the driver's options, a driver. Where a team's own stack is comes in the options, from
+ * the config's `drivers` table (`{ module, options: { url } }`).
  */
 export type DriverFactory = (
   endpoints: import("../stack/endpoints.js").StackEndpoints,

@@ -10,7 +10,7 @@ const require = createRequire(import.meta.url);
 /** One self-contained HTML file: uPlot and the data inlined, nothing fetched when it is opened. */
 export function renderHtml(view: ReportView, sources: string[]): string {
   const template = Handlebars.compile(
-    readFileSync(path.join(packageRoot(), "reports", "report.html.hbs"), "utf8"),
+    readFileSync(path.join(packageRoot(), "src", "report", "templates", "report.html.hbs"), "utf8"),
   );
   const uplotDir = path.dirname(require.resolve("uplot/dist/uPlot.iife.min.js"));
   return template({

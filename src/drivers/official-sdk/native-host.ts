@@ -5,7 +5,7 @@
  * per user. Started by the parent only; it exits when the parent goes away.
  *
  * docs/openim-protocol.md §9: the SDK expects Electron's main process, so a stand-in
- * `electron` (stack/sdk-shims/electron) provides ipcMain/powerMonitor; SDK methods are
+ * `electron` (builds/sdk-shims/electron) provides ipcMain/powerMonitor; SDK methods are
  * called through the IPC handler the SDK registers and its events come out of the
  * webContents.send() given to it. It reads `SdkEvent` from @openim/wasm-client-sdk, which
  * 3.8.5 exports as `CbEvents`: aliased before the SDK is required.
@@ -59,7 +59,8 @@ function libraryPath(): string {
 
 function loadSdk(): { invoke: (method: string, ...args: unknown[]) => Promise<unknown>; version: string } {
   const electron = require("electron") as StandInElectron;
-  if (!electron.isStandIn) throw new Error("`electron` is not cutover's stand-in (stack/sdk-shims/electron)");
+  if (!electron.isStandIn)
+    throw new Error("`electron` is not cutover's stand-in (builds/sdk-shims/electron)");
   const wasm = require("@openim/wasm-client-sdk") as Record<string, unknown>;
   if (!wasm.SdkEvent) wasm.SdkEvent = wasm.CbEvents;
   const OpenIMSdkMain = require("@openim/electron-client-sdk") as new (

@@ -4,9 +4,9 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { packageRoot } from "../../util/package-root.js";
 
-/** docker/compose.yaml in the cutover checkout (or installed package: `docker/` ships with it). */
+/** containers/compose.yaml in the cutover checkout (or installed package: `docker/` ships with it). */
 export function composeFilePath(): string {
-  return path.join(packageRoot(), "docker", "compose.yaml");
+  return path.join(packageRoot(), "containers", "compose.yaml");
 }
 
 const serviceSchema = z

@@ -32,7 +32,7 @@ const input: DockerStackInput = {
   user: { uid: 1000, gid: 1000 },
 };
 
-describe("docker/compose.yaml: images", () => {
+describe("containers/compose.yaml: images", () => {
   // OpenIM's own compose for v3.8.3 (open-im-server .env at the tag; openim-docker for the server image).
   const pinned: Record<string, RegExp> = {
     "openim-server": /^openim\/openim-server:v3\.8\.3-patch\.\d+$/,
@@ -58,19 +58,19 @@ describe("docker/compose.yaml: images", () => {
     }
   });
 
-  test("the gateway image is built from reference/gateway by docker/gateway.Dockerfile", () => {
-    expect(services.gateway!.build).toEqual({ context: "..", dockerfile: "docker/gateway.Dockerfile" });
-    const dockerfile = readFileSync(path.join(packageRoot(), "docker", "gateway.Dockerfile"), "utf8");
+  test("the gateway image is built from reference/gateway by containers/gateway.Dockerfile", () => {
+    expect(services.gateway!.build).toEqual({ context: "..", dockerfile: "containers/gateway.Dockerfile" });
+    const dockerfile = readFileSync(path.join(packageRoot(), "containers", "gateway.Dockerfile"), "utf8");
     for (const from of dockerfile.split("\n").filter((l) => l.startsWith("FROM ")))
       expect(from).toMatch(/^FROM node:\d+\.\d+\.\d+-alpine( AS \w+)?$/);
     expect(dockerfile).toContain("tsconfig.build.json");
-    expect(readFileSync(path.join(packageRoot(), "docker", "gateway-entrypoint.mjs"), "utf8")).toContain(
+    expect(readFileSync(path.join(packageRoot(), "containers", "gateway-entrypoint.mjs"), "utf8")).toContain(
       "dist/reference/gateway/src/main.js",
     );
   });
 });
 
-describe("docker/compose.yaml: health and order", () => {
+describe("containers/compose.yaml: health and order", () => {
   test("every service has a health check", () => {
     for (const [name, spec] of Object.entries(services)) expect(spec.healthcheck?.test, name).toBeDefined();
   });
@@ -98,8 +98,8 @@ describe("docker/compose.yaml: health and order", () => {
 });
 
 describe("nginx: the local stack's routing", () => {
-  test("docker/nginx.conf is the shared template rendered for the compose network", () => {
-    const committed = readFileSync(path.join(packageRoot(), "docker", "nginx.conf"), "utf8");
+  test("containers/nginx.conf is the shared template rendered for the compose network", () => {
+    const committed = readFileSync(path.join(packageRoot(), "containers", "nginx.conf"), "utf8");
     expect(committed, "regenerate: npx tsx src/stack/docker/write-nginx-conf.ts").toBe(
       renderDockerNginxConf(),
     );

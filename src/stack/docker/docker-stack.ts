@@ -14,7 +14,7 @@ import { tailLog } from "../local/processes.js";
 import { liveness, readState } from "../local/state.js";
 import { type ProgressSink, step } from "../progress.js";
 import { composeFilePath, readComposeFile } from "./compose-file.js";
-import { type ComposeCli, type DockerEngine, findComposeCli, findDockerEngine } from "./engine.js";
+import { type ComposeCli, type DockerEngine, findComposeCli, findDockerEngine } from "./docker-engine.js";
 import {
   assignDockerPorts,
   composeEnvironment,

@@ -1,6 +1,6 @@
 import { renderNginxServer } from "../nginx-config.js";
 
-/** Where nginx finds the two upstreams inside the compose network (docker/compose.yaml). */
+/** Where nginx finds the two upstreams inside the compose network (containers/compose.yaml). */
 export const DOCKER_NGINX_ROUTES = {
   listen: "80",
   openimWs: "openim-server:10001",
@@ -8,7 +8,7 @@ export const DOCKER_NGINX_ROUTES = {
 } as const;
 
 /**
- * docker/nginx.conf: the routing the local stack renders, for the compose network. The file
+ * containers/nginx.conf: the routing the local stack renders, for the compose network. The file
  * is committed (compose mounts it as conf.d/default.conf) and a test holds it equal to this.
  */
 export function renderDockerNginxConf(): string {

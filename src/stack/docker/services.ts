@@ -2,7 +2,7 @@ import type { GatewayConfigInput } from "../../../reference/gateway/src/config.j
 import type { StackEndpoints } from "../endpoints.js";
 
 /**
- * How docker/compose.yaml's services become the endpoints object every provider returns.
+ * How containers/compose.yaml's services become the endpoints object every provider returns.
  * The compose file publishes each port through one variable; cutover picks the host ports,
  * passes them in, and builds the endpoints from the same numbers. Pure, so it is unit-tested
  * against the compose file itself.
@@ -65,7 +65,7 @@ export interface DockerStackInput {
   user: { uid: number; gid: number };
 }
 
-/** The variables docker/compose.yaml reads, for one run. */
+/** The variables containers/compose.yaml reads, for one run. */
 export function composeEnvironment(input: DockerStackInput): Record<string, string> {
   const env: Record<string, string> = {
     CUTOVER_PUBLISH_IP: "127.0.0.1",
@@ -126,7 +126,7 @@ const PART_NAMES: Record<string, { name: string; what: (image: string) => string
   gateway: {
     name: "gateway",
     what: (image) =>
-      `cutover reference gateway (DH + JWT login, imToken cache, REST proxy, moderation hooks; ${image} built by docker/gateway.Dockerfile)`,
+      `cutover reference gateway (DH + JWT login, imToken cache, REST proxy, moderation hooks; ${image} built by containers/gateway.Dockerfile)`,
   },
   nginx: { name: "nginx", what: (image) => `nginx (official image ${image})` },
 };
@@ -134,7 +134,7 @@ const PART_NAMES: Record<string, { name: string; what: (image: string) => string
 /** Parts from the compose file's services and images, so reports always name what actually ran. */
 export function dockerParts(services: Record<string, { image?: string }>): StackEndpoints["parts"] {
   return Object.entries(services).map(([service, spec]) => {
-    const image = spec.image ?? "built from docker/compose.yaml";
+    const image = spec.image ?? "built from containers/compose.yaml";
     const known = PART_NAMES[service];
     if (!known) return { name: service, what: `${service} (image ${image})` };
     return { name: known.name, what: known.what(image) };

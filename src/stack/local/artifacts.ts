@@ -77,7 +77,7 @@ export interface ArtifactStep {
 }
 
 export function planArtifacts(cacheDir: string, openimVersion: string, kafkaVersion: string): ArtifactStep[] {
-  const stackDir = path.join(packageRoot(), "stack");
+  const buildsDir = path.join(packageRoot(), "builds");
   const openimBin = path.join(cacheDir, "openim", openimVersion, "bin");
   const s3Dir = path.join(cacheDir, "s3-standin");
   const s3Bin = path.join(s3Dir, "s3-standin");
@@ -100,7 +100,7 @@ export function planArtifacts(cacheDir: string, openimVersion: string, kafkaVers
                 "go",
                 ["build", "-trimpath", "-o", `${tmp}/`, ...OPENIM_COMMANDS.map(openimPackage)],
                 {
-                  cwd: path.join(stackDir, "openim"),
+                  cwd: path.join(buildsDir, "openim"),
                   env: goEnv,
                   log,
                   timeoutMs: 20 * 60_000,
@@ -111,12 +111,12 @@ export function planArtifacts(cacheDir: string, openimVersion: string, kafkaVers
     {
       name: "S3 stand-in",
       path: s3Bin,
-      build: isFresh(s3Bin, path.join(stackDir, "s3-standin"))
+      build: isFresh(s3Bin, path.join(buildsDir, "s3-standin"))
         ? undefined
         : (log) =>
             publish(s3Dir, (tmp) =>
               runCommand("go", ["build", "-o", path.join(tmp, "s3-standin"), "."], {
-                cwd: path.join(stackDir, "s3-standin"),
+                cwd: path.join(buildsDir, "s3-standin"),
                 env: goEnv,
                 log,
                 timeoutMs: 10 * 60_000,
@@ -126,11 +126,11 @@ export function planArtifacts(cacheDir: string, openimVersion: string, kafkaVers
     {
       name: "MongoDB stand-in (mongo-java-server)",
       path: mongoJar,
-      build: isFresh(mongoJar, path.join(stackDir, "mongo-standin"))
+      build: isFresh(mongoJar, path.join(buildsDir, "mongo-standin"))
         ? undefined
         : (log) =>
             publish(mongoDir, async (tmp) => {
-              const module = path.join(stackDir, "mongo-standin");
+              const module = path.join(buildsDir, "mongo-standin");
               await runCommand(
                 "mvn",
                 ["-B", "-q", "-f", path.join(module, "pom.xml"), "package", "-DskipTests"],
@@ -158,7 +158,7 @@ export function planArtifacts(cacheDir: string, openimVersion: string, kafkaVers
                   "-B",
                   "-q",
                   "-f",
-                  path.join(stackDir, "kafka", "pom.xml"),
+                  path.join(buildsDir, "kafka", "pom.xml"),
                   `-Dkafka.version=${kafkaVersion}`,
                   "dependency:copy-dependencies",
                   `-DoutputDirectory=${tmp}`,

@@ -84,7 +84,7 @@ export const SYSTEM_PROGRAMS: SystemProgram[] = [
     requiredFor: "browser SDK suite",
   },
   {
-    // Optional: validates docker/compose.yaml without an engine; `--stack docker` also takes `docker compose`.
+    // Optional: validates containers/compose.yaml without an engine; `--stack docker` also takes `docker compose`.
     name: "docker-compose",
     command: "docker-compose",
     versionArgs: ["version", "--short"],

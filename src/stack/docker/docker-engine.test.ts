@@ -3,7 +3,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { findDockerEngine, parseDockerHost } from "./engine.js";
+import { findDockerEngine, parseDockerHost } from "./docker-engine.js";
 
 describe("finding the Docker engine", () => {
   test("DOCKER_HOST is read as docker reads it", () => {
