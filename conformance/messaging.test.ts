@@ -544,7 +544,7 @@ describe("content", () => {
     },
   }, async () => {
     // server: msggateway/client.go readMessage SetReadLimit(maxMessageSize) → close 1009. Direct to OpenIM:
-    // through nginx the close frame is sometimes lost and the client sees 1006 (websocket suite covers that)
+    // through nginx the close frame is sometimes lost and the client sees 1006 (websocket-handshake covers that)
     const [a, b] = await stack.newUsers(2);
     const ca = await stack.connect(a, { via: "direct" });
     const text = `${textForFrame(a, b.userID, stack.profile.maxMessageSize)}${"y".repeat(256)}`;

@@ -31,14 +31,21 @@ export interface RunSuitesOptions {
   onProgress?: (progress: SuiteProgress) => void;
 }
 
-/** The suites a run asks for (all when none named); an unknown name is a usage error, before anything starts. */
+/**
+ * The suites a run asks for (all when none named); an unknown name is a usage error, before anything
+ * starts. A name with no suite of its own stands for the suites named `<name>-…`, so the name of a
+ * suite that was split by feature keeps working: `websocket` runs websocket-frames,
+ * websocket-handshake and websocket-sessions.
+ */
 export function resolveSuites(suites: string[] | undefined): string[] {
   const all = availableSuites();
   const wanted = suites && suites.length > 0 ? suites : all;
-  const unknown = wanted.filter((s) => !all.includes(s));
+  const expand = (name: string) =>
+    all.includes(name) ? [name] : all.filter((s) => s.startsWith(`${name}-`));
+  const unknown = wanted.filter((s) => expand(s).length === 0);
   if (unknown.length > 0)
     throw new CutoverError(`unknown suite ${unknown.join(", ")} (available: ${all.join(", ")})`, EXIT.usage);
-  return wanted;
+  return [...new Set(wanted.flatMap(expand))];
 }
 
 /** Runs the conformance suites (vitest files under conformance/) against a stack's endpoints. */
