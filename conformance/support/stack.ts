@@ -38,13 +38,7 @@ export interface Stack extends StackFixtures {
 }
 
 /** What a case may need from a target beyond nginx, each with the reason a skip gives by default. */
-export type Need =
-  | "adminAccess"
-  | "gatewayAdmin"
-  | "moderationWebhooks"
-  | "redisAccess"
-  | "localFiles"
-  | "gatewayAddress";
+export type Need = "adminAccess" | "gatewayAdmin" | "moderationWebhooks" | "redisAccess" | "localFiles";
 
 interface Target {
   endpoints: StackEndpoints;
@@ -72,10 +66,6 @@ const NEEDS: Record<Need, { offered: (t: Target) => boolean; why: string }> = {
   localFiles: {
     offered: (t) => t.profile.localFiles && t.runDir !== "",
     why: "the gateway's JWT key lives in a local run dir this target does not have",
-  },
-  gatewayAddress: {
-    offered: (t) => t.endpoints.gateway !== undefined,
-    why: "the target gives no direct address of the gateway (only nginx)",
   },
 };
 
