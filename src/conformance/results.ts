@@ -75,3 +75,16 @@ export type CaseResult = z.infer<typeof caseResultSchema>;
 export type ServerError = z.infer<typeof serverErrorSchema>;
 export type ServerErrorGroup = z.infer<typeof serverErrorGroupSchema>;
 export type ConformanceResults = z.infer<typeof conformanceResultsSchema>;
+
+/** How many errors the servers logged: the groups count every one, the list keeps at most a few thousand. */
+export function serverErrorCounts(r: ConformanceResults): {
+  total: number;
+  unexplained: number;
+  provoked: number;
+} {
+  const groups = r.serverErrorGroups;
+  if (!groups) return { total: r.serverErrors.length, unexplained: r.serverErrors.length, provoked: 0 };
+  const unexplained = groups.reduce((s, g) => s + g.unexplainedCount, 0);
+  const provoked = groups.reduce((s, g) => s + g.provokedCount, 0);
+  return { total: unexplained + provoked, unexplained, provoked };
+}

@@ -245,16 +245,7 @@ function timeOf(at: string | undefined): number | undefined {
 // ---------------------------------------------------------------------------------------------
 // Redaction
 
-/** OpenIM logs requests as protobuf text (`secret:"…"`, escaped inside its JSON), a form redact() does not know. */
-const PROTO_TEXT_CREDENTIAL = /\b((?:secret|password|token)\s*:\s*\\?")(?:[^"\\]|\\[^"])*(\\?")/gi;
-const JSON_CREDENTIAL = /("[\w-]*(?:token|secret|password)"\s*:\s*")(?:[^"\\]|\\.)*"/gi;
 const CREDENTIAL_KEY = /(?:token|secret|password)$/i;
-
-function redactLog(text: string): string {
-  return redact(text)
-    .replace(PROTO_TEXT_CREDENTIAL, "$1<redacted>$2")
-    .replace(JSON_CREDENTIAL, '$1<redacted>"');
-}
 
 const bounded = (text: string, limit: number) =>
   text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
@@ -263,7 +254,7 @@ function redactFields(fields: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(fields).map(([k, v]) => [
       k,
-      CREDENTIAL_KEY.test(k) ? "<redacted>" : bounded(redactLog(v), FIELD_LIMIT),
+      CREDENTIAL_KEY.test(k) ? "<redacted>" : bounded(redact(v), FIELD_LIMIT),
     ]),
   );
 }
@@ -319,11 +310,11 @@ function toServerError(entry: LogEntry, windows: CaseWindow[]): ServerError {
   return {
     process: entry.process,
     at: entry.at,
-    line: bounded(redactLog(entry.text), LINE_LIMIT),
+    line: bounded(redact(entry.text), LINE_LIMIT),
     duringCase,
     level: entry.level,
     caller: entry.caller,
-    message: bounded(redactLog(entry.message), MESSAGE_LIMIT),
+    message: bounded(redact(entry.message), MESSAGE_LIMIT),
     fields: entry.fields && redactFields(entry.fields),
     explainedBy,
   };

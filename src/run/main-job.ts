@@ -5,7 +5,7 @@ import { interleavedRuns } from "../compare/interleaved-runs.js";
 import type { CutoverConfig } from "../config/schema.js";
 import type { SuiteProgress } from "../conformance/collector.js";
 import { conformanceJunit } from "../conformance/junit.js";
-import type { ConformanceResults } from "../conformance/results.js";
+import { type ConformanceResults, serverErrorCounts } from "../conformance/results.js";
 import { runSuites } from "../conformance/run-suites.js";
 import type { RunResults } from "../report/run-schema.js";
 import { conformanceView } from "../report/view-model.js";
@@ -114,7 +114,7 @@ export function startMainJob(o: MainJobOptions): MainJob {
       results.conformance = {
         file: conformanceFile,
         totals: conformance.totals,
-        serverErrors: conformance.serverErrors.length,
+        serverErrors: serverErrorCounts(conformance).total,
       };
       save();
       ev.conformance?.(conformance);

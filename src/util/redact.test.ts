@@ -13,4 +13,13 @@ describe("redact", () => {
     expect(out).toContain("sendID=a");
     expect(out).toContain('"userID":"alice"');
   });
+
+  test("OpenIM's protobuf-text requests and any *token/*secret JSON key lose their values", () => {
+    const line = String.raw`{"req": "secret:\"openIM123\" userID:\"imAdmin\"", "imToken": "abc.def", "userID": "u1"}`;
+    const out = redact(line);
+    expect(out).not.toContain("openIM123");
+    expect(out).not.toContain("abc.def");
+    expect(out).toContain('userID:\\"imAdmin\\"');
+    expect(out).toContain('"userID": "u1"');
+  });
 });

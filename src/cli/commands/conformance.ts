@@ -3,7 +3,7 @@ import path from "node:path";
 import { Command, Option } from "commander";
 import pc from "picocolors";
 import { conformanceJunit } from "../../conformance/junit.js";
-import type { ConformanceResults } from "../../conformance/results.js";
+import { type ConformanceResults, serverErrorCounts } from "../../conformance/results.js";
 import { availableSuites, resolveSuites, runSuites } from "../../conformance/run-suites.js";
 import { conformanceView } from "../../report/view-model.js";
 import { writeReports } from "../../report/write-reports.js";
@@ -34,9 +34,10 @@ function printSummary(results: ConformanceResults): void {
         `    ${pc.red("✗")} ${c.fullName}\n      ${pc.dim((c.error ?? "").split("\n")[0] ?? "")}\n`,
       );
   }
-  if (results.serverErrors.length > 0) {
+  const errors = serverErrorCounts(results);
+  if (errors.total > 0) {
     process.stdout.write(
-      `${pc.yellow("!")} the stack logged ${results.serverErrors.length} errors during the run (see the reports)\n`,
+      `${pc.yellow("!")} the stack logged ${errors.total} errors during the run: ${errors.unexplained} no case explains, ${errors.provoked} provoked by negative cases (see the reports)\n`,
     );
   }
   const { passed, failed, skipped } = results.totals;
