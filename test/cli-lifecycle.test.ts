@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -6,24 +5,15 @@ import { afterAll, describe, expect, test } from "vitest";
 import { isPortFree } from "../src/stack/local/ports.js";
 import { isAlive } from "../src/stack/local/processes.js";
 import { type RunState, runStateSchema } from "../src/stack/local/state.js";
-import { cliEnv } from "./support/cli.js";
+import { type CliRun, cliEnv, runCutover } from "./support/cli.js";
 
 // The CLI as a user runs it, from source, on a run dir of its own (a second stack beside the shared one).
 const runDir = mkdtempSync(path.join(os.tmpdir(), "cutover-cli-"));
 
 const env = cliEnv();
 
-function cutover(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const res = spawnSync(
-    process.execPath,
-    ["--import", "tsx", "src/cli/main.ts", ...args, "--run-dir", runDir],
-    {
-      encoding: "utf8",
-      timeout: 300_000,
-      env,
-    },
-  );
-  return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
+function cutover(...args: string[]): CliRun {
+  return runCutover([...args, "--run-dir", runDir], { timeoutMs: 300_000, env });
 }
 
 const state = (): RunState =>

@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -8,7 +7,7 @@ import { normalizeModel } from "../src/load/model.js";
 import { loadScenario } from "../src/load/scenario.js";
 import { decodeHistogram } from "../src/metrics/histogram.js";
 import { parseLoadResults } from "../src/report/results-schema.js";
-import { cliEnv } from "./support/cli.js";
+import { cliEnv, runCutover } from "./support/cli.js";
 
 // Short versions of the scenarios, on the shared stack: this machine's 2 cores are shared with
 // the stack itself and other work, so the rates are modest and latency bounds loose; the books are exact.
@@ -79,12 +78,8 @@ test("group-fanout: every member but the sender receives each message once", asy
 test("`cutover load` writes a valid results.json and an interval log, and a crossed threshold exits 99", () => {
   const out = mkdtempSync(path.join(os.tmpdir(), "cutover-load-"));
   const env = cliEnv();
-  const res = spawnSync(
-    process.execPath,
+  const res = runCutover(
     [
-      "--import",
-      "tsx",
-      "src/cli/main.ts",
       "load",
       "direct-chat",
       "--run-dir",
@@ -106,9 +101,9 @@ test("`cutover load` writes a valid results.json and an interval log, and a cros
       "--out",
       out,
     ],
-    { encoding: "utf8", timeout: 90_000, env },
+    { timeoutMs: 90_000, env },
   );
-  expect(res.status, res.stderr).toBe(99);
+  expect(res.code, res.stderr).toBe(99);
   const results = parseLoadResults(JSON.parse(readFileSync(path.join(out, "results.json"), "utf8")));
   expect(results.status).toBe("failed");
   expect(results.counters?.sent).toBe(40);

@@ -11,7 +11,7 @@ import { loadScenario } from "../src/load/scenario.js";
 import { resolveSettings } from "../src/load/settings.js";
 import { parseLoadResults } from "../src/report/results-schema.js";
 import { packageRoot } from "../src/util/package-root.js";
-import { cliEnv } from "./support/cli.js";
+import { cliEnv, runCutover } from "./support/cli.js";
 
 // Short versions of the other scenarios on the shared stack, each a few seconds: the shape of
 // each run is checked exactly (counts, books), latency only loosely (2 shared cores).
@@ -70,26 +70,11 @@ test("connection-ramp: ramps to N idle connections, holds them, and they are all
 test("rest-send through autocannon lands in the same results file, with the http metric", () => {
   const out = mkdtempSync(path.join(os.tmpdir(), "cutover-rest-"));
   const env = cliEnv();
-  const res = spawnSync(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "src/cli/main.ts",
-      "load",
-      "rest-send",
-      "--run-dir",
-      runDir,
-      "--rate",
-      "20",
-      "--duration",
-      "2s",
-      "--out",
-      out,
-    ],
-    { encoding: "utf8", timeout: 60_000, env },
+  const res = runCutover(
+    ["load", "rest-send", "--run-dir", runDir, "--rate", "20", "--duration", "2s", "--out", out],
+    { timeoutMs: 60_000, env },
   );
-  expect(res.status, res.stderr + res.stdout).toBe(0);
+  expect(res.code, res.stderr + res.stdout).toBe(0);
   const results = parseLoadResults(JSON.parse(readFileSync(path.join(out, "results.json"), "utf8")));
   expect(results.http?.tool).toBe("autocannon");
   expect(results.counters?.httpRequests).toBeGreaterThanOrEqual(38);

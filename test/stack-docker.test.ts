@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
-import { cliEnv } from "./support/cli.js";
+import { cliEnv, runCutover } from "./support/cli.js";
 
 // `--stack docker` as far as it can be tested on a machine without a Docker engine: the
 // compose file validates with a real Compose implementation, and the CLI says in one line
@@ -16,12 +16,7 @@ const composeAvailable =
   spawnSync("docker-compose", ["version", "--short"], { encoding: "utf8" }).status === 0;
 
 function cutover(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  const res = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-    encoding: "utf8",
-    timeout: 60_000,
-    env: { ...env, ...extraEnv },
-  });
-  return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
+  return runCutover(args, { timeoutMs: 60_000, env: { ...env, ...extraEnv } });
 }
 
 describe("containers/compose.yaml with Docker Compose", () => {

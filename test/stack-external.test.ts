@@ -1,11 +1,10 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, inject, test } from "vitest";
 import type { ConformanceResults } from "../src/conformance/results.js";
 import "../conformance/support/context.js";
-import { cliEnv, externalTarget } from "./support/cli.js";
+import { cliEnv, externalTarget, runCutover } from "./support/cli.js";
 
 // `--stack external` for real: the shared test stack, started separately, named only by URLs
 // in a config file. The same suite through the external provider and through the local one
@@ -18,12 +17,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), "cutover-external-"));
 const env = cliEnv();
 
 function cutover(...args: string[]) {
-  const res = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-    encoding: "utf8",
-    timeout: 280_000,
-    env,
-  });
-  return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
+  return runCutover(args, { timeoutMs: 280_000, env });
 }
 
 function writeConfig(name: string, external: Record<string, unknown>): string {
