@@ -15,6 +15,8 @@ export async function timedLogin(env: StackEnv, admin: string, userID: string): 
     const token = await userToken(env, admin, userID);
     m.login.add(Date.now() - started);
     m.logins.add(1);
+    // Zero samples too: k6 writes a metric only once it has one, and thresholds need it there.
+    m.loginErrors.add(0);
     return token;
   } catch {
     m.loginErrors.add(1);
@@ -34,6 +36,7 @@ export async function timedConnect(
     const socket = await GatewaySocket.open(env.openimWs, userID, token, env.platformID, CONNECT_TIMEOUT_MS);
     m.connect.add(Date.now() - started);
     m.connects.add(1);
+    m.connectErrors.add(0);
     if (ledger)
       socket.onPush = (msgs) => {
         const at = Date.now();
@@ -68,6 +71,7 @@ export async function sendStamped(
   }
   m.ack.add(Date.now() - s.stampedAt);
   m.acked.add(1);
+  m.sendErrors.add(0);
   ledger.expect(s.id, s.stampedAt, recipients);
   return true;
 }
