@@ -41,11 +41,18 @@ async function runWith(
     connectAtSetup: true,
     maxInFlightPerUser: 64,
   });
-  const disarm = armed.arm(() => {}, 200);
+  let disarm: (() => void) | undefined;
   try {
-    return await session.runPhase({ model, drainMs: 15_000 });
+    // The stall counts from the instant the schedule starts, as the engine tells it.
+    return await session.runPhase({
+      model,
+      drainMs: 15_000,
+      onScheduleStart: (atMs) => {
+        disarm = armed.arm(() => {}, atMs - Date.now());
+      },
+    });
   } finally {
-    disarm();
+    disarm?.();
     await session.close();
     await armed.close();
   }
@@ -121,18 +128,19 @@ export async function latencyAccuracyBare(rounds = 3, o: { rate?: number; durati
     for (let i = 0; i < rounds; i++) {
       for (const latencyMs of [0, 5]) {
         const toxic = latencyMs > 0 ? await addLatency(tp, "mini", latencyMs) : undefined;
-        const session = await LoadSession.open({
-          scenario,
-          endpoints: {} as StackEndpoints,
-          driver: { name: "mini-chat" },
-          driverInstance: () => miniChatDriver(`ws://${listen}`),
-          users: 20,
-          topology: { kind: "pairs" },
-          connectAtSetup: true,
-          maxInFlightPerUser: 64,
-        });
-        const r = await session.runPhase({ model: normalizeModel(scenario.options.model), drainMs: 2000 });
-        await session.close();
+        const { phase: r } = await LoadSession.once(
+          {
+            scenario,
+            endpoints: {} as StackEndpoints,
+            driver: { name: "mini-chat" },
+            driverInstance: () => miniChatDriver(`ws://${listen}`),
+            users: 20,
+            topology: { kind: "pairs" },
+            connectAtSetup: true,
+            maxInFlightPerUser: 64,
+          },
+          { model: normalizeModel(scenario.options.model), drainMs: 2000 },
+        );
         await toxic?.remove();
         rows.push({ latencyMs, ackP50: p(r, "ack", "p50"), e2eP50: p(r, "e2e", "p50") });
       }

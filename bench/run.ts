@@ -74,18 +74,19 @@ const chat: ResolvedScenario = {
 
 async function engineAlone() {
   const fake = new FakeChatStack({ latencyMs: 1 });
-  const session = await LoadSession.open({
-    scenario: chat,
-    endpoints: {} as StackEndpoints,
-    driver: { name: "fake" },
-    driverInstance: () => fake.driver(),
-    users,
-    topology: { kind: "pairs" },
-    connectAtSetup: true,
-    maxInFlightPerUser: 64,
-  });
-  const r = await session.runPhase({ model: normalizeModel(chat.options.model), drainMs: 2000 });
-  await session.close();
+  const { phase: r } = await LoadSession.once(
+    {
+      scenario: chat,
+      endpoints: {} as StackEndpoints,
+      driver: { name: "fake" },
+      driverInstance: () => fake.driver(),
+      users,
+      topology: { kind: "pairs" },
+      connectAtSetup: true,
+      maxInFlightPerUser: 64,
+    },
+    { model: normalizeModel(chat.options.model), drainMs: 2000 },
+  );
   return perMessage(
     "engine alone (in-memory stack)",
     r.generator.cpuSeconds,
@@ -96,18 +97,19 @@ async function engineAlone() {
 }
 
 async function cutover(endpoints: StackEndpoints) {
-  const session = await LoadSession.open({
-    scenario: chat,
-    endpoints,
-    driver: { name: "openim-direct" },
-    workers: 0,
-    users,
-    topology: { kind: "pairs" },
-    connectAtSetup: true,
-    maxInFlightPerUser: 64,
-  });
-  const r = await session.runPhase({ model: normalizeModel(chat.options.model), drainMs: 15_000 });
-  await session.close();
+  const { phase: r } = await LoadSession.once(
+    {
+      scenario: chat,
+      endpoints,
+      driver: { name: "openim-direct" },
+      workers: 0,
+      users,
+      topology: { kind: "pairs" },
+      connectAtSetup: true,
+      maxInFlightPerUser: 64,
+    },
+    { model: normalizeModel(chat.options.model), drainMs: 15_000 },
+  );
   return perMessage(
     "cutover (openim-direct, full protocol)",
     r.generator.cpuSeconds,

@@ -214,15 +214,7 @@ export function startLoad(o: RunLoadOptions): LoadRun {
               stopped,
               settings,
             })
-          : await session.runPhase({
-              model: settings.model,
-              drainMs: settings.drainMs,
-              intervalLog: log,
-              logOffsetSec: offsetSec(),
-              onInterval: (s) => events.interval?.(s),
-              // Timed faults count from the instant the schedule starts, as every worker sees it.
-              onScheduleStart: (atMs) => armed?.arm(onFault, atMs - Date.now()),
-            });
+          : await measuredPhase(session, settings, armed, { log, offsetSec, events, onFault });
         events.phaseEnd?.();
       }
       monitor?.stop();
@@ -287,6 +279,30 @@ export function startLoad(o: RunLoadOptions): LoadRun {
 /** Runs a load to the end; for callers with no use for interrupting it (bench, tests, compare). */
 export function runLoad(o: RunLoadOptions): Promise<LoadOutcome> {
   return startLoad(o).done;
+}
+
+/** The one measured phase; timed faults count from the instant its schedule starts, as every worker sees it. */
+async function measuredPhase(
+  session: LoadSession,
+  settings: LoadSettings,
+  armed: ArmedFaults | undefined,
+  o: { log: HdrIntervalLog; offsetSec: () => number; events: LoadEvents; onFault: (what: string) => void },
+): Promise<PhaseResult> {
+  let disarm: (() => void) | undefined;
+  try {
+    return await session.runPhase({
+      model: settings.model,
+      drainMs: settings.drainMs,
+      intervalLog: o.log,
+      logOffsetSec: o.offsetSec(),
+      onInterval: (s) => o.events.interval?.(s),
+      onScheduleStart: (atMs) => {
+        disarm = armed?.arm(o.onFault, atMs - Date.now());
+      },
+    });
+  } finally {
+    disarm?.();
+  }
 }
 
 async function capacityPhase(
