@@ -3,7 +3,7 @@ import { fieldInt, fieldString, ProtoWriter, readFields } from "./protobuf.js";
 
 /**
  * The protobuf payloads of a text send and of a push, by field number (proto: sdkws.proto
- * MsgData, PushMessages, PullMsgs; msg.proto SendMsgReq/SendMsgResp), as the official SDK
+ * MsgData, PushMessages, PullMsgs; msg.proto SendMsgResp), as the official SDK
  * fills them (src/protocol/msg-data.ts buildTextMsg).
  */
 
@@ -22,10 +22,13 @@ export interface TextMessage {
   text: string;
 }
 
-/** SendMsgReq{msgData: MsgData} for a text. */
+/**
+ * The MsgData of a text, as request 1003's data: the gateway unmarshals the bytes as MsgData
+ * itself, not wrapped in SendMsgReq (server: internal/msggateway/message_handler.go SendMessage).
+ */
 export function encodeSendTextReq(m: TextMessage): Uint8Array {
   const group = m.groupID !== undefined && m.groupID !== "";
-  const msg = new ProtoWriter()
+  return new ProtoWriter()
     .string(1, m.sendID)
     .string(2, group ? "" : (m.recvID ?? ""))
     .string(3, group ? (m.groupID ?? "") : "")
@@ -38,7 +41,6 @@ export function encodeSendTextReq(m: TextMessage): Uint8Array {
     .uint(16, Date.now())
     .uint(17, STATUS_SENDING)
     .finish();
-  return new ProtoWriter().bytes(1, msg).finish();
 }
 
 export interface SendAck {
