@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import type { ConformanceResults } from "../src/conformance/results.js";
+import type { ConformanceResults } from "../src/conformance-runner/results.js";
 import { startTamperProxy, type TamperProxy } from "../src/faults/ws-tamper-proxy.js";
 import { httpGetOk } from "../src/stack/local/net-probes.js";
 import { pickFreePorts } from "../src/stack/local/ports.js";

@@ -6,7 +6,7 @@ import path from "node:path";
 import { describe, expect, inject, test } from "vitest";
 import { compareFiles } from "../src/compare/compare-files.js";
 import { comparedMetricUnits } from "../src/compare/compared-metrics.js";
-import type { CaseResult } from "../src/conformance/results.js";
+import type { CaseResult } from "../src/conformance-runner/results.js";
 import { buildComparison } from "../src/report/build-comparison.js";
 import { renderHtml } from "../src/report/html.js";
 import { runResultsSchema } from "../src/report/run-schema.js";

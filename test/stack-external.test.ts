@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, inject, test } from "vitest";
-import type { ConformanceResults } from "../src/conformance/results.js";
+import type { ConformanceResults } from "../src/conformance-runner/results.js";
 import "../conformance/support/context.js";
 import { cliEnv, externalTarget, runCutover } from "./support/cli.js";
 

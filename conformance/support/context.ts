@@ -1,4 +1,4 @@
-import type { TargetProfile } from "../../src/conformance/profile.js";
+import type { TargetProfile } from "../../src/conformance-runner/profile.js";
 import type { StackEndpoints } from "../../src/stack/endpoints.js";
 
 /** What the runner (or the integration tests' global setup) provides to every suite. */

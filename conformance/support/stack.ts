@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, inject, type TestContext } from "vitest";
-import type { TargetProfile } from "../../src/conformance/profile.js";
+import type { TargetProfile } from "../../src/conformance-runner/profile.js";
 import type { StackEndpoints } from "../../src/stack/endpoints.js";
 import { type StackFixtures, stackFixtures, type TestUser } from "./fixtures.js";
 import { type RawSocket, rawSockets } from "./raw-socket.js";

@@ -1,5 +1,5 @@
 import pc from "picocolors";
-import type { SuiteProgress } from "../conformance/collector.js";
+import type { SuiteProgress } from "../conformance-runner/collector.js";
 import type { ProgressSink } from "../stack/progress.js";
 import { formatSeconds } from "../util/time.js";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type TargetProfile, targetProfileSchema } from "../conformance/profile.js";
+import { type TargetProfile, targetProfileSchema } from "../conformance-runner/profile.js";
 import { outputLocations } from "../run/output-locations.js";
 import { STACK_KINDS } from "../stack/stack-kinds.js";
 

@@ -3,7 +3,6 @@ import type { Counters, ErrorCounts } from "../metrics/counters.js";
 import { emptyCounters } from "../metrics/counters.js";
 import type { HdrIntervalLog } from "../metrics/hdr-log.js";
 import { type Histogram, newHistogram, recordUs } from "../metrics/histogram.js";
-import type { StackEndpoints } from "../stack/endpoints.js";
 import type { IntervalSummary } from "./aggregate.js";
 import type { PhaseResult } from "./engine.js";
 import type { Model } from "./model.js";

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { type ConformanceResults, conformanceResultsSchema } from "../conformance/results.js";
+import { type ConformanceResults, conformanceResultsSchema } from "../conformance-runner/results.js";
 import { decodeHistogram } from "../metrics/histogram.js";
 import { CutoverError, EXIT } from "../util/errors.js";
 import { type ComparisonResults, comparisonResultsSchema } from "./comparison-schema.js";

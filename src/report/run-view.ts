@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { ConformanceResults } from "../conformance/results.js";
+import type { ConformanceResults } from "../conformance-runner/results.js";
 import { median } from "../stats/summary.js";
 import { type ChartSpec, timeChart } from "./chart-data.js";
 import type { ComparisonResults } from "./comparison-schema.js";
@@ -69,7 +69,6 @@ export function readRunReport(runFile: string, run: RunResults): RunReportInputs
 }
 
 const c = (text: string | number, cls?: string): Cell => ({ text: String(text), cls });
-const num = (text: string | number): Cell => c(text, "num");
 const link = (text: string, href: string): Cell => ({ text, href });
 
 function verdictOf(run: RunResults): { verdict: string; cls: ReportView["verdictClass"] } {

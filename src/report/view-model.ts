@@ -1,5 +1,5 @@
 import { comparedMetricUnits } from "../compare/compared-metrics.js";
-import type { ConformanceResults } from "../conformance/results.js";
+import type { ConformanceResults } from "../conformance-runner/results.js";
 import { formatChange, formatP, formatValue } from "../stats/format.js";
 import { type ChartSpec, spectrumChart, timeChart } from "./chart-data.js";
 import type { ComparisonResults } from "./comparison-schema.js";

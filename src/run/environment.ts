@@ -1,5 +1,5 @@
 import os from "node:os";
-import type { TargetProfile } from "../conformance/profile.js";
+import type { TargetProfile } from "../conformance-runner/profile.js";
 import type { StackEndpoints } from "../stack/endpoints.js";
 
 /** Where numbers were measured, named in every results file so nobody mistakes them for production capacity. */

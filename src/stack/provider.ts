@@ -1,5 +1,5 @@
 import type { CutoverConfig } from "../config/schema.js";
-import type { TargetProfile } from "../conformance/profile.js";
+import type { TargetProfile } from "../conformance-runner/profile.js";
 import type { StackEndpoints } from "./endpoints.js";
 import type { HealthCheck } from "./health-check.js";
 import type { ProgressSink } from "./progress.js";

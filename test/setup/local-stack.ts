@@ -7,7 +7,7 @@ import { parseConfig } from "../../src/config/load.js";
 import { downLocal, upLocal } from "../../src/stack/local/local-stack.js";
 
 import "../../conformance/support/context.js";
-import { defaultProfile } from "../../src/conformance/profile.js";
+import { defaultProfile } from "../../src/conformance-runner/profile.js";
 
 /**
  * Starts the real local stack once per test run (OpenIM built on first use, then cached),

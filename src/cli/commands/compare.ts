@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { compareFiles, printComparison } from "../../compare/compare-files.js";
 import { comparedMetricUnits, minEffects } from "../../compare/compared-metrics.js";
 import { interleavedRuns } from "../../compare/interleaved-runs.js";
+import { driversHelp } from "../../drivers/registry.js";
 import { readLoadResults } from "../../report/read-results.js";
 import { outputLocations } from "../../run/output-locations.js";
 import { newResultsDir } from "../../run/results-file.js";
@@ -54,8 +55,8 @@ function splitByDriver(files: string[]): { baseline: string[]; candidate: string
       EXIT.usage,
     );
   }
-  const [a, b] = [...groups.values()];
-  return { baseline: a!, candidate: b! };
+  const [baseline = [], candidate = []] = [...groups.values()];
+  return { baseline, candidate };
 }
 
 export function compareCommand(): Command {
@@ -93,6 +94,16 @@ export function compareCommand(): Command {
     .addHelpText(
       "after",
       `
+Drivers (--baseline-driver, --candidate-driver):
+${driversHelp()}
+
+Gate rules (--fail-if, repeatable; a crossed rule exits 99):
+  '<metric> worse'              any meaningful regression
+  '<metric> worse by >10%'      … beyond 10% of the baseline
+  '<metric> worse by >0.1pp'    … beyond 0.1 percentage points (loss, errors, dropped, achieved)
+  '<metric> worse by >5ms'      … beyond 5 ms (latencies)
+  metrics: e2e.p50 e2e.p99 ack.p50 ack.p99 throughput achieved dropped loss errors
+
 Examples:
   $ cutover compare direct-chat --runs 5 --rate 100 --duration 15s --fail-if 'e2e.p99 worse by >10%'
   $ cutover compare results/*-legacy/results.json results/*-openim/results.json

@@ -3,7 +3,7 @@ import { Command } from "commander";
 import pc from "picocolors";
 import { printComparison } from "../../compare/compare-files.js";
 import { comparedMetricUnits, minEffects } from "../../compare/compared-metrics.js";
-import { availableSuites, resolveSuites } from "../../conformance/run-suites.js";
+import { availableSuites, resolveSuites } from "../../conformance-runner/run-suites.js";
 import { type MainJobEvents, startMainJob } from "../../run/main-job.js";
 import { outputLocations } from "../../run/output-locations.js";
 import { parseGateRule } from "../../stats/gate.js";

@@ -1,4 +1,4 @@
-import { defaultProfile } from "../../conformance/profile.js";
+import { defaultProfile } from "../../conformance-runner/profile.js";
 import { CutoverError, EXIT } from "../../util/errors.js";
 import { checkEndpoints } from "../external/endpoint-health.js";
 import type { StackProvider } from "../provider.js";

@@ -1,7 +1,7 @@
 import net from "node:net";
 import { Redis } from "ioredis";
 import { request } from "undici";
-import type { TargetProfile } from "../../conformance/profile.js";
+import type { TargetProfile } from "../../conformance-runner/profile.js";
 import { gatewayClient } from "../../drivers/gateway-client.js";
 import type { StackEndpoints } from "../endpoints.js";
 import { check, type HealthCheck, STATUS_PLATFORM, websocketLogin } from "../health-check.js";

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { request } from "undici";
 import type { CutoverConfig } from "../../config/schema.js";
-import { type TargetProfile, targetProfileSchema } from "../../conformance/profile.js";
+import { type TargetProfile, targetProfileSchema } from "../../conformance-runner/profile.js";
 import { CutoverError, EXIT, errorMessage } from "../../util/errors.js";
 import type { StackEndpoints } from "../endpoints.js";
 
