@@ -173,9 +173,9 @@ export async function importK6(o: ImportK6Options): Promise<ImportedK6> {
   const warnings: string[] = [];
   let lastWhere = "";
   for (const file of o.files) {
-    const r = readK6File(file, acc);
+    const r = await readK6File(file, acc);
     warnings.push(...r.warnings);
-    lastWhere = file;
+    lastWhere = `${file}:${r.lines}`;
   }
   if (acc.firstMs > acc.lastMs)
     throw new UsageError(`${o.files.join(", ")}: no k6 Point lines — nothing was measured`);

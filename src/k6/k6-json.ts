@@ -1,5 +1,7 @@
-import { readFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
+import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { createGunzip, constants as zlibConstants } from "node:zlib";
 import { UsageError } from "../util/errors.js";
 
 /**
@@ -42,52 +44,60 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function fileText(file: string): string {
-  let raw: Buffer;
+/** The file's lines, gunzipped when it starts with gzip's magic, read as a stream (runner files get large). */
+async function* fileLines(file: string, onCutGzip: () => void): AsyncGenerator<string> {
+  let head: Buffer;
   try {
-    raw = readFileSync(file);
+    const fd = await open(file, "r");
+    try {
+      head = Buffer.alloc(2);
+      await fd.read(head, 0, 2, 0);
+    } finally {
+      await fd.close();
+    }
   } catch (err) {
     throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  if (raw[0] !== 0x1f || raw[1] !== 0x8b) return raw.toString("utf8");
+  const raw = createReadStream(file);
+  const gzipped = head[0] === 0x1f && head[1] === 0x8b;
+  // A runner killed mid-write leaves a gzip stream without its end: keep what inflated.
+  const gunzip = gzipped ? createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH }) : undefined;
+  const source = gunzip ? raw.pipe(gunzip) : raw;
+  let cut = false;
+  gunzip?.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "Z_BUF_ERROR")
+      throw new UsageError(`${file}: not a readable gzip file (${err.message})`);
+    cut = true;
+    gunzip.end();
+  });
+  const lines = createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY });
   try {
-    return gunzipSync(raw).toString("utf8");
-  } catch {
-    // A runner killed mid-write leaves a gzip stream without its end: keep what inflated.
-    try {
-      return gunzipSync(raw, { finishFlush: 2 /* Z_SYNC_FLUSH */ }).toString("utf8");
-    } catch (err) {
-      throw new UsageError(`${file}: not a readable gzip file (${(err as Error).message})`);
-    }
+    for await (const line of lines) yield line;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${file}: ${(err as Error).message}`);
   }
+  if (cut) onCutGzip();
 }
 
-/**
- * Reads one k6 JSON file line by line into `visit`. A line that is not k6's (bad JSON in the
- * middle, a wrong shape, a Point of an undeclared metric) is a UsageError naming file and
- * line; a last line cut short (a killed runner) is returned as a warning and skipped.
- */
-export function readK6File(file: string, visit: K6FileVisitor): { warnings: string[]; points: number } {
-  const lines = fileText(file).split("\n");
-  // A file ends with "\n": the empty string after it is not a line.
-  while (lines.length > 0 && (lines[lines.length - 1] ?? "").trim() === "") lines.pop();
-  if (lines.length === 0) throw new UsageError(`${file}: empty — not k6 --out json output`);
+export async function readK6File(
+  file: string,
+  visit: K6FileVisitor,
+): Promise<{ warnings: string[]; points: number; lines: number }> {
   const decls = new Map<string, K6MetricDecl>();
   const warnings: string[] = [];
   let points = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1;
-    const text = lines[i] ?? "";
-    const where = `${file}:${lineNo}`;
+  const take = (text: string, at: number, last: boolean): void => {
+    const where = `${file}:${at}`;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      if (i === lines.length - 1 && i > 0) {
+      if (last && at > 1) {
         warnings.push(
-          `${where}: last line is cut short (a runner stopped mid-write?); the ${i} lines before it are used`,
+          `${where}: last line is cut short (a runner stopped mid-write?); the ${at - 1} lines before it are used`,
         );
-        break;
+        return;
       }
       throw new UsageError(`${where}: not JSON — not k6 --out json output (${text.slice(0, 60)})`);
     }
@@ -116,11 +126,11 @@ export function readK6File(file: string, visit: K6FileVisitor): { warnings: stri
         contains: typeof data.contains === "string" ? data.contains : "default",
         thresholds,
         file,
-        line: lineNo,
+        line: at,
       };
       decls.set(metric, decl);
       visit.metric(decl);
-      continue;
+      return;
     }
     const decl = decls.get(metric);
     if (!decl)
@@ -134,6 +144,22 @@ export function readK6File(file: string, visit: K6FileVisitor): { warnings: stri
     if (isObject(data.tags)) for (const [k, v] of Object.entries(data.tags)) tags[k] = String(v);
     visit.point({ metric, time, value: data.value, tags }, decl);
     points++;
+  };
+  let lineNo = 0;
+  // One line is held back until the next arrives: only the last line may be cut short.
+  let held: { text: string; lineNo: number } | undefined;
+  let cutGzip = false;
+  for await (const text of fileLines(file, () => {
+    cutGzip = true;
+  })) {
+    lineNo++;
+    if (text.trim() === "") continue;
+    if (held) take(held.text, held.lineNo, false);
+    held = { text, lineNo };
   }
-  return { warnings, points };
+  if (!held) throw new UsageError(`${file}: empty — not k6 --out json output`);
+  take(held.text, held.lineNo, true);
+  if (cutGzip)
+    warnings.push(`${file}: the gzip stream ends early (a runner stopped mid-write?); what inflated is used`);
+  return { warnings, points, lines: held.lineNo };
 }
