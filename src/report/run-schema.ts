@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { environmentSchema } from "./results-schema.js";
 
 /**
  * `cutover run`'s own results file (run.json): what the main job did, step by step, and where
@@ -20,21 +21,8 @@ export const runResultsSchema = z.object({
   /** The command line as given, for rerunning. */
   argv: z.array(z.string()).optional(),
   cutoverVersion: z.string().optional(),
-  environment: z
-    .object({
-      stack: z.string(),
-      startedByCutover: z.boolean(),
-      generatorSharesMachine: z.boolean(),
-      parts: z.array(z.object({ name: z.string(), what: z.string(), note: z.string().optional() })),
-      host: z.object({
-        cpus: z.number(),
-        cpuModel: z.string(),
-        memoryGiB: z.number(),
-        platform: z.string(),
-        node: z.string(),
-      }),
-      caveats: z.array(z.string()),
-    })
+  environment: environmentSchema
+    .extend({ startedByCutover: z.boolean(), generatorSharesMachine: z.boolean() })
     .optional(),
   health: z.array(healthCheckSchema).optional(),
   conformance: z
