@@ -1,10 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, test } from "vitest";
-import { readLoadResults } from "../report/read-results.js";
+import { compareFiles } from "../compare/compare-files.js";
+import { readLoadResults, readResults } from "../report/read-results.js";
+import { viewOf } from "../report/view-of.js";
+import { writeReports } from "../report/write-reports.js";
 import { UsageError } from "../util/errors.js";
 import { importK6, writeImported } from "./import-k6.js";
 import { k6Threshold } from "./k6-thresholds.js";
@@ -306,6 +309,41 @@ describe("cutover import k6", () => {
     expect(back.target.driver).toBe("k6-openim");
     expect(back.scenario.name).toBe("direct-chat");
     expect(back.status).toBe("passed");
+  });
+
+  test("cutover report and cutover compare work on imported k6 runs (k6 legacy vs k6 OpenIM)", async () => {
+    const sides: Record<string, string[]> = { legacy: [], openim: [] };
+    for (const [side, base] of [
+      ["legacy", 10],
+      ["openim", 40],
+    ] as const)
+      for (let run = 0; run < 3; run++) {
+        const file = writeK6(
+          k6Lines(
+            DECLS,
+            directChatSamples(200, (i) => base + run + (i % 11)),
+          ),
+        );
+        const { results } = await importK6({ files: [file], driver: `k6-${side}` });
+        sides[side]?.push(writeImported(path.join(dir, `cmp-${side}-${run}`), results));
+      }
+    const [firstOpenim = ""] = sides.openim ?? [];
+    const written = writeReports(viewOf(readResults(firstOpenim)), [firstOpenim], {
+      html: path.join(dir, "k6-report.html"),
+    });
+    expect(written).toEqual([path.join(dir, "k6-report.html")]);
+    const outDir = path.join(dir, "k6-compare");
+    mkdirSync(outDir);
+    const { comparison } = compareFiles({
+      baselineFiles: sides.legacy ?? [],
+      candidateFiles: sides.openim ?? [],
+      interleaved: false,
+      gate: [],
+      outDir,
+    });
+    const e2e = comparison.metrics.find((m) => m.metric === "e2e.p50");
+    expect(e2e?.baseline.median).toBeLessThan(e2e?.candidate.median ?? 0);
+    expect(comparison.baseline.label).toBe("k6-legacy");
   });
 
   test("the CLI exits 99 when a threshold is crossed and 2 on bad input", () => {
