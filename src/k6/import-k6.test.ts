@@ -172,6 +172,9 @@ describe("cutover import k6", () => {
       expect(h3?.data).toBe(h1?.data);
     }
     expect(three.results.thresholds).toEqual(one.results.thresholds);
+    // The report's time charts too: per-second intervals from all runners' points.
+    expect(three.results.intervals).toEqual(one.results.intervals);
+    expect((one.results.intervals ?? []).reduce((a, i) => a + i.sent, 0)).toBe(900);
   });
 
   test("k6's threshold semantics are judged by cutover's evaluator: p(99)<200, rate, count", async () => {

@@ -63,6 +63,24 @@ const NEEDS: Record<string, string[]> = {
   connects: ["connects"],
 };
 
+/** One second of the run, for the report's time charts. */
+interface SecondBucket {
+  counts: Map<string, number>;
+  ack: Histogram | undefined;
+  e2e: Histogram | undefined;
+}
+
+/** Counters the per-second intervals show, by k6 name. */
+const INTERVAL_COUNTERS = [
+  "sent",
+  "acked",
+  "delivered",
+  "send_errors",
+  "login_errors",
+  "connect_errors",
+  "dropped_iterations",
+];
+
 /** Everything the files say, summed and merged as they are read. */
 export class K6Accumulator {
   readonly decls = new Map<string, K6MetricDecl>();
@@ -76,6 +94,49 @@ export class K6Accumulator {
   lastMs = Number.NEGATIVE_INFINITY;
   /** When set, points tagged with another scenario (a multi-scenario script) are left out. */
   scenario: string | undefined;
+  /** By whole second since the epoch, so files read in any order land in the same buckets. */
+  private readonly seconds = new Map<number, SecondBucket>();
+
+  private bucket(time: number): SecondBucket {
+    const key = Math.floor(time / 1000);
+    let b = this.seconds.get(key);
+    if (!b) {
+      b = { counts: new Map(), ack: undefined, e2e: undefined };
+      this.seconds.set(key, b);
+    }
+    return b;
+  }
+
+  /** Per-second intervals from the run's first point, as cutover load writes them (no in-flight or connection counts: k6 has none). */
+  intervals(): NonNullable<LoadResults["intervals"]> {
+    const start = Math.floor(this.firstMs / 1000);
+    const p = (h: Histogram | undefined, q: number) =>
+      h && h.totalCount > 0 ? h.getValueAtPercentile(q) / 1000 : 0;
+    const out: NonNullable<LoadResults["intervals"]> = [];
+    for (const key of [...this.seconds.keys()].sort((a, b) => a - b)) {
+      const b = this.seconds.get(key);
+      if (!b) continue;
+      const n = (name: string) => Math.round(b.counts.get(name) ?? 0);
+      out.push({
+        t: key - start + 1,
+        sent: n("sent"),
+        acked: n("acked"),
+        delivered: n("delivered"),
+        errors: n("send_errors") + n("login_errors") + n("connect_errors"),
+        dropped: n("dropped_iterations"),
+        rate: n("sent"),
+        ackP50: p(b.ack, 50),
+        ackP99: p(b.ack, 99),
+        e2eP50: p(b.e2e, 50),
+        e2eP99: p(b.e2e, 99),
+        inFlight: 0,
+        connected: 0,
+      });
+      b.ack?.destroy();
+      b.e2e?.destroy();
+    }
+    return out;
+  }
 
   metric(decl: K6MetricDecl): void {
     const seen = this.decls.get(decl.name);
@@ -105,12 +166,21 @@ export class K6Accumulator {
           this.trends.set(name, h);
         }
         // k6 trends of time are ms; cutover's histograms keep µs.
-        if (decl.contains === "time") recordUs(h, p.value * 1000);
-        else recordUs(h, p.value);
+        const us = decl.contains === "time" ? p.value * 1000 : p.value;
+        recordUs(h, us);
+        if (name === "ack" || name === "e2e") {
+          const b = this.bucket(p.time);
+          b[name] ??= newHistogram();
+          recordUs(b[name], us);
+        }
         break;
       }
       case "counter":
         this.sums.set(p.metric, (this.sums.get(p.metric) ?? 0) + p.value);
+        if (INTERVAL_COUNTERS.includes(p.metric)) {
+          const counts = this.bucket(p.time).counts;
+          counts.set(p.metric, (counts.get(p.metric) ?? 0) + p.value);
+        }
         break;
       case "rate": {
         const r = this.rates.get(p.metric) ?? { nonZero: 0, total: 0 };
@@ -279,6 +349,7 @@ export async function importK6(o: ImportK6Options): Promise<ImportedK6> {
         : {}),
     },
     metrics,
+    intervals: acc.intervals(),
     thresholds,
   };
   for (const h of acc.trends.values()) h.destroy();
