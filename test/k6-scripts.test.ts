@@ -5,6 +5,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, expect, inject, test } from "vitest";
 import WebSocketNode from "ws";
+import { importK6 } from "../src/k6/import-k6.js";
 import { packageRoot } from "../src/util/package-root.js";
 
 /**
@@ -27,6 +28,8 @@ type Recorded = Map<string, number[]>;
 interface LoadedScript {
   run: () => Promise<void>;
   samples: Recorded;
+  /** The same samples as k6 `--out json` would write them (Metric lines, then Points tagged with the scenario). */
+  k6Json: () => string;
 }
 
 class StandInWebSocket {
@@ -63,25 +66,39 @@ class StandInWebSocket {
 }
 
 /** The k6 modules a bundle may import, as globals its rewritten imports read. */
-function standIns(samples: Recorded, scenarioStart: number) {
-  const metric = (name: string) => ({
+function standIns(samples: Recorded, lines: string[], scenario: string, scenarioStart: number) {
+  const declared = new Set<string>();
+  const metric = (name: string, type: "trend" | "counter", isTime = false) => ({
     add(value: number | boolean) {
       const list = samples.get(name) ?? [];
       list.push(Number(value));
       samples.set(name, list);
+      if (!declared.has(name)) {
+        declared.add(name);
+        const contains = isTime ? "time" : "default";
+        lines.push(
+          JSON.stringify({
+            type: "Metric",
+            data: { name, type, contains, thresholds: [], submetrics: null },
+            metric: name,
+          }),
+        );
+      }
+      const data = { time: new Date().toISOString(), value: Number(value), tags: { scenario } };
+      lines.push(JSON.stringify({ metric: name, type: "Point", data }));
     },
   });
   return {
     "k6/websockets": { WebSocket: StandInWebSocket },
     "k6/metrics": {
       Trend: class {
-        constructor(name: string) {
-          Object.assign(this, metric(name));
+        constructor(name: string, isTime?: boolean) {
+          Object.assign(this, metric(name, "trend", isTime));
         }
       },
       Counter: class {
         constructor(name: string) {
-          Object.assign(this, metric(name));
+          Object.assign(this, metric(name, "counter"));
         }
       },
     },
@@ -118,8 +135,9 @@ let loads = 0;
 /** Loads a bundle as one VU: its k6 imports rewritten to re-export the stand-ins. */
 async function loadScript(name: string, env: Record<string, string>, vu = 1): Promise<LoadedScript> {
   const samples: Recorded = new Map();
+  const lines: string[] = [];
   const key = `__k6StandIn${++loads}`;
-  const modules = standIns(samples, Date.now());
+  const modules = standIns(samples, lines, name, Date.now());
   (globalThis as Record<string, unknown>)[key] = modules;
   Object.assign(globalThis, {
     __ENV: {
@@ -152,11 +170,28 @@ async function loadScript(name: string, env: Record<string, string>, vu = 1): Pr
   let iter = 0;
   return {
     samples,
+    k6Json: () => `${lines.join("\n")}\n`,
     run: async () => {
       Object.assign(globalThis, { __VU: vu, __ITER: iter++ });
       await mod.default();
     },
   };
+}
+
+/**
+ * What the script recorded, written as k6 `--out json` would (one file per VU, as runners),
+ * read back by cutover import k6: the scenario's thresholds find every metric they name.
+ */
+async function imported(name: string, vus: LoadedScript[]) {
+  const files = vus.map((vu, i) => {
+    const file = path.join(work, `${name}-vu${i + 1}.k6.json`);
+    writeFileSync(file, vu.k6Json());
+    return file;
+  });
+  const { results } = await importK6({ files });
+  expect(results.scenario.name).toBe(name);
+  expect(results.accounting?.balanced).toBe(true);
+  return results;
 }
 
 const sum = (r: Recorded, name: string) => (r.get(name) ?? []).reduce((a, b) => a + b, 0);
@@ -181,6 +216,10 @@ test("direct-chat.js (protocol check, not a k6 run): each iteration's text is ac
   expect(count(s, "ack")).toBe(3);
   expect(count(s, "e2e")).toBe(3);
   for (const v of s.get("e2e") ?? []) expect(v).toBeGreaterThanOrEqual(0);
+  const results = await imported("direct-chat", [vu]);
+  expect(results.accounting).toEqual({ expected: 3, delivered: 3, lost: 0, balanced: true });
+  expect(results.metrics?.e2e?.count).toBe(3);
+  expect(results.thresholds?.find((t) => t.expression === "lost == 0")?.ok).toBe(true);
 }, 20_000);
 
 test("group-fanout.js (protocol check, not a k6 run): every other member of the VU's group gets each text; e2e_last per message", async () => {
@@ -194,6 +233,8 @@ test("group-fanout.js (protocol check, not a k6 run): every other member of the 
   expect(sum(s, "lost")).toBe(0);
   expect(count(s, "e2e")).toBe(6);
   expect(count(s, "e2e_last")).toBe(2);
+  const results = await imported("group-fanout", [vu]);
+  expect(results.metrics?.e2e_last?.count).toBe(2);
 }, 20_000);
 
 test("login-storm.js (protocol check, not a k6 run): each iteration mints a token, connects and leaves", async () => {
@@ -206,6 +247,9 @@ test("login-storm.js (protocol check, not a k6 run): each iteration mints a toke
   expect(sum(s, "connect_errors")).toBe(0);
   expect(count(s, "login")).toBe(3);
   expect(count(s, "connect")).toBe(3);
+  const results = await imported("login-storm", [vu]);
+  expect(results.counters?.logins).toBe(3);
+  expect(results.thresholds?.filter((t) => !t.ok).map((t) => t.expression)).toEqual([]);
 }, 20_000);
 
 test("connection-ramp.js (protocol check, not a k6 run): connections held through the hold with heartbeats are not dropped", async () => {
@@ -219,4 +263,7 @@ test("connection-ramp.js (protocol check, not a k6 run): connections held throug
     expect(sum(s, "dropped_connections")).toBe(0);
     expect(count(s, "dropped_connections")).toBe(1);
   }
+  const results = await imported("connection-ramp", vus);
+  expect(results.counters?.connects).toBe(2);
+  expect(results.thresholds?.find((t) => t.expression === "dropped_connections == 0")?.ok).toBe(true);
 }, 20_000);

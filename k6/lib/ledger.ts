@@ -67,11 +67,13 @@ export class Ledger {
 
   /** Closes the books on everything still open: what has not arrived is lost. */
   settle(): void {
+    let lost = 0;
     for (const [id, e] of this.open) {
-      // Added even when 0, so a run that lost nothing still has the metric its threshold names.
-      m.lost.add(e.waiting.size);
+      lost += e.waiting.size;
       this.done.add(id);
     }
+    // Added even when 0: k6 writes a metric only once it has a sample, and `lost` has a threshold.
+    m.lost.add(lost);
     this.open.clear();
     // Late duplicates of settled ids are still recognised for one iteration; older ones need no memory.
     if (this.done.size > 10_000) this.done.clear();
