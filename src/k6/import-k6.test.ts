@@ -360,9 +360,11 @@ describe("cutover import k6", () => {
       spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "import", "k6", ...args], {
         encoding: "utf8",
       });
-    const bad = cli(crossed, "--out", path.join(dir, "cli-crossed"));
+    // A --threshold before the files takes one value and leaves the files alone.
+    const bad = cli("--threshold", "sent>=100", crossed, "--out", path.join(dir, "cli-crossed"));
     expect(bad.status, bad.stderr).toBe(99);
     expect(bad.stdout).toContain("✗ e2e.p99 < 200ms");
+    expect(bad.stdout).toContain("✓ sent >= 100");
     const broken = cli(writeK6(["not json", "x"]), "--out", path.join(dir, "cli-broken"));
     expect(broken.status).toBe(2);
     expect(broken.stderr.trim().split("\n")).toHaveLength(1);

@@ -7,9 +7,9 @@ import { EXIT } from "../../util/errors.js";
 export function importCommand(): Command {
   const k6 = new Command("k6")
     .description(
-      "k6 `--out json` files (one per runner, .gz too) → one cutover results.json: latency histograms built\n" +
-        "from every raw point, runners merged exactly, the scenario's and the script's thresholds judged on the\n" +
-        "merged figures (exit 99 when one is crossed)",
+      "k6 --out json files (one per runner, .gz too) into one cutover results.json: histograms from every raw " +
+        "point, runners merged exactly, the scenario's and the script's thresholds judged on the merged run " +
+        "(exit 99 when one is crossed)",
     )
     .argument("<files...>", "k6 --out json output files (k6-operator: one per runner)")
     // Nested commands do not inherit main.ts's settings: a usage error must still exit 2 through it.
@@ -18,7 +18,13 @@ export function importCommand(): Command {
     .option("--out <dir>", "where results.json is written", ".")
     .option("--scenario <name>", "the cutover scenario the run mirrors (default: the points' scenario tag)")
     .option("--driver <label>", "the label compare and reports show for this run", "k6")
-    .option("--threshold <expr...>", "extra thresholds, cutover's syntax (e2e.p99<200ms, lost==0)")
+    // Repeatable rather than variadic, so a threshold before the files does not swallow them.
+    .option(
+      "--threshold <expr>",
+      "an extra threshold, cutover's syntax (e2e.p99<200ms, lost==0); repeatable",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .action(
       async (
         files: string[],
@@ -28,7 +34,7 @@ export function importCommand(): Command {
           files,
           ...(opts.scenario ? { scenario: opts.scenario } : {}),
           driver: opts.driver,
-          thresholds: opts.threshold ?? [],
+          thresholds: opts.threshold,
           argv: process.argv.slice(2),
         });
         for (const w of warnings) process.stderr.write(`${pc.yellow("warning:")} ${w}\n`);
