@@ -11,7 +11,9 @@
  * the stamp written just before the send (k6 does not expose an iteration's scheduled time),
  * tokens from the admin API (k6's WebCrypto has no X25519 for the gateway's DH login).
  * GROUP_SIZE sockets per iteration is the price of k6/websockets ending an iteration only
- * when its sockets are closed.
+ * when its sockets are closed. With the defaults that is 2 VUs (2 groups), so at most 2
+ * iterations in flight: when k6 reports dropped_iterations, raise USERS (more groups) rather
+ * than read the latencies of a rate that was not offered.
  */
 import type { Options } from "k6/options";
 import { adminToken, createGroup, newUserID, registerUsers } from "./lib/admin-api.js";
