@@ -12,7 +12,9 @@
  *
  * What is timed from where: k6 starts arrival-rate iterations on schedule or drops them
  * (dropped_iterations) and does not give a script its iteration's scheduled time
- * (k6/execution has the scenario's startTime, not the iteration's). So `ack` and `e2e` run
+ * (k6/execution has the scenario's startTime, not the iteration's; its iterationInTest counts
+ * iterations started — grafana/k6 lib/executor/base_executor.go nextIterationCounters — so after
+ * a drop startTime + iterationInTest / rate is no longer the slot). So `ack` and `e2e` run
  * from the stamp written just before the send, after this iteration's connects, which are
  * timed separately as `connect`. cutover's own `ack`/`e2e` run from the intended send time on
  * connections opened at setup.
