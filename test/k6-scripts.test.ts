@@ -150,7 +150,7 @@ async function loadScript(name: string, env: Record<string, string>, vu = 1): Pr
     __VU: vu,
     __ITER: 0,
   });
-  const code = readFileSync(path.join(root, "k6/dist", `${name}.js`), "utf8").replace(
+  const code = readFileSync(path.join(work, `${name}.js`), "utf8").replace(
     /from\s+"(k6(?:\/[\w/-]+)?)"/g,
     (_, spec: string) => {
       if (!(spec in modules)) throw new Error(`${name} imports ${spec}, which has no stand-in`);
@@ -198,7 +198,11 @@ const sum = (r: Recorded, name: string) => (r.get(name) ?? []).reduce((a, b) => 
 const count = (r: Recorded, name: string) => r.get(name)?.length ?? 0;
 
 beforeAll(() => {
-  const r = spawnSync("npm", ["run", "--silent", "k6:build"], { cwd: root, encoding: "utf8" });
+  // `npm run k6:build` into this test's own folder (the bundle test builds too, maybe at the same time).
+  const r = spawnSync("npm", ["run", "--silent", "k6:build", "--", `--outdir=${work}`], {
+    cwd: root,
+    encoding: "utf8",
+  });
   expect(r.status, r.stderr).toBe(0);
 }, 60_000);
 
