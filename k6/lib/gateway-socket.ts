@@ -4,7 +4,7 @@ import { decodeResponse, encodeRequest, gatewayUrl, ReqIdentifier, TEXT_PING } f
 import {
   decodePushMessages,
   decodeSendMsgResp,
-  encodeSendTextReq,
+  encodeTextMsgData,
   type PushedText,
   type SendAck,
   type TextMessage,
@@ -124,7 +124,7 @@ export class GatewaySocket {
           sendID: this.userID,
           operationID: msgIncr,
           msgIncr,
-          data: encodeSendTextReq({ ...m, sendID: this.userID }),
+          data: encodeTextMsgData({ ...m, sendID: this.userID }),
         }),
       );
     });

@@ -26,7 +26,7 @@ export interface TextMessage {
  * The MsgData of a text, as request 1003's data: the gateway unmarshals the bytes as MsgData
  * itself, not wrapped in SendMsgReq (server: internal/msggateway/message_handler.go SendMessage).
  */
-export function encodeSendTextReq(m: TextMessage): Uint8Array {
+export function encodeTextMsgData(m: TextMessage): Uint8Array {
   const group = m.groupID !== undefined && m.groupID !== "";
   return new ProtoWriter()
     .string(1, m.sendID)
