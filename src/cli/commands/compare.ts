@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { Command } from "commander";
 import { compareFiles, printComparison } from "../../compare/compare-files.js";
 import { comparedMetricUnits, minEffects } from "../../compare/compared-metrics.js";
@@ -141,8 +141,6 @@ Examples:
           EXIT.usage,
         );
       }
-      for (const f of [...baselineFiles, ...candidateFiles])
-        if (!existsSync(f)) throw new CutoverError(`no such results file: ${f}`, EXIT.usage);
       const { comparison, file, reports } = compareFiles({
         baselineFiles,
         candidateFiles,
