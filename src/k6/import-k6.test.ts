@@ -1,9 +1,9 @@
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, test } from "vitest";
+import { runCutover } from "../../test/support/cli.js";
 import { compareFiles } from "../compare/compare-files.js";
 import { readLoadResults, readResults } from "../report/read-results.js";
 import { viewOf } from "../report/view-of.js";
@@ -356,17 +356,14 @@ describe("cutover import k6", () => {
         directChatSamples(100, () => 400),
       ),
     );
-    const cli = (...args: string[]) =>
-      spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "import", "k6", ...args], {
-        encoding: "utf8",
-      });
+    const cli = (...args: string[]) => runCutover(["import", "k6", ...args]);
     // A --threshold before the files takes one value and leaves the files alone.
     const bad = cli("--threshold", "sent>=100", crossed, "--out", path.join(dir, "cli-crossed"));
-    expect(bad.status, bad.stderr).toBe(99);
+    expect(bad.code, bad.stderr).toBe(99);
     expect(bad.stdout).toContain("✗ e2e.p99 < 200ms");
     expect(bad.stdout).toContain("✓ sent >= 100");
     const broken = cli(writeK6(["not json", "x"]), "--out", path.join(dir, "cli-broken"));
-    expect(broken.status).toBe(2);
+    expect(broken.code).toBe(2);
     expect(broken.stderr.trim().split("\n")).toHaveLength(1);
   }, 30_000);
 });
