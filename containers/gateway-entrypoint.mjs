@@ -1,7 +1,10 @@
-// The gateway container's entrypoint. With /etc/cutover-gateway/gateway.json (cutover up
-// --stack docker writes one into its run dir and mounts it) the gateway runs with that file;
-// without it (a plain `docker compose up`), with a config built from the GATEWAY_* variables
-// and a JWT key made fresh at every start.
+// The gateway container's entrypoint. Its config, first found of:
+// - GATEWAY_CONFIG_JSON: what `cutover up --stack docker` passes. An environment variable, not a
+//   mounted file, because under rootless Docker or Podman the container's user is another uid on
+//   the host and cannot read the 0600 file cutover writes (and a world-readable one would expose
+//   the JWT key on the host);
+// - /etc/cutover-gateway/gateway.json, when a folder holding one is mounted there;
+// - the GATEWAY_* variables (a plain `docker compose up`), with a JWT key made fresh at every start.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,10 +38,17 @@ function configFromEnv() {
   };
 }
 
-let file = mounted;
-if (!existsSync(mounted)) {
-  file = path.join(mkdtempSync(path.join(tmpdir(), "gateway-")), "gateway.json");
-  writeFileSync(file, `${JSON.stringify(configFromEnv(), null, 2)}\n`, { mode: 0o600 });
+/** A 0600 file of the container's own user, in a fresh folder: the gateway reads its config from a file. */
+function writeOwnConfig(json) {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "gateway-")), "gateway.json");
+  writeFileSync(file, json, { mode: 0o600 });
+  return file;
 }
+
+const file = env.GATEWAY_CONFIG_JSON
+  ? writeOwnConfig(env.GATEWAY_CONFIG_JSON)
+  : existsSync(mounted)
+    ? mounted
+    : writeOwnConfig(`${JSON.stringify(configFromEnv(), null, 2)}\n`);
 process.argv.push("--config", file);
 await import(new URL("../dist/reference/gateway/src/main.js", import.meta.url).href);

@@ -116,7 +116,9 @@ export function startLoad(o: RunLoadOptions): LoadRun {
     let log: HdrIntervalLog | undefined;
     let armed: ArmedFaults | undefined;
     try {
-      stack = await acquireStack(o.stack.config, o.stack.runDir, events.stackProgress ?? (() => {}));
+      stack = await acquireStack(o.stack.config, o.stack.runDir, events.stackProgress ?? (() => {}), {
+        keep: o.keep === true,
+      });
       const e = stack.endpoints;
       results.target.endpoints = {
         nginx: e.nginx,

@@ -87,12 +87,12 @@ export function startMainJob(o: MainJobOptions): MainJob {
   };
 
   const done = (async () => {
-    const stack = await acquireStack(o.config, o.runDir, ev.stackProgress ?? (() => {}));
+    const stack = await acquireStack(o.config, o.runDir, ev.stackProgress ?? (() => {}), { keep: o.keep });
     release = stack.release;
     try {
       results.environment = describeEnvironment(stack.endpoints);
-      const state = readState(runDirLayout(o.runDir).state);
-      results.health = state ? await checkLocalHealth(state) : [];
+      const state = stack.health ? undefined : readState(runDirLayout(o.runDir).state);
+      results.health = stack.health ? await stack.health() : state ? await checkLocalHealth(state) : [];
       save();
       ev.health?.(results.health);
 

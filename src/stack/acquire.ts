@@ -31,8 +31,9 @@ export async function acquireStack(
   config: CutoverConfig,
   runDir: string,
   progress: ProgressSink,
+  opts: { keep?: boolean } = {},
 ): Promise<StackHandle> {
-  return (await providerFor(config, runDir)).acquire({ config, runDir, progress });
+  return (await providerFor(config, runDir)).acquire({ config, runDir, progress, keep: opts.keep === true });
 }
 
 /** `cutover up`: start (or find) the stack and leave it running. */

@@ -33,6 +33,8 @@ export interface ProviderContext {
   config: CutoverConfig;
   runDir: string;
   progress: ProgressSink;
+  /** The command leaves a stack it starts running (`--keep`): a provider must not arrange its removal at exit. */
+  keep?: boolean;
 }
 
 /** A stack to run against: the one already up in the run dir, or one started for this command and stopped after. */
@@ -44,6 +46,8 @@ export interface StackHandle {
   profile: TargetProfile;
   startedHere: boolean;
   release(): Promise<void>;
+  /** Every component checked, where the provider knows its stack's parts (else `run` uses the local stack's checks). */
+  health?(): Promise<HealthCheck[]>;
 }
 
 export interface StackUp {

@@ -4,6 +4,7 @@ import { describe, expect, test } from "vitest";
 import { gatewayConfigSchema } from "../../../reference/gateway/src/config.js";
 import { describeEnvironment } from "../../run/environment.js";
 import { packageRoot } from "../../util/package-root.js";
+import { OPENIM_TOPICS } from "../local/kafka.js";
 import { composeFilePath, readComposeFile } from "./compose-file.js";
 import { failedService } from "./docker-stack.js";
 import { DOCKER_NGINX_ROUTES, renderDockerNginxConf } from "./nginx-conf.js";
@@ -28,9 +29,8 @@ const input: DockerStackInput = {
   adminSecret: "s3cret",
   adminUserID: "imAdmin",
   gatewayAdmin: { userID: "cutover_admin", password: "admin-password" },
-  gatewayConfigDir: "/runs/a/config",
-  user: { uid: 1000, gid: 1000 },
 };
+const gatewayConfig = dockerGatewayConfig(input, "k".repeat(43));
 
 describe("containers/compose.yaml: images", () => {
   // OpenIM's own compose for v3.8.3 (open-im-server .env at the tag; openim-docker for the server image).
@@ -110,7 +110,7 @@ describe("nginx: the local stack's routing", () => {
     expect(conf).toContain(`proxy_pass http://${DOCKER_NGINX_ROUTES.openimWs};`);
     expect(conf).toContain(`proxy_pass http://${DOCKER_NGINX_ROUTES.gateway};`);
     expect(conf).not.toContain("10002");
-    expect(services.nginx!.volumes).toContain("./nginx.conf:/etc/nginx/conf.d/default.conf:ro");
+    expect(services.nginx!.volumes).toContain("./nginx.conf:/etc/nginx/conf.d/default.conf:ro,z");
   });
 });
 
@@ -131,15 +131,17 @@ describe("compose services → endpoints", () => {
 
   test("the environment cutover passes sets every variable the compose file reads", () => {
     const read = new Set([...composeText.matchAll(/\$\{(CUTOVER_\w+)/g)].map((m) => m[1]!));
-    const env = composeEnvironment(input);
-    expect(
-      [...read].filter(
-        (v) => !(v in env) && v !== "CUTOVER_GATEWAY_ADMIN_ACCOUNT" && v !== "CUTOVER_GATEWAY_ADMIN_PASSWORD",
-      ),
-    ).toEqual([]);
+    const env = composeEnvironment(input, gatewayConfig);
+    // The admin account and a mounted config folder are for a plain `docker compose up`.
+    const manualOnly = [
+      "CUTOVER_GATEWAY_ADMIN_ACCOUNT",
+      "CUTOVER_GATEWAY_ADMIN_PASSWORD",
+      "CUTOVER_GATEWAY_CONFIG_DIR",
+    ];
+    expect([...read].filter((v) => !(v in env) && !manualOnly.includes(v))).toEqual([]);
     expect(env.CUTOVER_NGINX_PORT).toBe("21000");
     expect(env.CUTOVER_OPENIM_API_PORT).toBe("21002");
-    expect(env.CUTOVER_GATEWAY_CONFIG_DIR).toBe("/runs/a/config");
+    expect(env.CUTOVER_GATEWAY_CONFIG_DIR).toBeUndefined();
   });
 
   test("the endpoints are the same object as the local stack's, on the published ports", () => {
@@ -192,5 +194,39 @@ describe("compose services → endpoints", () => {
     ).toBe("openim-server");
     expect(failedService("Container cutover-1a2b-mongo-1  Error", names)).toBe("mongo");
     expect(failedService("network timeout", names)).toBeUndefined();
+  });
+});
+
+describe("containers/compose.yaml: engines that are not rootful Docker on a plain host", () => {
+  test("rootless Docker/Podman: the gateway's config reaches it as a variable, never as a host file it must own", () => {
+    const gateway = services.gateway!;
+    expect(gateway.user).toBeUndefined();
+    expect((gateway.environment as Record<string, string>).GATEWAY_CONFIG_JSON).toBe(
+      `\${CUTOVER_GATEWAY_CONFIG_JSON:-}`,
+    );
+    const env = composeEnvironment(input, gatewayConfig);
+    expect(gatewayConfigSchema.parse(JSON.parse(env.CUTOVER_GATEWAY_CONFIG_JSON!))).toMatchObject({
+      wsURL: "ws://127.0.0.1:21000/msg_gateway",
+      admins: [input.gatewayAdmin],
+    });
+    const entrypoint = readFileSync(path.join(packageRoot(), "containers", "gateway-entrypoint.mjs"), "utf8");
+    expect(entrypoint).toContain("env.GATEWAY_CONFIG_JSON");
+  });
+
+  test("SELinux hosts: every bind mount of a host path is relabelled (:z)", () => {
+    const mounts = Object.entries(services).flatMap(([name, spec]) =>
+      ((spec.volumes as string[] | undefined) ?? []).map((v) => ({ name, v })),
+    );
+    expect(mounts.length).toBeGreaterThan(0);
+    for (const { name, v } of mounts) expect(v, name).toMatch(/:ro,z$/);
+  });
+
+  test("OpenIM's Kafka topics exist, with 8 partitions, before OpenIM starts: Kafka is healthy only then", () => {
+    const testCmd = [services.kafka!.healthcheck!.test].flat().join(" ");
+    expect(testCmd).toContain(`for t in ${OPENIM_TOPICS.join(" ")};`);
+    expect(testCmd).toContain("--create --if-not-exists");
+    expect(testCmd).toContain("--partitions 8");
+    const dependsOn = services["openim-server"]!.depends_on as Record<string, { condition: string }>;
+    expect(dependsOn.kafka).toEqual({ condition: "service_healthy" });
   });
 });

@@ -4,10 +4,15 @@ import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import type { Readable } from "node:stream";
 
 /**
- * Finds the Docker engine the way testcontainers will, but answers in two seconds: without an
+ * Everything that talks to the Docker engine or runs Compose, and nothing else: the docker
+ * provider's logic (readiness, health, logs, refusals) is tested with this module faked.
+ *
+ * Finding the engine answers in two seconds, the way testcontainers will find it: without an
  * engine, `--stack docker` must fail fast with one line, not after the library's retries.
+ * testcontainers is imported only once an engine answers, so a machine without one never loads it.
  */
 
 export type EngineAddress =
@@ -97,7 +102,13 @@ export async function findDockerEngine(
         return fromProperties ? parseDockerHost(fromProperties, "~/.testcontainers.properties") : undefined;
       })();
   if (configured?.kind === "other")
-    return { ok: true, address: configured, dockerHost: configured.url, local: false };
+    // npipe:// is Docker Desktop on this Windows machine; ssh:// (and anything else) is another host.
+    return {
+      ok: true,
+      address: configured,
+      dockerHost: configured.url,
+      local: configured.url.startsWith("npipe://"),
+    };
   if (configured?.kind === "tcp") {
     const problem = configured.tls
       ? await tcpOpen(configured.host, configured.port, timeoutMs)
@@ -157,4 +168,102 @@ export function findComposeCli(): ComposeCli | undefined {
   const standalone = versionOf("docker-compose", ["version", "--short"]);
   if (standalone) return { kind: "standalone", version: standalone, executablePath: "docker-compose" };
   return undefined;
+}
+
+/** One compose project as cutover started it: enough to run Compose against it again later. */
+export interface ComposeProject {
+  projectName: string;
+  composeFile: string;
+  environment: Record<string, string>;
+  compose: { kind: "plugin" | "standalone"; executablePath?: string | undefined };
+}
+
+export interface ProjectContainer {
+  id: string;
+  service: string;
+  /** The engine's state: running, exited, restarting, … */
+  state: string;
+  /** healthy, unhealthy or starting; undefined when the image has no health check. */
+  health: string | undefined;
+}
+
+export interface ComposeUpOptions {
+  startTimeoutMs: number;
+  /** false: no reaper, the stack outlives this process (`up`, `--keep`). */
+  autoCleanup: boolean;
+}
+
+const composeExecutable = (cli: ComposeProject["compose"]) =>
+  cli.kind === "standalone" && cli.executablePath
+    ? { standalone: true as const, executablePath: cli.executablePath }
+    : undefined;
+
+/** `docker compose up --build`, waiting for every service's health check (testcontainers drives it). */
+export async function composeUp(
+  project: ComposeProject,
+  opts: ComposeUpOptions,
+): Promise<{ down(): Promise<void> }> {
+  const { DockerComposeEnvironment, Wait } = await import("testcontainers");
+  let environment = new DockerComposeEnvironment(
+    path.dirname(project.composeFile),
+    path.basename(project.composeFile),
+  )
+    .withProjectName(project.projectName)
+    .withEnvironment(project.environment)
+    .withBuild()
+    .withDefaultWaitStrategy(Wait.forHealthCheck())
+    .withStartupTimeout(opts.startTimeoutMs)
+    .withAutoCleanup(opts.autoCleanup);
+  const executable = composeExecutable(project.compose);
+  if (executable) environment = environment.withClientOptions({ executable });
+  const started = await environment.up();
+  return {
+    down: async () => {
+      await started.down({ removeVolumes: true, timeout: 10_000 });
+    },
+  };
+}
+
+/** `docker compose down -v` of a project started earlier, perhaps by another process. */
+export async function composeDown(project: ComposeProject): Promise<void> {
+  const { getContainerRuntimeClient } = await import("testcontainers");
+  const client = await getContainerRuntimeClient();
+  await client.compose.down(
+    {
+      filePath: path.dirname(project.composeFile),
+      files: path.basename(project.composeFile),
+      projectName: project.projectName,
+      environment: project.environment,
+      executable: composeExecutable(project.compose),
+    },
+    { removeVolumes: true, timeout: 10_000 },
+  );
+}
+
+/** The project's containers (stopped ones too), by the labels every Compose version sets. */
+export async function projectContainers(projectName: string): Promise<ProjectContainer[]> {
+  const { getContainerRuntimeClient } = await import("testcontainers");
+  const client = await getContainerRuntimeClient();
+  const listed = await client.container.dockerode.listContainers({
+    all: true,
+    filters: { label: [`com.docker.compose.project=${projectName}`] },
+  });
+  return Promise.all(
+    listed.map(async (c) => {
+      const inspect = await client.container.inspect(client.container.getById(c.Id));
+      return {
+        id: c.Id,
+        service: c.Labels["com.docker.compose.service"] ?? c.Id.slice(0, 12),
+        state: inspect.State.Status,
+        health: inspect.State.Health?.Status,
+      };
+    }),
+  );
+}
+
+/** A container's stdout and stderr, followed, from `sinceSeconds` (Unix time; 0: from its start). */
+export async function followContainerLogs(containerId: string, sinceSeconds: number): Promise<Readable> {
+  const { getContainerRuntimeClient } = await import("testcontainers");
+  const client = await getContainerRuntimeClient();
+  return client.container.logs(client.container.getById(containerId), { since: sinceSeconds });
 }

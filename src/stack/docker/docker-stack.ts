@@ -1,12 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Readable } from "node:stream";
-import type { ContainerRuntimeClient, StartedDockerComposeEnvironment } from "testcontainers";
-import { z } from "zod";
 import type { CutoverConfig } from "../../config/schema.js";
 import { CutoverError, EXIT, errorMessage } from "../../util/errors.js";
-import { type StackEndpoints, stackEndpointsSchema } from "../endpoints.js";
+import type { StackEndpoints } from "../endpoints.js";
 import { runDirLayout } from "../local/layout.js";
 import { httpGetOk } from "../local/net-probes.js";
 import { pickFreePorts } from "../local/ports.js";
@@ -14,7 +11,12 @@ import { tailLog } from "../local/processes.js";
 import { liveness, readState } from "../local/state.js";
 import { type ProgressSink, step } from "../progress.js";
 import { composeFilePath, readComposeFile } from "./compose-file.js";
-import { type ComposeCli, type DockerEngine, findComposeCli, findDockerEngine } from "./docker-engine.js";
+import { composeDown, composeUp } from "./docker-engine.js";
+import { waitDockerReady } from "./docker-ready.js";
+import { type DockerState, readDockerState, removeDockerState, writeDockerState } from "./docker-state.js";
+import { composeLogTap } from "./log-tap.js";
+import { watchOpenImStart } from "./openim-start-failure.js";
+import { refuseRemoteEngine, requireComposeCli, requireDockerEngine } from "./require-engine.js";
 import {
   assignDockerPorts,
   composeEnvironment,
@@ -22,102 +24,10 @@ import {
   dockerEndpoints,
   dockerGatewayConfig,
   dockerParts,
-  FALLBACK_PORTS,
   PUBLISHED_PORTS,
 } from "./services.js";
 
-/** What a run dir remembers of a docker stack between `up`, `status` and `down`. */
-const dockerStateSchema = z.object({
-  kind: z.literal("docker"),
-  projectName: z.string(),
-  composeFile: z.string(),
-  environment: z.record(z.string(), z.string()),
-  compose: z.object({ kind: z.enum(["plugin", "standalone"]), executablePath: z.string().optional() }),
-  dockerHost: z.string(),
-  startedAt: z.string(),
-  endpoints: stackEndpointsSchema,
-});
-
-export type DockerState = z.infer<typeof dockerStateSchema>;
-
-export const dockerStateFile = (runDir: string) => path.join(runDirLayout(runDir).root, "docker-state.json");
-
-export function readDockerState(runDir: string): DockerState | undefined {
-  const file = dockerStateFile(runDir);
-  if (!existsSync(file)) return undefined;
-  try {
-    return dockerStateSchema.parse(JSON.parse(readFileSync(file, "utf8")));
-  } catch {
-    return undefined;
-  }
-}
-
-/** The one line a user sees when there is no engine; nothing from testcontainers is even loaded. */
-export async function requireDockerEngine(): Promise<Extract<DockerEngine, { ok: true }>> {
-  const engine = await findDockerEngine();
-  if (!engine.ok) {
-    throw new CutoverError(
-      `--stack docker needs a Docker engine and none answers here (${engine.reason}): start Docker or set DOCKER_HOST, or use --stack local`,
-      EXIT.stack,
-    );
-  }
-  return engine;
-}
-
-function requireComposeCli(): ComposeCli {
-  const cli = findComposeCli();
-  if (!cli) {
-    throw new CutoverError(
-      "--stack docker needs Docker Compose: neither `docker compose` nor `docker-compose` runs here",
-      EXIT.stack,
-    );
-  }
-  return cli;
-}
-
-const composeExecutable = (cli: DockerState["compose"]) =>
-  cli.kind === "standalone" ? { standalone: true as const, executablePath: cli.executablePath } : undefined;
-
-/**
- * Follows every container of the compose project into <run dir>/logs/<service>.log, from the
- * moment it exists: the logs outlive a failed start (testcontainers removes the containers),
- * and during a conformance run the server-log scan reads them as it reads the local stack's.
- */
-class ComposeLogTap {
-  private readonly seen = new Set<string>();
-  private readonly streams: Readable[] = [];
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly client: ContainerRuntimeClient,
-    private readonly projectName: string,
-    private readonly dir: string,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => void this.poll(), 1000);
-    this.timer.unref();
-  }
-
-  async poll(): Promise<void> {
-    const containers = await this.client.container.dockerode
-      .listContainers({ all: true, filters: { label: [`com.docker.compose.project=${this.projectName}`] } })
-      .catch(() => []);
-    for (const c of containers) {
-      if (this.seen.has(c.Id)) continue;
-      this.seen.add(c.Id);
-      const service = c.Labels["com.docker.compose.service"] ?? c.Id.slice(0, 12);
-      const stream = await this.client.container.logs(this.client.container.getById(c.Id));
-      stream.pipe(createWriteStream(path.join(this.dir, `${service}.log`), { flags: "a" }));
-      this.streams.push(stream);
-    }
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    for (const s of this.streams.splice(0)) s.destroy();
-  }
-}
+export { type DockerState, readDockerState, requireDockerEngine };
 
 /** The compose service a failure names ("container cutover-ab12-openim-server-1 is unhealthy"), if any. */
 export function failedService(message: string, services: string[]): string | undefined {
@@ -136,8 +46,12 @@ export interface DockerUp {
   kind: "started" | "already-up";
   endpoints: StackEndpoints;
   ms: number;
-  /** Stops what this call started (a no-op for a stack that was already up). */
+  /** The state of the stack held, for health checks. */
+  state: DockerState;
+  /** Stops what this call started (for a stack that was already up: only the log tap). */
   release(): Promise<void>;
+  /** Leaves the stack running and stops following its logs (`cutover up`, whose process ends now). */
+  detach(): void;
 }
 
 export interface DockerUpOptions {
@@ -145,20 +59,39 @@ export interface DockerUpOptions {
   runDir: string;
   progress: ProgressSink;
   /**
-   * true for `cutover up`: the stack outlives this process, so testcontainers' reaper must not
-   * remove it at exit. false when a command starts it for itself (its reaper cleans up after a crash).
+   * true when the stack must outlive this process (`cutover up`, `run --keep`): testcontainers'
+   * reaper must not remove it at exit, or docker-state.json would point at nothing. false when a
+   * command starts it for itself (its reaper cleans up after a crash).
    */
   keep: boolean;
+}
+
+/** The stack `up` left running: found by its nginx, and its logs tapped from now on for this command's scan. */
+async function alreadyUp(runDir: string): Promise<DockerUp | undefined> {
+  const previous = readDockerState(runDir);
+  if (!previous) return undefined;
+  if (!(await httpGetOk(`${previous.endpoints.nginx}/healthz`).catch(() => false))) return undefined;
+  const logs = runDirLayout(runDir).logs;
+  mkdirSync(logs, { recursive: true });
+  const tap = composeLogTap(previous.projectName, logs, Math.floor(Date.now() / 1000));
+  tap.start();
+  await tap.poll().catch(() => undefined);
+  return {
+    kind: "already-up",
+    endpoints: previous.endpoints,
+    ms: 0,
+    state: previous,
+    release: async () => tap.stop(),
+    detach: () => tap.stop(),
+  };
 }
 
 export async function upDocker(opts: DockerUpOptions): Promise<DockerUp> {
   const { config, runDir, progress } = opts;
   const layout = runDirLayout(runDir);
-  const previous = readDockerState(runDir);
-  if (previous && (await httpGetOk(`${previous.endpoints.nginx}/healthz`).catch(() => false))) {
-    return { kind: "already-up", endpoints: previous.endpoints, ms: 0, release: async () => {} };
-  }
-  const engine = await requireDockerEngine();
+  const found = await alreadyUp(runDir);
+  if (found) return found;
+  const engine = refuseRemoteEngine(await requireDockerEngine());
   const cli = requireComposeCli();
   if (liveness(readState(layout.state)).kind === "live") {
     throw new CutoverError(
@@ -166,7 +99,7 @@ export async function upDocker(opts: DockerUpOptions): Promise<DockerUp> {
       EXIT.usage,
     );
   }
-  if (previous) await downDocker(runDir).catch(() => undefined);
+  if (readDockerState(runDir)) await downDocker(runDir).catch(() => undefined);
 
   const began = performance.now();
   mkdirSync(layout.config, { recursive: true });
@@ -174,28 +107,24 @@ export async function upDocker(opts: DockerUpOptions): Promise<DockerUp> {
   const composeFile = composeFilePath();
   const compose = readComposeFile(composeFile);
   const input: DockerStackInput = {
-    host: engine.address.kind === "tcp" && !engine.local ? engine.address.host : "127.0.0.1",
-    ports: engine.local
-      ? assignDockerPorts(await pickFreePorts(PUBLISHED_PORTS.length, config.stack.docker.portBase))
-      : FALLBACK_PORTS,
+    // The engine is on this machine (refuseRemoteEngine), so its ports are published here.
+    host: "127.0.0.1",
+    ports: assignDockerPorts(await pickFreePorts(PUBLISHED_PORTS.length, config.stack.docker.portBase)),
     adminSecret: config.openim.adminSecret,
     adminUserID: config.openim.adminUserID,
     gatewayAdmin: { userID: "cutover_admin", password: randomBytes(18).toString("base64url") },
-    gatewayConfigDir: layout.config,
-    user: { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 },
   };
-  writeFileSync(
-    path.join(layout.config, "gateway.json"),
-    `${JSON.stringify(dockerGatewayConfig(input, randomBytes(32).toString("base64url")), null, 2)}\n`,
-    { mode: 0o600 },
-  );
-  const environment = composeEnvironment(input);
+  const gatewayConfig = dockerGatewayConfig(input, randomBytes(32).toString("base64url"));
+  // The suites read the gateway's config from the run dir, as on the local stack; the container gets it by variable.
+  writeFileSync(path.join(layout.config, "gateway.json"), `${JSON.stringify(gatewayConfig, null, 2)}\n`, {
+    mode: 0o600,
+  });
   const projectName = `cutover-${randomBytes(4).toString("hex")}`;
   const state: DockerState = {
     kind: "docker",
     projectName,
     composeFile,
-    environment,
+    environment: composeEnvironment(input, gatewayConfig),
     compose:
       cli.kind === "standalone" ? { kind: cli.kind, executablePath: cli.executablePath } : { kind: cli.kind },
     dockerHost: engine.dockerHost,
@@ -203,33 +132,17 @@ export async function upDocker(opts: DockerUpOptions): Promise<DockerUp> {
     endpoints: dockerEndpoints(input, dockerParts(compose.services)),
   };
 
-  // testcontainers reads the engine address from the environment; point it at the one found.
+  // testcontainers and the compose CLI read the engine address from the environment; point both at the one found.
   process.env.DOCKER_HOST ??= engine.dockerHost;
-  const { DockerComposeEnvironment, Wait, getContainerRuntimeClient } = await import("testcontainers");
-  const client = await getContainerRuntimeClient();
-  const tap = new ComposeLogTap(client, projectName, layout.logs);
-  let environmentUp = new DockerComposeEnvironment(path.dirname(composeFile), path.basename(composeFile))
-    .withProjectName(projectName)
-    .withEnvironment(environment)
-    .withBuild()
-    .withDefaultWaitStrategy(Wait.forHealthCheck())
-    .withStartupTimeout(config.stack.docker.startTimeoutMs)
-    .withAutoCleanup(!opts.keep);
-  const executable = composeExecutable(state.compose);
-  if (executable) environmentUp = environmentUp.withClientOptions({ executable });
-
-  tap.start();
-  let started: StartedDockerComposeEnvironment;
-  try {
-    started = await step(
-      progress,
-      `docker compose (${Object.keys(compose.services).length} services, project ${projectName})`,
-      () => environmentUp.up(),
-      () => `nginx ${state.endpoints.nginx}`,
-    );
-  } catch (err) {
+  const tap = composeLogTap(projectName, layout.logs);
+  const openimStart = watchOpenImStart(path.join(layout.logs, "openim-server.log"));
+  let down: (() => Promise<void>) | undefined;
+  const fail = async (err: unknown): Promise<never> => {
     await tap.poll().catch(() => undefined);
     tap.stop();
+    openimStart.stop();
+    // Without the reaper (keep), nothing else would remove a stack that never became ready.
+    await (down ? down() : downProject(state)).catch(() => undefined);
     const message = lastLine(errorMessage(err));
     const service = failedService(message, Object.keys(compose.services));
     const log = service ? path.join(layout.logs, `${service}.log`) : undefined;
@@ -238,19 +151,59 @@ export async function upDocker(opts: DockerUpOptions): Promise<DockerUp> {
       EXIT.stack,
       log && existsSync(log) ? tailLog(log) : undefined,
     );
+  };
+
+  tap.start();
+  try {
+    const started = await step(
+      progress,
+      `docker compose (${Object.keys(compose.services).length} services, project ${projectName})`,
+      () => {
+        const upping = composeUp(state, {
+          startTimeoutMs: config.stack.docker.startTimeoutMs,
+          autoCleanup: !opts.keep,
+        });
+        // When the memory watch wins the race, compose's own failure comes later and is no news.
+        upping.catch(() => undefined);
+        // OpenIM's start script gives up in seconds; the health check would say so minutes later.
+        return Promise.race([upping, openimStart.failed]);
+      },
+      () => `nginx ${state.endpoints.nginx}`,
+    );
+    down = started.down;
+    openimStart.stop();
+    // Written before the readiness checks, so a stack that fails them can still be taken down.
+    writeDockerState(runDir, state);
+    await waitDockerReady({
+      projectName,
+      services: Object.keys(compose.services),
+      endpoints: state.endpoints,
+      timeoutMs: config.stack.docker.startTimeoutMs,
+      progress,
+    });
+  } catch (err) {
+    removeDockerState(runDir);
+    return fail(err);
   }
-  writeFileSync(dockerStateFile(runDir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  if (opts.keep) tap.stop();
+  const stop = down;
   return {
     kind: "started",
     endpoints: state.endpoints,
     ms: performance.now() - began,
+    state,
     release: async () => {
       tap.stop();
-      await started.down({ removeVolumes: true, timeout: 10_000 });
-      rmSync(dockerStateFile(runDir), { force: true });
+      await stop?.();
+      removeDockerState(runDir);
     },
+    // A later command taps the logs again, from when it takes the stack, while it holds it.
+    detach: () => tap.stop(),
   };
+}
+
+async function downProject(state: DockerState): Promise<void> {
+  process.env.DOCKER_HOST ??= state.dockerHost;
+  await composeDown(state);
 }
 
 export interface DockerDown {
@@ -265,26 +218,14 @@ export async function downDocker(runDir: string): Promise<DockerDown> {
   const state = readDockerState(runDir);
   if (!state) return { hadStack: false, runDir: root };
   await requireDockerEngine();
-  process.env.DOCKER_HOST ??= state.dockerHost;
-  const { getContainerRuntimeClient } = await import("testcontainers");
-  const client = await getContainerRuntimeClient();
   try {
-    await client.compose.down(
-      {
-        filePath: path.dirname(state.composeFile),
-        files: path.basename(state.composeFile),
-        projectName: state.projectName,
-        environment: state.environment,
-        executable: composeExecutable(state.compose),
-      },
-      { removeVolumes: true, timeout: 10_000 },
-    );
+    await downProject(state);
   } catch (err) {
     throw new CutoverError(
       `docker compose down of ${state.projectName} failed: ${lastLine(errorMessage(err))}`,
       EXIT.failures,
     );
   }
-  rmSync(dockerStateFile(runDir), { force: true });
+  removeDockerState(runDir);
   return { hadStack: true, runDir: root, projectName: state.projectName };
 }

@@ -59,22 +59,26 @@ export interface DockerStackInput {
   adminSecret: string;
   adminUserID: string;
   gatewayAdmin: { userID: string; password: string };
-  /** A host folder holding gateway.json, mounted into the gateway container. */
-  gatewayConfigDir: string;
-  /** Who the gateway container runs as, so it can read the 0600 gateway.json cutover wrote. */
-  user: { uid: number; gid: number };
 }
 
-/** The variables containers/compose.yaml reads, for one run. */
-export function composeEnvironment(input: DockerStackInput): Record<string, string> {
+/**
+ * The variables containers/compose.yaml reads, for one run. The gateway's config travels as one
+ * variable, not as a bind-mounted file: under rootless Docker or Podman a container's user maps
+ * to another uid on the host and cannot read a 0600 file cutover wrote, while making the file
+ * readable by others would leave the JWT key and admin secret world-readable on the host. The
+ * variable lives only in this process, in the 0600 docker-state.json and in the engine (whose
+ * users can read any container's files anyway).
+ */
+export function composeEnvironment(
+  input: DockerStackInput,
+  gatewayConfig: GatewayConfigInput,
+): Record<string, string> {
   const env: Record<string, string> = {
     CUTOVER_PUBLISH_IP: "127.0.0.1",
     CUTOVER_PUBLIC_HOST: input.host,
     CUTOVER_OPENIM_SECRET: input.adminSecret,
     CUTOVER_OPENIM_ADMIN_USER_ID: input.adminUserID,
-    CUTOVER_GATEWAY_CONFIG_DIR: input.gatewayConfigDir,
-    CUTOVER_UID: String(input.user.uid),
-    CUTOVER_GID: String(input.user.gid),
+    CUTOVER_GATEWAY_CONFIG_JSON: JSON.stringify(gatewayConfig),
   };
   for (const p of PUBLISHED_PORTS) env[p.variable] = String(input.ports[p.key]);
   return env;
