@@ -84,7 +84,15 @@ describe("--stack external against a separately started local stack", { timeout:
     ).checks;
     expect(checks.filter((c) => !c.ok || c.skipped)).toEqual([]);
     expect(checks.map((c) => c.name)).toEqual(
-      expect.arrayContaining(["openim api", "redis", "gateway login via nginx", "websocket via nginx"]),
+      expect.arrayContaining([
+        "openim api",
+        "redis",
+        "gateway login via nginx",
+        "websocket via nginx",
+        "webhooks reach the gateway",
+        "websocket bypasses the gateway",
+        "openim rest not exposed",
+      ]),
     );
 
     const down = cutover("down", "--config", fullConfig);

@@ -23,6 +23,13 @@ const localStackSchema = z
     /** First port to try; free ports are probed upward from here. Omit to pick a random base. */
     portBase: z.number().int().min(1024).max(60000).optional(),
     startTimeoutMs: z.number().int().positive().default(120_000),
+    /**
+     * Which OpenIM configuration the stack runs: `cutover` turns on the gateway's four send
+     * webhooks (moderation) and logs at level 3; `shipped` is OpenIM's own config/ with only
+     * addresses, ports and credentials changed (webhooks off, debug logs) — how a team's
+     * deployment starts out, and what `--stack external` meets before the webhooks are wired.
+     */
+    openimConfig: z.enum(["cutover", "shipped"]).default("cutover"),
     /** Also start the legacy pipeline (Postgres, RabbitMQ, chat/consumer/websocket services) under /legacy/. */
     legacy: z.boolean().default(true),
   })

@@ -62,6 +62,17 @@ export const conformanceResultsSchema = z.object({
     parts: z.array(z.object({ name: z.string(), what: z.string(), note: z.string().optional() })),
   }),
   caveats: z.array(z.string()),
+  /** The target profile the suites ran with, each setting probed, configured or assumed (absent in older files). */
+  profile: z
+    .array(
+      z.object({
+        setting: z.string(),
+        value: z.string(),
+        how: z.enum(["probed", "configured", "assumed"]),
+        detail: z.string(),
+      }),
+    )
+    .optional(),
   suites: z.array(z.string()),
   cases: z.array(caseResultSchema),
   totals: z.object({ passed: z.number(), failed: z.number(), skipped: z.number() }),

@@ -6,6 +6,7 @@ import type { StackEndpoints } from "../stack/endpoints.js";
 import { CutoverError, EXIT } from "../util/errors.js";
 import { packageRoot } from "../util/package-root.js";
 import { CaseCollector, type SuiteProgress } from "./collector.js";
+import { findingLines, probeProfile } from "./probe-profile.js";
 import type { TargetProfile } from "./profile.js";
 import type { ConformanceResults } from "./results.js";
 import { collectServerErrors, snapshotLogs } from "./server-logs.js";
@@ -22,6 +23,10 @@ export interface RunSuitesOptions {
   endpoints: StackEndpoints;
   runDir?: string;
   profile: TargetProfile;
+  /** The profile settings the config states outright; a probe that disagrees is said in the results. */
+  profileSet?: Partial<TargetProfile>;
+  /** false: take `profile` as it is, probing nothing (unit tests of the runner). */
+  probe?: boolean;
   suites?: string[];
   /** Only cases whose full name matches (a regular expression). */
   grep?: string;
@@ -53,6 +58,15 @@ export async function runSuites(opts: RunSuitesOptions): Promise<ConformanceResu
   const wanted = resolveSuites(opts.suites);
 
   const root = packageRoot();
+  const probed =
+    opts.probe === false
+      ? { profile: opts.profile, findings: [] }
+      : await probeProfile({
+          endpoints: opts.endpoints,
+          profile: opts.profile,
+          ...(opts.profileSet ? { explicit: opts.profileSet } : {}),
+          ...(opts.runDir ? { runDir: opts.runDir } : {}),
+        });
   const collector = new CaseCollector(wanted.length, opts.onProgress);
   const snapshot = opts.runDir && existsSync(opts.runDir) ? snapshotLogs(opts.runDir) : undefined;
   const startedAt = new Date();
@@ -65,7 +79,7 @@ export async function runSuites(opts: RunSuitesOptions): Promise<ConformanceResu
       watch: false,
       include: wanted.map((s) => `conformance/${s}.test.ts`),
       reporters: opts.verbose ? [collector, "default"] : [collector],
-      provide: { endpoints: opts.endpoints, runDir: opts.runDir ?? "", profile: opts.profile },
+      provide: { endpoints: opts.endpoints, runDir: opts.runDir ?? "", profile: probed.profile },
       testTimeout: 30_000,
       hookTimeout: 60_000,
       passWithNoTests: false,
@@ -89,14 +103,15 @@ export async function runSuites(opts: RunSuitesOptions): Promise<ConformanceResu
     snapshot && opts.runDir
       ? await collectServerErrors(opts.runDir, snapshot, cases)
       : { errors: [], groups: [] };
-  const env = describeEnvironment(opts.endpoints, opts.profile);
+  const env = describeEnvironment(opts.endpoints, probed.profile);
   return {
     kind: "cutover-conformance",
     version: 1,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     target: { stack: opts.endpoints.stack, nginx: opts.endpoints.nginx, parts: opts.endpoints.parts },
-    caveats: env.caveats,
+    caveats: [...env.caveats, ...findingLines(probed.findings)],
+    profile: probed.findings,
     suites: wanted,
     cases,
     totals: {

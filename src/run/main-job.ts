@@ -101,6 +101,7 @@ export function startMainJob(o: MainJobOptions): MainJob {
         endpoints: stack.endpoints,
         runDir: o.runDir,
         profile: stack.profile,
+        ...(stack.profileSet ? { profileSet: stack.profileSet } : {}),
         suites: o.suites,
         ...(ev.suiteProgress ? { onProgress: ev.suiteProgress } : {}),
       });

@@ -44,6 +44,8 @@ export interface StackHandle {
   runDir?: string;
   /** What the target offers and how it is configured; suites skip, with the reason, what it lacks. */
   profile: TargetProfile;
+  /** The profile settings the config states outright (the rest of `profile` is derived or default). */
+  profileSet?: Partial<TargetProfile>;
   startedHere: boolean;
   release(): Promise<void>;
   /** Every component checked, where the provider knows its stack's parts (else `run` uses the local stack's checks). */

@@ -81,6 +81,7 @@ export function conformanceCommand(): Command {
             endpoints: stack.endpoints,
             runDir: stack.runDir,
             profile: stack.profile,
+            ...(stack.profileSet ? { profileSet: stack.profileSet } : {}),
             suites,
             grep: opts.grep,
             verbose: opts.verbose,

@@ -6,6 +6,7 @@ import { gatewayClient } from "../../drivers/gateway-client.js";
 import type { StackEndpoints } from "../endpoints.js";
 import { check, type HealthCheck, STATUS_PLATFORM, websocketLogin } from "../health-check.js";
 import { openimAnswers } from "../local/openim-ready.js";
+import { wiringChecks } from "../wiring-checks.js";
 
 /**
  * Real checks of a stack known only by its endpoints (docker, external): each part that the
@@ -111,5 +112,5 @@ export async function checkEndpoints(
   const ws = adminToken
     ? await check("websocket via nginx", () => websocketLogin(endpoints, adminToken ?? ""))
     : skipped("websocket via nginx", "needs an admin token to mint a user token");
-  return [...checks, ws];
+  return [...checks, ws, ...(await wiringChecks(endpoints))];
 }

@@ -18,6 +18,7 @@ export const externalProvider: StackProvider = {
       endpoints: target.endpoints,
       ...(target.localRunDir ? { runDir: target.localRunDir } : {}),
       profile: target.profile,
+      profileSet: config.stack.external.profile ?? {},
       startedHere: false,
       release: async () => {},
     };

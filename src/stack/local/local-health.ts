@@ -1,6 +1,7 @@
 import { gatewayClient } from "../../drivers/gateway-client.js";
 import type { StackEndpoints } from "../endpoints.js";
 import { check, type HealthCheck, STATUS_PLATFORM, websocketLogin } from "../health-check.js";
+import { wiringChecks } from "../wiring-checks.js";
 import { kafkaHealthy } from "./kafka.js";
 import { checkLegacyHealth } from "./legacy-health.js";
 import { httpGetOk, redisPing, tcpOpen } from "./net-probes.js";
@@ -78,5 +79,6 @@ export async function checkLocalHealth(state: RunState): Promise<HealthCheck[]> 
     if (!adminToken) throw new Error("skipped: no admin token");
     return websocketLogin(endpoints, adminToken);
   });
-  return [...processChecks, ...checks, ws, ...(await legacy)];
+  const wiring = ws.ok ? await wiringChecks(endpoints) : [];
+  return [...processChecks, ...checks, ws, ...wiring, ...(await legacy)];
 }

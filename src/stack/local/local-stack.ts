@@ -284,6 +284,7 @@ async function startAll(
     adminUserID: config.openim.adminUserID,
     webhookURL: `http://127.0.0.1:${ports.gateway}/webhooks/openim`,
     redisPassword: REDIS_PASSWORD,
+    shipped: local.openimConfig === "shipped",
   });
 
   const gatewayAdmin = { userID: "cutover_admin", password: randomBytes(18).toString("base64url") };

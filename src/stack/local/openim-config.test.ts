@@ -82,4 +82,29 @@ describe("OpenIM config for a run", () => {
       });
     },
   );
+
+  test.skipIf(!existsSync(stock))(
+    "shipped: the send webhooks stay as OpenIM ships them (off) and logs keep debug level; cutover's turns them on",
+    () => {
+      const render = (shipped: boolean) => {
+        const target = mkdtempSync(path.join(os.tmpdir(), "cutover-openim-config-"));
+        writeOpenImConfig({ ...input, sourceDir: stock, targetDir: target, shipped });
+        const read = (f: string) =>
+          parse(readFileSync(path.join(target, f), "utf8")) as Record<string, unknown>;
+        return {
+          webhooks: read("webhooks.yml"),
+          log: read("log.yml"),
+          stock: parse(readFileSync(path.join(stock, "log.yml"), "utf8")) as Record<string, unknown>,
+        };
+      };
+      const hooks = ["beforeSendSingleMsg", "beforeSendGroupMsg", "afterSendSingleMsg", "afterSendGroupMsg"];
+      const shipped = render(true);
+      for (const h of hooks) expect(shipped.webhooks[h], h).toMatchObject({ enable: false });
+      expect(shipped.webhooks.url).toBe(input.webhookURL);
+      expect(shipped.log.remainLogLevel).toBe(shipped.stock.remainLogLevel);
+      const cutover = render(false);
+      for (const h of hooks) expect(cutover.webhooks[h], h).toMatchObject({ enable: true });
+      expect(cutover.log.remainLogLevel).toBe(3);
+    },
+  );
 });

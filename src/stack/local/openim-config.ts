@@ -14,9 +14,14 @@ export interface OpenImConfigInput {
   ports: LocalPorts;
   adminSecret: string;
   adminUserID: string;
-  /** Where moderation webhooks go (the gateway); callbacks stay disabled until a suite enables them. */
+  /** Where OpenIM's webhooks go: the gateway, which answers the send hooks for moderation. */
   webhookURL: string;
   redisPassword: string;
+  /**
+   * true: OpenIM's stock settings kept apart from addresses, ports and credentials (the send
+   * webhooks stay off, logs stay at debug level), as a team's deployment starts out.
+   */
+  shipped?: boolean;
 }
 
 function section(doc: Yaml, key: string): Yaml {
@@ -41,7 +46,8 @@ const CONFIG_FOR: Partial<Record<OpenImCommand, string>> = {
 
 /**
  * Edits one parsed file of OpenIM's stock config for this run: loopback addresses, the
- * run's ports, no Prometheus, no outside push service. Pure, so it is unit-tested.
+ * run's ports, no Prometheus (its fixed ports would collide between runs), no outside push
+ * service, and — unless `shipped` — the gateway's send webhooks on. Pure, so it is unit-tested.
  */
 export function editOpenImConfig(
   file: string,
@@ -74,7 +80,7 @@ export function editOpenImConfig(
       break;
     case "log.yml":
       doc.storageLocation = `${input.logDir}/`;
-      doc.remainLogLevel = 3;
+      if (!input.shipped) doc.remainLogLevel = 3;
       break;
     case "share.yml":
       doc.secret = input.adminSecret;
@@ -82,6 +88,7 @@ export function editOpenImConfig(
       break;
     case "webhooks.yml":
       doc.url = input.webhookURL;
+      if (input.shipped) break;
       // Moderation: the gateway answers these; an unreachable before-send hook fails every send.
       for (const hook of [
         "beforeSendSingleMsg",
