@@ -155,6 +155,8 @@ export class PhaseAggregate {
       inFlight,
       connected,
     };
+    // The books so far, beside the histograms: a run killed before it writes its results leaves them here.
+    this.log?.counters(this.logOffsetSec, this.logOffsetSec + endSec, { ...counters, inFlight, connected });
     this.previous = counters;
     this.intervals.push(summary);
     for (const h of slot.histograms.values()) h.destroy();

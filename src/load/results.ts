@@ -3,6 +3,12 @@ import type { ErrorCounts } from "../metrics/counters.js";
 import { type DriftVerdict, detectDrift } from "../metrics/drift.js";
 import { encodeHistogram, type Histogram, summarize } from "../metrics/histogram.js";
 import type { ResourceSample } from "../metrics/proc-sampler.js";
+import {
+  judgeProcessDrift,
+  messagesFromIntervals,
+  type ProcessDriftOptions,
+  processSeries,
+} from "../metrics/process-drift.js";
 import type { LoadResults, MetricResult } from "../report/results-schema.js";
 import { describeEnvironment } from "../run/environment.js";
 import type { StackEndpoints } from "../stack/endpoints.js";
@@ -176,27 +182,45 @@ export function initialResults(o: {
 /** A trend needs a run long enough to have one: under a minute of intervals, drift is not judged. */
 const DRIFT_MIN_POINTS = 60;
 
-/** e2e p99 per interval (ack p99 where nothing is delivered) and SUT memory, each fitted over the run. */
+/**
+ * e2e p99 per interval (ack p99 where nothing is delivered), fitted over the run, and every
+ * sampled process judged on its own (metrics/process-drift.ts): a data store against the
+ * messages written, a service and the generator as leak suspects. The SUT's memory as a
+ * whole is no longer judged: it would blame OpenIM for the MongoDB stand-in holding data.
+ */
 export function driftVerdicts(
   phase: PhaseResult,
-  samples: ResourceSample[] | undefined,
+  monitor: { samples: ResourceSample[]; startedAtMs: number } | undefined,
   o: ScenarioOptions["drift"],
 ): DriftVerdict[] {
   const skipFirst = o?.skipFirst ?? 5;
-  const verdicts = [
+  const verdicts: DriftVerdict[] = [
     detectDrift(
       "e2e p99 (ms)",
       phase.intervals.map((i) => [i.t, i.e2eP99 || i.ackP99]),
       { maxRatio: o?.e2eP99MaxRatio ?? 1.5, skipFirst, minPoints: DRIFT_MIN_POINTS },
     ),
   ];
-  if (samples)
+  if (monitor)
     verdicts.push(
-      detectDrift(
-        "SUT RSS (bytes)",
-        samples.map((s) => [s.t, s.totalRssBytes]),
-        { maxRatio: o?.rssMaxRatio ?? 1.2, skipFirst, minPoints: DRIFT_MIN_POINTS },
+      ...judgeProcessDrift(
+        processSeries(monitor.samples),
+        messagesFromIntervals(phase.intervals, (phase.startedAt.getTime() - monitor.startedAtMs) / 1000),
+        processDriftOptions(o, skipFirst),
       ),
     );
   return verdicts;
+}
+
+/** The scenario's drift options as the per-process judge takes them. */
+export function processDriftOptions(o: ScenarioOptions["drift"], skipFirst: number): ProcessDriftOptions {
+  return {
+    rssMaxRatio: o?.rssMaxRatio ?? 1.2,
+    ...(o?.rssMinGrowthMB !== undefined ? { rssMinGrowthBytes: o.rssMinGrowthMB * 2 ** 20 } : {}),
+    ...(o?.storePerMessageMaxRatio !== undefined
+      ? { storePerMessageMaxRatio: o.storePerMessageMaxRatio }
+      : {}),
+    skipFirst,
+    minPoints: DRIFT_MIN_POINTS,
+  };
 }

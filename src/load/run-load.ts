@@ -133,7 +133,13 @@ export function startLoad(o: RunLoadOptions): LoadRun {
       const state = e.stack === "local" ? readState(runDirLayout(o.stack.runDir).state) : undefined;
       const runStartMs = Date.now();
       if (state && process.platform === "linux")
-        monitor = startResourceMonitor(state.processes, runStartMs, Math.max(1000, settings.intervalMs));
+        monitor = startResourceMonitor(
+          state.processes,
+          runStartMs,
+          Math.max(1000, settings.intervalMs),
+          3600,
+          (s) => log?.resources(s),
+        );
       log = new HdrIntervalLog(hlogFile, runStartMs, [
         `cutover load ${scenario.name} via ${settings.driver.name}; tags are metrics (ack, e2e, e2e_last, login, connect, iteration, schedule_lag)`,
       ]);
@@ -220,7 +226,7 @@ export function startLoad(o: RunLoadOptions): LoadRun {
         events.phaseEnd?.();
       }
       monitor?.stop();
-      const drift = driftVerdicts(phase, monitor?.samples, scenario.options.drift);
+      const drift = driftVerdicts(phase, monitor, scenario.options.drift);
       Object.assign(
         results,
         phaseFigures({ phase, setup, thresholds: o.capacity ? [] : settings.thresholds, drift }),

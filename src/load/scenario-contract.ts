@@ -61,6 +61,10 @@ export const scenarioOptionsSchema = z.object({
     .object({
       e2eP99MaxRatio: z.number().positive().optional(),
       rssMaxRatio: z.number().positive().optional(),
+      /** A service's RSS must also grow by more than this to be flagged (default 32). */
+      rssMinGrowthMB: z.number().nonnegative().optional(),
+      /** A data store is flagged when its growth per message in the run's second half exceeds the first's by this factor (default 2). */
+      storePerMessageMaxRatio: z.number().positive().optional(),
       skipFirst: z.number().int().nonnegative().optional(),
     })
     .optional(),

@@ -2,6 +2,9 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { HistogramLogWriter } from "hdr-histogram-js";
 import type { Histogram } from "./histogram.js";
 
+export const COUNTERS_TAG = "[Counters";
+export const RESOURCES_TAG = "[Resources";
+
 /**
  * An interval log in HdrHistogram's log format (v1.3: `Tag=<metric>,start,length,max,
  * base64`), readable by HistogramLogReader, HdrHistogram's HistogramLogProcessor and
@@ -40,6 +43,22 @@ export class HdrIntervalLog {
 
   comment(text: string): void {
     this.writer.outputComment(text);
+  }
+
+  /**
+   * A phase's cumulative counters at the end of an interval, as a comment (HdrHistogram's
+   * readers skip comments): what `cutover report --from-log` rebuilds the books from when the
+   * run never wrote its results.
+   */
+  counters(phaseOffsetSec: number, endSec: number, counters: object): void {
+    this.writer.outputComment(
+      `${COUNTERS_TAG} ${phaseOffsetSec.toFixed(3)} ${endSec.toFixed(3)} ${JSON.stringify(counters)}]`,
+    );
+  }
+
+  /** One resource sample of the SUT (and the generator), as a comment, for the same reason. */
+  resources(sample: object): void {
+    this.writer.outputComment(`${RESOURCES_TAG} ${JSON.stringify(sample)}]`);
   }
 
   close(): void {

@@ -27,6 +27,11 @@ export interface ResourceSample {
   processes: ProcessSample[];
   totalCpuPercent: number;
   totalRssBytes: number;
+  /**
+   * The generator itself (this process, worker threads included, not its children: a stack this
+   * run started is a child and is sampled above), kept apart from the SUT's totals.
+   */
+  generator?: { cpuPercent: number; rssBytes: number };
 }
 
 // USER_HZ is 100 on every Linux ABI Node runs on (the kernel exports ticks in that unit to /proc).
@@ -79,10 +84,13 @@ function allStats(): Map<number, Stat> {
 export class ProcSampler {
   private lastTicks = new Map<string, number>();
   private lastAt = 0;
+  private lastSelfTicks: number | undefined;
 
   constructor(
     private readonly processes: SampledProcess[],
     private readonly startedAtMs: number,
+    /** Also sample this process on its own, as the generator. */
+    private readonly withGenerator = false,
   ) {}
 
   sample(nowMs = Date.now()): ResourceSample {
@@ -120,13 +128,25 @@ export class ProcSampler {
         prev === undefined || elapsedSec <= 0 ? 0 : ((ticks - prev) / TICKS_PER_SECOND / elapsedSec) * 100;
       out.push({ name: p.name, cpuPercent: Math.round(cpuPercent * 10) / 10, rssBytes: rss, alive: true });
     }
+    const generator = this.withGenerator ? this.sampleSelf(stats, elapsedSec) : undefined;
     this.lastAt = nowMs;
     return {
       t: Math.round((nowMs - this.startedAtMs) / 100) / 10,
       processes: out,
       totalCpuPercent: Math.round(out.reduce((a, p) => a + p.cpuPercent, 0) * 10) / 10,
       totalRssBytes: out.reduce((a, p) => a + p.rssBytes, 0),
+      ...(generator ? { generator } : {}),
     };
+  }
+
+  private sampleSelf(stats: Map<number, Stat>, elapsedSec: number): ResourceSample["generator"] {
+    const self = stats.get(process.pid);
+    if (!self) return undefined;
+    const prev = this.lastSelfTicks;
+    this.lastSelfTicks = self.ticks;
+    const cpu =
+      prev === undefined || elapsedSec <= 0 ? 0 : ((self.ticks - prev) / TICKS_PER_SECOND / elapsedSec) * 100;
+    return { cpuPercent: Math.round(cpu * 10) / 10, rssBytes: self.rssBytes };
   }
 }
 

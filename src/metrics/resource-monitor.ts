@@ -10,8 +10,11 @@ export function startResourceMonitor(
   startedAtMs: number,
   intervalMs = 1000,
   maxSamples = 3600,
+  /** Every sample kept, as it is kept: the interval log writes it down, so a killed run keeps it. */
+  onSample?: (sample: ResourceSample) => void,
 ) {
-  const sampler = new ProcSampler(processes, startedAtMs);
+  // The generator is sampled too: its own RSS and CPU per message are judged like the SUT's.
+  const sampler = new ProcSampler(processes, startedAtMs, true);
   const samples: ResourceSample[] = [];
   let stride = 1;
   let tick = 0;
@@ -21,6 +24,7 @@ export function startResourceMonitor(
     const sample = sampler.sample();
     if (tick++ % stride !== 0) return;
     samples.push(sample);
+    onSample?.(sample);
     if (samples.length >= maxSamples) {
       const kept = samples.filter((_, i) => i % 2 === 0);
       samples.length = 0;
@@ -31,6 +35,8 @@ export function startResourceMonitor(
   timer.unref();
   return {
     samples,
+    /** Run time 0 of the samples' `t`, epoch ms. */
+    startedAtMs,
     /** Time between kept samples (grows when a long run thins its series). */
     get intervalMs(): number {
       return intervalMs * stride;

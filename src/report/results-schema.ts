@@ -128,6 +128,8 @@ export const resourceSampleSchema = z.object({
   ),
   totalCpuPercent: z.number(),
   totalRssBytes: z.number(),
+  /** The generator (the cutover process itself), apart from the SUT's totals; absent in older files. */
+  generator: z.object({ cpuPercent: z.number(), rssBytes: z.number() }).optional(),
 });
 
 export const resourcesSchema = z.object({
@@ -154,6 +156,18 @@ export const driftSchema = z.object({
   ratio: z.number(),
   flagged: z.boolean(),
   reason: z.string().optional(),
+  /** The process a per-process verdict judges (absent in older files and on the e2e verdict). */
+  process: z.string().optional(),
+  /** store: growth set against messages written; service and generator: growth is a leak suspect. */
+  role: z.enum(["store", "service", "generator"]).optional(),
+  measure: z.enum(["rss", "cpu-per-message"]).optional(),
+  growthBytes: z.number().optional(),
+  /** Stores: RSS growth per 1,000 messages written (bytes), over the judged span and each half. */
+  perThousandMessages: z
+    .object({ whole: z.number(), firstHalf: z.number(), secondHalf: z.number() })
+    .optional(),
+  /** One line for a person, flagged or not. */
+  summary: z.string().optional(),
 });
 
 export const capacityStepSchema = z.object({
