@@ -41,6 +41,11 @@ export interface DriverSession {
     onClosed?: (reason: string) => void,
     /** Told each heartbeat's round trip (ping to first pong), where the channel has heartbeats. */
     onHeartbeat?: (rttMs: number) => void,
+    /**
+     * Told of each frame the server sent that breaks the protocol, outside any request (garbage,
+     * unknown reqIdentifier, a gzip bomb…), with its kind, so a run counts what it would otherwise drop.
+     */
+    onProtocolError?: (kind: string) => void,
   ): Promise<void>;
   /** Resolves when the server acknowledged the send. */
   send(to: Recipient, text: string): Promise<SendAck>;

@@ -1,4 +1,4 @@
-import { decodeText, OpenImWsClient, type ReceivedMsg } from "../protocol/index.js";
+import { decodeText, OpenImTransportError, OpenImWsClient, type ReceivedMsg } from "../protocol/index.js";
 import type { DriverSession, InboundMessage, Recipient, SendAck } from "./driver.js";
 
 function toInbound(msg: ReceivedMsg, receivedAt: number): InboundMessage {
@@ -27,6 +27,7 @@ export class OpenImSession implements DriverSession {
     onMessage: (msg: InboundMessage) => void,
     onClosed?: (reason: string) => void,
     onHeartbeat?: (rttMs: number) => void,
+    onProtocolError?: (kind: string) => void,
   ): Promise<void> {
     const client = await OpenImWsClient.connect({
       wsUrl: this.wsURL,
@@ -43,6 +44,12 @@ export class OpenImSession implements DriverSession {
       }
     });
     if (onHeartbeat) client.on("heartbeat", ({ rttMs }) => onHeartbeat(rttMs));
+    client.on("error", (err) => {
+      if (err instanceof OpenImTransportError && err.protocolError && onProtocolError)
+        onProtocolError(err.protocolError);
+      // Anything else stays the warning it was before a listener existed.
+      else process.emitWarning(err.message, { code: "CUTOVER_OPENIM_WS" });
+    });
     client.on("close", (info) => {
       // Our own disconnect() clears this.client first: only a close we did not ask for is reported.
       if (this.client === client)

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { ErrorCounts } from "../metrics/counters.js";
+import { type ErrorCounts, PROTOCOL_ERROR_PREFIX } from "../metrics/counters.js";
 import { type DriftVerdict, detectDrift } from "../metrics/drift.js";
 import { encodeHistogram, type Histogram, summarize } from "../metrics/histogram.js";
 import type { ResourceSample } from "../metrics/proc-sampler.js";
@@ -61,6 +61,18 @@ export function totalErrors(errors: ErrorCounts): number {
   return Object.values(errors).reduce((a, b) => a + b, 0);
 }
 
+/** The `protocol <kind>` errors of the given books, by kind; undefined when there are none. */
+export function protocolErrorCounts(...books: ErrorCounts[]): Record<string, number> | undefined {
+  const out: Record<string, number> = {};
+  for (const errors of books)
+    for (const [code, n] of Object.entries(errors))
+      if (code.startsWith(PROTOCOL_ERROR_PREFIX)) {
+        const kind = code.slice(PROTOCOL_ERROR_PREFIX.length);
+        out[kind] = (out[kind] ?? 0) + n;
+      }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 export function modelForResults(model: Model) {
   return model.kind === "closed" ? { ...model, vus: model.vus ?? null } : model;
 }
@@ -87,6 +99,7 @@ export function phaseFigures(f: RunFigures): Partial<LoadResults> {
     counterValues(c, errors, elapsedS, driftFlagged),
   );
   const messages = c.sent + c.delivered + c.httpRequests;
+  const protocolErrors = protocolErrorCounts(setup.errors, phase.errors);
   return {
     run: {
       startedAt: phase.startedAt.toISOString(),
@@ -103,6 +116,7 @@ export function phaseFigures(f: RunFigures): Partial<LoadResults> {
     },
     counters: c,
     errors: phase.errors,
+    ...(protocolErrors ? { protocolErrors } : {}),
     accounting: {
       expected: c.expectedDeliveries,
       delivered: c.delivered,

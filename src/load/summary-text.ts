@@ -43,6 +43,13 @@ export function summaryText(r: LoadResults): string {
   }
   const errors = Object.entries(r.errors ?? {});
   if (errors.length > 0) lines.push(pc.red(`  errors: ${errors.map(([k, n]) => `${k} ×${n}`).join(", ")}`));
+  const protocol = Object.entries(r.protocolErrors ?? {});
+  if (protocol.length > 0)
+    lines.push(
+      pc.red(
+        `  protocol errors (frames the server should never send): ${protocol.map(([k, n]) => `${k} ×${n}`).join(", ")}`,
+      ),
+    );
   for (const d of r.drift ?? []) if (d.flagged) lines.push(pc.yellow(`  drift: ${d.reason}`));
   if (r.capacity) {
     lines.push(`  capacity steps (SLO ${r.capacity.slo.join(", ")}):`);

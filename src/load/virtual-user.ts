@@ -183,6 +183,7 @@ export class Operation implements VirtualUser {
           countError(host.errors, { code: `closed by server: ${reason}` });
         },
         (rttMs) => host.record("heartbeat", rttMs * 1000),
+        (kind) => countError(host.errors, { protocolError: kind }),
       );
       const now = nowUs();
       state.connected = true;

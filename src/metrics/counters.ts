@@ -74,11 +74,21 @@ export function addErrors(into: ErrorCounts, from: ErrorCounts): ErrorCounts {
   return into;
 }
 
-/** A stable name for an error: OpenIM's errCode, a transport failure kind, or the error's class. */
+/** Errors named `protocol <kind>` are the server breaking the wire protocol (results' protocolErrors). */
+export const PROTOCOL_ERROR_PREFIX = "protocol ";
+
+/** A stable name for an error: OpenIM's errCode, a protocol or transport failure kind, or the error's class. */
 export function errorCode(err: unknown): string {
   if (err && typeof err === "object") {
-    const e = err as { errCode?: unknown; kind?: unknown; code?: unknown; name?: unknown };
+    const e = err as {
+      errCode?: unknown;
+      kind?: unknown;
+      code?: unknown;
+      name?: unknown;
+      protocolError?: unknown;
+    };
     if (typeof e.errCode === "number") return `errCode ${e.errCode}`;
+    if (typeof e.protocolError === "string") return `${PROTOCOL_ERROR_PREFIX}${e.protocolError}`;
     if (typeof e.kind === "string") return `transport ${e.kind}`;
     if (typeof e.code === "string") return e.code;
     if (typeof e.name === "string" && e.name !== "Error") return e.name;

@@ -138,11 +138,29 @@ export type TransportFailure =
   | "network"
   | "closed"; // the ws connection closed while the call was pending
 
+/**
+ * What a broken or hostile server did wrong on the realtime channel, as a load run counts it
+ * (results' protocolErrors). Timeouts and plain network failures are not protocol errors.
+ */
+export type ProtocolErrorKind =
+  | "not-gzip" // compression=gzip, but the binary frame does not inflate
+  | "gzip-bomb" // inflates past the client's bound
+  | "not-json" // truncated JSON or binary garbage
+  | "bad-envelope" // JSON with missing fields or wrong types
+  | "bad-data" // the envelope's data is not the protobuf its reqIdentifier promises
+  | "unknown-reqIdentifier" // a frame nobody asked for, with a reqIdentifier the client does not know
+  | "mismatched-reply" // a reply whose reqIdentifier is not its request's
+  | "unexpected-text" // a text frame other than a pong
+  | "oversized-frame" // larger than the client accepts (the socket is closed with 1009)
+  | "bad-ws-frame" // broken WebSocket framing (bad opcode, RSV bits, invalid UTF-8 text)
+  | "closed-mid-request"; // the server closed the socket with requests in flight
+
 export interface TransportErrorFields extends ErrorOrigin {
   kind: TransportFailure;
   message: string;
   status?: number;
   cause?: unknown;
+  protocolError?: ProtocolErrorKind;
 }
 
 export class OpenImTransportError extends Error {
@@ -153,6 +171,8 @@ export class OpenImTransportError extends Error {
   readonly reqIdentifier: number | undefined;
   readonly handshake: boolean;
   readonly operationID: string | undefined;
+  /** Set when the server broke the protocol, as opposed to being slow or unreachable. */
+  readonly protocolError: ProtocolErrorKind | undefined;
 
   constructor(fields: TransportErrorFields) {
     super(
@@ -165,5 +185,6 @@ export class OpenImTransportError extends Error {
     this.reqIdentifier = fields.reqIdentifier;
     this.handshake = fields.handshake ?? false;
     this.operationID = fields.operationID;
+    this.protocolError = fields.protocolError;
   }
 }

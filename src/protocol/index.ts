@@ -26,6 +26,7 @@ export {
   OpenImError,
   OpenImTransportError,
   openImErrorName,
+  type ProtocolErrorKind,
   summarizeServerText,
   type TransportFailure,
 } from "./errors.js";

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { type MsgProto, PbCoder, type SdkWsProto } from "@openim/protocol";
 import WebSocket from "ws";
-import { isTokenErrorCode, OpenImError, OpenImTransportError } from "./errors.js";
+import { isTokenErrorCode, OpenImError, OpenImTransportError, type ProtocolErrorKind } from "./errors.js";
 import {
   encodeDelUserPushTokenReq,
   encodeGetMaxSeqReq,
@@ -16,6 +16,7 @@ import {
   decodeResponseFrame,
   encodeRequestFrame,
   FrameDecodeError,
+  MAX_INFLATED_FRAME_BYTES,
   ReqIdentifier,
   TEXT_PING,
   textFrameType,
@@ -55,6 +56,8 @@ export interface OpenImWsConnectOptions {
   requestTimeoutMs?: number;
   heartbeat?: HeartbeatOptions | false;
   reconnect?: ReconnectOptions | false;
+  /** Larger frames close the socket with 1009 (default 16 MiB: a hostile server cannot fill memory). */
+  maxFrameBytes?: number;
 }
 
 export interface RequestOptions {
@@ -142,6 +145,15 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const DEFAULT_HEARTBEAT_MS = 25_000;
 const CLOSE_GRACE_MS = 3_000;
 const MAX_HELD_PUSHES = 10_000;
+const MAX_HELD_ERRORS = 1_000;
+const KNOWN_REQ_IDENTIFIERS = new Set<number>(Object.values(ReqIdentifier));
+
+/** ws's own codes for frames that break RFC 6455 (ws: lib/receiver.js). */
+function wsFramingFault(err: Error): ProtocolErrorKind | undefined {
+  const code = (err as { code?: unknown }).code;
+  if (code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") return "oversized-frame";
+  return typeof code === "string" && code.startsWith("WS_ERR_") ? "bad-ws-frame" : undefined;
+}
 
 /**
  * One user's connection to the OpenIM msg gateway, JSON-encoded (sdkType=js). Owns the
@@ -173,6 +185,8 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
   private dialAbort: AbortController | undefined;
   private resolveClosed: () => void = () => {};
   private heldPushes: Array<[ReceivedMsg[], PushSource]> = [];
+  /** Errors reported before any 'error' listener: a hostile server can send a bad frame right after the upgrade. */
+  private heldErrors: Error[] = [];
 
   private constructor(opts: OpenImWsConnectOptions) {
     super();
@@ -187,6 +201,10 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
     // until the first 'push' listener exists, so a message is never delivered to nobody.
     this.on("newListener", (event) => {
       if (event === "push" && this.heldPushes.length > 0) queueMicrotask(() => this.releaseHeldPushes());
+      if (event === "error" && this.heldErrors.length > 0)
+        queueMicrotask(() => {
+          for (const err of this.heldErrors.splice(0)) this.report(err);
+        });
     });
   }
 
@@ -413,6 +431,7 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
         compression: this.gzip,
         isMsgResp: this.opts.isMsgResp ?? true,
         handshakeTimeoutMs: this.opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+        maxPayload: this.opts.maxFrameBytes ?? MAX_INFLATED_FRAME_BYTES,
         signal: abort.signal,
         attach: (ws) => this.adopt(ws),
       });
@@ -440,9 +459,17 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
       this.lastFrameAt = Date.now();
       this.heartbeatAnswered();
     });
-    ws.on("error", (err) =>
-      this.report(new OpenImTransportError({ kind: "network", message: err.message, cause: err })),
-    );
+    ws.on("error", (err) => {
+      const protocolError = wsFramingFault(err);
+      this.report(
+        new OpenImTransportError({
+          kind: protocolError ? "bad-frame" : "network",
+          message: err.message,
+          cause: err,
+          ...(protocolError ? { protocolError } : {}),
+        }),
+      );
+    });
     ws.on("close", (code, reason) => this.onSocketClose(ws, code, reason.toString("utf8")));
   }
 
@@ -450,7 +477,11 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
     if (this.ws !== ws) return;
     this.ws = undefined;
     this.stopHeartbeat();
-    this.rejectPending(`connection closed (code ${code}${reason ? `, ${reason}` : ""})`);
+    // Requests in flight when the server closes are a broken exchange; after our own close() they are not.
+    this.rejectPending(
+      `connection closed (code ${code}${reason ? `, ${reason}` : ""})`,
+      this.closeRequested ? undefined : "closed-mid-request",
+    );
     const reconnect = this.reconnectOptions();
     if (this.closeRequested || this.wasKicked || !reconnect) {
       this.finish({ code, reason, wasKicked: this.wasKicked });
@@ -604,7 +635,8 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
         this.report(
           new OpenImTransportError({
             kind: "bad-frame",
-            message: `unexpected text frame (type ${type ?? "?"})`,
+            protocolError: "unexpected-text",
+            message: `unexpected text frame (type ${type?.slice(0, 40) ?? "?"})`,
           }),
         );
       return;
@@ -613,11 +645,17 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
     try {
       resp = decodeResponseFrame(rawToBuffer(data), { gzip: this.gzip });
     } catch (err) {
-      if (err instanceof FrameDecodeError) {
-        this.report(new OpenImTransportError({ kind: "bad-frame", message: err.message, cause: err }));
-        return;
-      }
-      throw err;
+      if (!(err instanceof FrameDecodeError)) throw err;
+      const failure = new OpenImTransportError({
+        kind: "bad-frame",
+        protocolError: err.fault,
+        message: err.message,
+        cause: err,
+      });
+      // A broken reply that still names its request fails that request now, not at its timeout.
+      if (err.msgIncr !== undefined && this.pending.has(err.msgIncr)) this.settle(err.msgIncr, failure);
+      else this.report(failure);
+      return;
     }
     try {
       this.dispatch(resp);
@@ -628,7 +666,22 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
   }
 
   private dispatch(resp: WsResponse): void {
-    if (resp.msgIncr !== "" && this.pending.has(resp.msgIncr)) {
+    const p = resp.msgIncr !== "" ? this.pending.get(resp.msgIncr) : undefined;
+    if (p && p.reqIdentifier !== resp.reqIdentifier) {
+      // OpenIM echoes the request's reqIdentifier in its reply (msggateway/client.go replyMessage).
+      this.settle(
+        resp.msgIncr,
+        new OpenImTransportError({
+          kind: "bad-frame",
+          protocolError: "mismatched-reply",
+          reqIdentifier: p.reqIdentifier,
+          operationID: p.operationID,
+          message: `reply carries reqIdentifier ${resp.reqIdentifier}`,
+        }),
+      );
+      return;
+    }
+    if (p) {
       if (resp.errCode !== 0) {
         const p = this.pending.get(resp.msgIncr);
         this.settle(
@@ -647,7 +700,7 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
     }
     switch (resp.reqIdentifier) {
       case ReqIdentifier.PushMsg: {
-        const push = PbCoder.PushMessages.decode(resp.data);
+        const push = this.decode(resp, (b) => PbCoder.PushMessages.decode(b));
         const fresh = flattenConversationMaps(push.msgs, push.notificationMsgs).filter((m) =>
           this.seqs.markSeen(m.conversationID, m.seq),
         );
@@ -659,14 +712,18 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
         this.emit("kicked");
         return;
       case ReqIdentifier.SubUserOnlineStatus:
-        this.emit("online-status", PbCoder.SubUserOnlineStatusTips.decode(resp.data).subscribers);
+        this.emit(
+          "online-status",
+          this.decode(resp, (b) => PbCoder.SubUserOnlineStatusTips.decode(b)).subscribers,
+        );
         return;
       default:
         // A reply whose request already timed out lands here too; only a stranger is worth reporting.
-        if (resp.msgIncr === "") {
+        if (resp.msgIncr === "" || !KNOWN_REQ_IDENTIFIERS.has(resp.reqIdentifier)) {
           this.report(
             new OpenImTransportError({
               kind: "bad-frame",
+              protocolError: "unknown-reqIdentifier",
               message: `unexpected frame with reqIdentifier ${resp.reqIdentifier}`,
             }),
           );
@@ -699,7 +756,7 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
     else p.resolve(outcome);
   }
 
-  private rejectPending(why: string): void {
+  private rejectPending(why: string, protocolError?: ProtocolErrorKind): void {
     for (const [msgIncr, p] of this.pending) {
       this.settle(
         msgIncr,
@@ -708,6 +765,7 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
           reqIdentifier: p.reqIdentifier,
           operationID: p.operationID,
           message: why,
+          ...(protocolError ? { protocolError } : {}),
         }),
       );
     }
@@ -719,6 +777,7 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
     } catch (err) {
       throw new OpenImTransportError({
         kind: "bad-data",
+        protocolError: "bad-data",
         reqIdentifier: resp.reqIdentifier,
         operationID: resp.operationID,
         message: `reply data is not the expected protobuf: ${(err as Error).message}`,
@@ -729,6 +788,9 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
 
   private report(err: Error): void {
     if (this.listenerCount("error") > 0) this.emit("error", err);
-    else process.emitWarning(err.message, { code: "CUTOVER_OPENIM_WS" });
+    else {
+      process.emitWarning(err.message, { code: "CUTOVER_OPENIM_WS" });
+      if (this.heldErrors.length < MAX_HELD_ERRORS) this.heldErrors.push(err);
+    }
   }
 }

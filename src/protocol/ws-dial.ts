@@ -23,6 +23,8 @@ export interface GatewayParams {
 
 export interface DialOptions extends GatewayParams {
   handshakeTimeoutMs: number;
+  /** Frames larger than this close the socket with 1009 (ws's default is 100 MiB). */
+  maxPayload?: number;
   signal?: AbortSignal;
   /**
    * Called synchronously the moment the connection is usable, before the promise
@@ -66,7 +68,11 @@ export function dialGateway(o: DialOptions): Promise<WebSocket> {
       reject(new OpenImTransportError({ ...origin, kind: "closed", message: `dial to ${shown} aborted` }));
       return;
     }
-    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: o.handshakeTimeoutMs });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      handshakeTimeout: o.handshakeTimeoutMs,
+      ...(o.maxPayload ? { maxPayload: o.maxPayload } : {}),
+    });
     let settled = false;
 
     const onAbort = (): void =>

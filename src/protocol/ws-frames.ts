@@ -75,27 +75,71 @@ export function encodeRequestFrame(req: WsRequest, opts: FrameCodecOptions): Buf
   return opts.gzip ? gzipSync(raw) : raw;
 }
 
+/**
+ * Why a binary frame could not be read. A gzip bomb is named apart from plain garbage: it is
+ * what a hostile server sends to exhaust the client's memory.
+ */
+export type FrameFault = "not-gzip" | "gzip-bomb" | "not-json" | "bad-envelope";
+
 export class FrameDecodeError extends Error {
   override readonly name = "FrameDecodeError";
+  constructor(
+    message: string,
+    readonly fault: FrameFault,
+    /** The envelope's msgIncr when the frame was JSON enough to carry one: its request can fail at once. */
+    readonly msgIncr?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The most a compressed frame may inflate to. OpenIM's largest frames are pulls of a few
+ * hundred messages (well under 1 MiB); inflating without a bound lets one 1 MiB frame become
+ * a gigabyte in the client.
+ */
+export const MAX_INFLATED_FRAME_BYTES = 16 * 1024 * 1024;
+
+function inflate(frame: Uint8Array): Buffer {
+  try {
+    return gunzipSync(frame, { maxOutputLength: MAX_INFLATED_FRAME_BYTES });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE")
+      throw new FrameDecodeError(
+        `binary frame inflates past ${MAX_INFLATED_FRAME_BYTES} bytes (a gzip bomb)`,
+        "gzip-bomb",
+      );
+    throw new FrameDecodeError(`binary frame is not gzip (${(err as Error).message})`, "not-gzip");
+  }
+}
+
+function msgIncrOf(json: unknown): string | undefined {
+  if (typeof json !== "object" || json === null || !("msgIncr" in json)) return undefined;
+  return typeof json.msgIncr === "string" && json.msgIncr !== "" ? json.msgIncr : undefined;
 }
 
 /** Decodes one binary frame from the gateway; throws FrameDecodeError when it is not a valid envelope. */
 export function decodeResponseFrame(frame: Uint8Array, opts: FrameCodecOptions): WsResponse {
-  let raw: Buffer;
-  try {
-    raw = opts.gzip ? gunzipSync(frame) : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
-  } catch (err) {
-    throw new FrameDecodeError(`binary frame is not gzip (${(err as Error).message})`);
-  }
+  const raw = opts.gzip ? inflate(frame) : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
   let json: unknown;
   try {
     json = JSON.parse(raw.toString("utf8"));
   } catch {
-    throw new FrameDecodeError(`binary frame is not JSON: ${raw.subarray(0, 80).toString("utf8")}`);
+    // Printable characters only: the frame may be binary garbage.
+    const shown = raw
+      .subarray(0, 80)
+      .toString("utf8")
+      .replace(/[^\x20-\x7e]/g, "?");
+    throw new FrameDecodeError(`binary frame is not JSON: ${shown}`, "not-json");
   }
   const parsed = wsResponseSchema.safeParse(json);
   if (!parsed.success) {
-    throw new FrameDecodeError(`binary frame is not a gateway response envelope: ${parsed.error.message}`);
+    const issue = parsed.error.issues[0];
+    throw new FrameDecodeError(
+      `binary frame is not a gateway response envelope: ${issue ? `${issue.path.join(".") || "frame"}: ${issue.message}` : "invalid"}`,
+      "bad-envelope",
+      msgIncrOf(json),
+    );
   }
   const { data, ...rest } = parsed.data;
   return { ...rest, data: data === null ? new Uint8Array(0) : Buffer.from(data, "base64") };

@@ -276,6 +276,11 @@ export const loadResultsSchema = z.object({
     .optional(),
   counters: countersSchema.optional(),
   errors: z.record(z.string(), z.number()).optional(),
+  /**
+   * What the server sent that broke the wire protocol, by kind (not-json, gzip-bomb, bad-envelope,
+   * unknown-reqIdentifier, closed-mid-request…), setup and run together; absent when none.
+   */
+  protocolErrors: z.record(z.string(), z.number()).optional(),
   /** delivered + lost == expectedDeliveries (= sent × recipients): the books balance. */
   accounting: z
     .object({
