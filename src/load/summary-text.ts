@@ -1,5 +1,6 @@
 import pc from "picocolors";
 import type { LoadResults } from "../report/results-schema.js";
+import { driftSummaryLines } from "./drift-summary.js";
 
 /** The few lines a person reads after a run; the results file has everything else. */
 export function summaryText(r: LoadResults): string {
@@ -50,7 +51,8 @@ export function summaryText(r: LoadResults): string {
         `  protocol errors (frames the server should never send): ${protocol.map(([k, n]) => `${k} ×${n}`).join(", ")}`,
       ),
     );
-  for (const d of r.drift ?? []) if (d.flagged) lines.push(pc.yellow(`  drift: ${d.reason}`));
+  for (const d of driftSummaryLines(r.drift ?? []))
+    lines.push(d.flagged ? pc.yellow(`  ${d.text}`) : `  ${d.text}`);
   if (r.capacity) {
     lines.push(`  capacity steps (SLO ${r.capacity.slo.join(", ")}):`);
     for (const s of r.capacity.steps)

@@ -322,6 +322,21 @@ export const loadResultsSchema = z.object({
       note: z.string(),
     })
     .optional(),
+  /**
+   * Set when the file was rebuilt from the interval log of a run that never finished
+   * (`cutover report --from-log`): what was read, and what could not be recovered.
+   */
+  partial: z
+    .object({
+      source: z.literal("interval-log"),
+      log: z.string(),
+      rebuiltAt: z.string(),
+      intervals: count,
+      /** Lines of the log that could not be read (a write cut short by the kill). */
+      unreadableLines: count,
+      missing: z.array(z.string()),
+    })
+    .optional(),
 });
 
 export type LoadResults = z.infer<typeof loadResultsSchema>;

@@ -3,6 +3,8 @@ import type { ConformanceResults } from "../conformance-runner/results.js";
 import { formatChange, formatP, formatValue } from "../stats/format.js";
 import { type ChartSpec, spectrumChart, timeChart } from "./chart-data.js";
 import type { ComparisonResults } from "./comparison-schema.js";
+import { driftCharts, driftTables } from "./drift-view.js";
+import { PARTIAL_VERDICT, partialBlock } from "./partial-view.js";
 import type { LoadResults } from "./results-schema.js";
 
 /** What every report format shows, derived from results files only. */
@@ -59,7 +61,7 @@ export function loadView(r: LoadResults): ReportView {
     ]),
   });
   const note = r.accounting
-    ? `delivered + lost = ${r.accounting.delivered + r.accounting.lost} of ${r.accounting.expected} expected: ${r.accounting.balanced ? "the books balance" : "THE BOOKS DO NOT BALANCE"}`
+    ? `delivered + lost = ${r.accounting.delivered + r.accounting.lost} of ${r.accounting.expected} expected: ${r.accounting.balanced ? "the books balance" : r.partial ? `${r.accounting.expected - r.accounting.delivered - r.accounting.lost} outstanding when the run was killed (the drain never ran to judge them)` : "THE BOOKS DO NOT BALANCE"}`
     : undefined;
   if (r.counters) {
     const k = r.counters;
@@ -107,6 +109,13 @@ export function loadView(r: LoadResults): ReportView {
       rows: Object.entries(r.errors).map(([code, n]) => [c(code), num(n)]),
     });
   }
+  if (r.protocolErrors && Object.keys(r.protocolErrors).length > 0) {
+    tables.push({
+      title: "Protocol errors (frames the server should never send)",
+      head: ["kind", "count"],
+      rows: Object.entries(r.protocolErrors).map(([kind, n]) => [c(kind), num(n)]),
+    });
+  }
   if (r.thresholds && r.thresholds.length > 0) {
     tables.push({
       title: "Thresholds",
@@ -147,12 +156,7 @@ export function loadView(r: LoadResults): ReportView {
       ]),
     });
   }
-  for (const d of (r.drift ?? []).filter((x) => x.flagged))
-    tables.push({
-      title: `Drift flagged: ${d.series}`,
-      head: ["slope/h", "ratio", "why"],
-      rows: [[num(d.slopePerHour.toFixed(3)), num(d.ratio.toFixed(2)), c(d.reason ?? "")]],
-    });
+  tables.push(...driftTables(r));
 
   const charts: ChartSpec[] = [];
   const spectrum = metrics.filter(([name]) =>
@@ -199,15 +203,23 @@ export function loadView(r: LoadResults): ReportView {
       ]),
     );
   }
+  charts.push(...driftCharts(r));
+  const partial = partialBlock(r);
   return {
     title: `cutover load · ${r.scenario.name}`,
     subtitle: `${r.target.driver} on the ${r.target.stack} stack · ${r.startedAt}${r.run ? ` · ${(r.run.elapsedMs / 1000).toFixed(1)} s at ${r.run.achievedRate.toFixed(1)}/s (target ${r.run.targetRate}/s)` : ""}`,
-    verdict: bad ? (r.status === "interrupted" ? "interrupted" : "failed") : "passed",
-    verdictClass: bad ? "bad" : "ok",
+    verdict: partial
+      ? PARTIAL_VERDICT
+      : bad
+        ? r.status === "interrupted"
+          ? "interrupted"
+          : "failed"
+        : "passed",
+    verdictClass: partial ? "warn" : bad ? "bad" : "ok",
     caveats: r.environment.caveats,
     tables,
     charts,
-    blocks: r.error ? [{ title: "Error", text: r.error }] : [],
+    blocks: [...(partial ? [partial] : []), ...(r.error ? [{ title: "Error", text: r.error }] : [])],
   };
 }
 
