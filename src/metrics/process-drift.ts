@@ -115,17 +115,17 @@ function judgeLeakSuspect(s: ProcessSeries, role: ProcessRole, o: ProcessDriftOp
   const usable = s.points.slice(o.skipFirst ?? 0);
   const span = (usable.at(-1)?.t ?? 0) - (usable[0]?.t ?? 0);
   const growth = (v.slopePerHour / 3600) * span;
-  const kind = role === "generator" ? "the generator" : "service";
+  const who = role === "generator" ? s.name : `${s.name} (service)`;
   if (v.reason === "too few intervals")
     return {
       ...v,
       process: s.name,
       role,
       measure: "rss",
-      summary: `${s.name} (${kind}): too few samples to judge`,
+      summary: `${who}: too few samples to judge`,
     };
   const flagged = v.flagged && growth > floor;
-  const summary = `${s.name} (${kind}): ${signedMB(growth)} RSS, ×${v.ratio.toFixed(2)} (limit ×${o.rssMaxRatio} and ${MB(floor)})${flagged ? " — a leak suspect" : ""}`;
+  const summary = `${who}: ${signedMB(growth)} RSS, ×${v.ratio.toFixed(2)} (limit ×${o.rssMaxRatio} and ${MB(floor)})${flagged ? " — a leak suspect" : ""}`;
   const { reason: _reason, ...rest } = v;
   return {
     ...rest,
