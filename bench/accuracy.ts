@@ -30,7 +30,8 @@ async function runWith(
   model: ReturnType<typeof normalizeModel>,
   scenario: ResolvedScenario,
 ): Promise<PhaseResult> {
-  const armed = await prepareFaults(faults, endpoints, processes);
+  // Only the stall reaches a process here, and it needs no state file or ports.
+  const armed = await prepareFaults(faults, endpoints, { processes, ports: {}, stateFile: "" });
   const session = await LoadSession.open({
     scenario,
     endpoints: armed.endpoints,

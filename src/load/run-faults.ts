@@ -1,6 +1,12 @@
+import {
+  armProcessFault,
+  FaultError,
+  type LocalStackView,
+  type ProcessFault,
+  prepareProcessFault,
+} from "../faults/process-faults.js";
 import type { StackEndpoints } from "../stack/endpoints.js";
-import { isAlive, type ProcessRecord } from "../stack/local/processes.js";
-import { UsageError } from "../util/errors.js";
+import { isAlive } from "../stack/local/processes.js";
 import { parseDuration } from "./duration.js";
 import { addLatency, ensureToxiproxy, proxyFor, type RunningToxiproxy, startToxiproxy } from "./toxiproxy.js";
 
@@ -11,13 +17,19 @@ import { addLatency, ensureToxiproxy, proxyFor, type RunningToxiproxy, startToxi
  *   stall:1s@10s        SIGSTOP OpenIM's message gateway process at 10 s, SIGCONT 1 s later: a full stall
  * Toxiproxy sits on `openimWs`, the address the openim-direct driver dials; the openim driver
  * takes its WebSocket address from the gateway's login answer, so only `stall` reaches it.
+ * And on any part of the local stack (src/faults/process-faults.ts):
+ *   kill:msgtransfer@10s  restart:redis@10s[+2s]  partition:kafka@10s+5s  reload:nginx@10s
  */
 export type Fault =
   | { kind: "latency"; ms: number; jitterMs: number }
   | { kind: "reset"; atMs: number; forMs: number }
-  | { kind: "stall"; atMs: number; forMs: number };
+  | { kind: "stall"; atMs: number; forMs: number }
+  | ProcessFault;
 
-export class FaultError extends UsageError {}
+export { FaultError };
+
+const isProcessFault = (f: Fault): f is ProcessFault =>
+  f.kind === "kill" || f.kind === "restart" || f.kind === "partition" || f.kind === "reload";
 
 function ms(text: string | undefined, what: string): number {
   const v = text === undefined ? undefined : parseDuration(text);
@@ -32,7 +44,16 @@ export function parseFault(text: string): Fault {
   if (m) return { kind: "reset", atMs: ms(m[1], text), forMs: m[2] ? ms(m[2], text) : 500 };
   m = /^stall:([^@]+)@(.+)$/.exec(text);
   if (m) return { kind: "stall", forMs: ms(m[1], text), atMs: ms(m[2], text) };
-  throw new FaultError(`fault "${text}": expected latency:5ms, reset@10s or stall:1s@10s`);
+  m = /^(kill|reload):([\w-]+)@([^+]+)$/.exec(text);
+  if (m?.[1] && m[2]) return { kind: m[1] as "kill" | "reload", target: m[2], atMs: ms(m[3], text) };
+  m = /^restart:([\w-]+)@([^+]+)(?:\+(.+))?$/.exec(text);
+  if (m?.[1])
+    return { kind: "restart", target: m[1], atMs: ms(m[2], text), downMs: m[3] ? ms(m[3], text) : 0 };
+  m = /^partition:([\w-]+)@([^+]+)\+(.+)$/.exec(text);
+  if (m?.[1]) return { kind: "partition", target: m[1], atMs: ms(m[2], text), forMs: ms(m[3], text) };
+  throw new FaultError(
+    `fault "${text}": expected latency:5ms, reset@10s, stall:1s@10s, kill:<part>@10s, restart:<part>@10s[+2s], partition:<part>@10s+5s or reload:nginx@10s`,
+  );
 }
 
 export interface ArmedFaults {
@@ -49,12 +70,20 @@ const MSG_GATEWAY = "openim-msggateway";
 export async function prepareFaults(
   faults: Fault[],
   endpoints: StackEndpoints,
-  processes: ProcessRecord[],
+  stack: LocalStackView | undefined,
 ): Promise<ArmedFaults> {
+  const processes = stack?.processes ?? [];
+  const onParts = faults.filter(isProcessFault);
+  if (onParts.length > 0 && !stack)
+    throw new FaultError(
+      `${onParts[0]?.kind}:${onParts[0]?.target} needs the local stack (cutover signals its processes by pid)`,
+    );
+  const partDescriptions: string[] = [];
+  for (const f of onParts) if (stack) partDescriptions.push(await prepareProcessFault(f, stack));
   let tp: RunningToxiproxy | undefined;
   let routed = endpoints;
   const proxyName = "openim-ws";
-  if (faults.some((f) => f.kind !== "stall")) {
+  if (faults.some((f) => f.kind === "latency" || f.kind === "reset")) {
     tp = await startToxiproxy(await ensureToxiproxy());
     const upstream = new URL(endpoints.openimWs).host;
     const listen = await proxyFor(tp, proxyName, upstream);
@@ -67,16 +96,22 @@ export async function prepareFaults(
 
   return {
     endpoints: routed,
-    describe: faults.map((f) =>
-      f.kind === "latency"
-        ? `Toxiproxy latency ${f.ms} ms (jitter ${f.jitterMs} ms) on OpenIM ws → client`
-        : f.kind === "reset"
-          ? `Toxiproxy reset_peer at ${f.atMs} ms for ${f.forMs} ms`
-          : `SIGSTOP ${MSG_GATEWAY} at ${f.atMs} ms for ${f.forMs} ms`,
-    ),
+    describe: [
+      ...faults.flatMap((f) =>
+        f.kind === "latency"
+          ? [`Toxiproxy latency ${f.ms} ms (jitter ${f.jitterMs} ms) on OpenIM ws → client`]
+          : f.kind === "reset"
+            ? [`Toxiproxy reset_peer at ${f.atMs} ms for ${f.forMs} ms`]
+            : f.kind === "stall"
+              ? [`SIGSTOP ${MSG_GATEWAY} at ${f.atMs} ms for ${f.forMs} ms`]
+              : [],
+      ),
+      ...partDescriptions,
+    ],
     arm(onEvent, offsetMs) {
       const timers: NodeJS.Timeout[] = [];
       const undo: Array<() => void> = [];
+      if (stack) for (const f of onParts) undo.push(armProcessFault(f, stack, onEvent, offsetMs));
       for (const f of faults) {
         if (f.kind === "stall" && gateway) {
           let stopped = false;

@@ -145,7 +145,17 @@ export function startLoad(o: RunLoadOptions): LoadRun {
       ]);
       const faults = o.faults ?? [];
       if (faults.length > 0) {
-        armed = await prepareFaults(faults, e, state?.processes ?? []);
+        armed = await prepareFaults(
+          faults,
+          e,
+          state
+            ? {
+                processes: state.processes,
+                ports: state.ports,
+                stateFile: runDirLayout(o.stack.runDir).state,
+              }
+            : undefined,
+        );
         results.parameters.faults = armed.describe;
         for (const d of armed.describe) note("warn", `fault ${d}`);
       }

@@ -70,7 +70,7 @@ export function loadCommand(): Command {
     )
     .option(
       "--fault <spec>",
-      "inject into the local stack: latency:5ms (Toxiproxy on OpenIM's ws; openim-direct), reset@10s, stall:1s@10s (SIGSTOP msggateway) (repeatable)",
+      "inject into the local stack: latency:5ms (Toxiproxy on OpenIM's ws; openim-direct), reset@10s, stall:1s@10s (SIGSTOP msggateway), kill:<part>@10s, restart:<part>@10s[+2s], partition:<part>@10s+5s (iptables), reload:nginx@10s — <part> as in `cutover status`, e.g. msgtransfer, redis, kafka (repeatable)",
       collect,
     )
     .option(

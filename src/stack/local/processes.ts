@@ -8,6 +8,8 @@ export interface ProcessRecord {
   pid: number;
   startTime: string;
   log: string;
+  /** How it was started, so a fault can start it again exactly so (absent in older run dirs). */
+  spawn?: { command: string; args: string[]; cwd?: string; env?: Record<string, string> };
 }
 
 /** Field 22 of /proc/<pid>/stat: start time in clock ticks since boot; identifies a process beyond its pid. */
@@ -53,7 +55,27 @@ export function startProcess(spec: SpawnSpec): ProcessRecord {
     if (child.pid === undefined) throw new Error(`${spec.name}: could not start ${spec.command}`);
     child.unref();
     const startTime = processStartTime(child.pid) ?? "";
-    return { name: spec.name, pid: child.pid, startTime, log: spec.log };
+    // Only what the spec sets beyond the inherited environment is kept: the rest is the caller's
+    // (and may hold its secrets), and a restart inherits it again.
+    const env = spec.env
+      ? Object.fromEntries(
+          Object.entries(spec.env).filter(
+            (e): e is [string, string] => e[1] !== undefined && process.env[e[0]] !== e[1],
+          ),
+        )
+      : undefined;
+    return {
+      name: spec.name,
+      pid: child.pid,
+      startTime,
+      log: spec.log,
+      spawn: {
+        command: spec.command,
+        args: spec.args,
+        ...(spec.cwd ? { cwd: spec.cwd } : {}),
+        ...(env ? { env } : {}),
+      },
+    };
   } finally {
     closeSync(fd);
   }
@@ -93,4 +115,28 @@ export function tailLog(file: string, lines = 15): string {
   } catch {
     return "(no log)";
   }
+}
+
+/** SIGKILL to the process group, as a crash would end it; resolves when it is gone. */
+export async function killProcess(record: ProcessRecord): Promise<void> {
+  if (!isAlive(record)) return;
+  signalGroup(record.pid, "SIGKILL");
+  for (let i = 0; i < 250 && isAlive(record); i++) await sleep(20);
+}
+
+/** Starts a process again exactly as it was first started (same command, arguments, log). */
+export function respawn(record: ProcessRecord): ProcessRecord {
+  const spawnSpec = record.spawn;
+  if (!spawnSpec)
+    throw new Error(
+      `${record.name} was started before cutover recorded how: restart the stack with \`cutover up\``,
+    );
+  return startProcess({
+    name: record.name,
+    command: spawnSpec.command,
+    args: spawnSpec.args,
+    ...(spawnSpec.cwd ? { cwd: spawnSpec.cwd } : {}),
+    ...(spawnSpec.env ? { env: { ...process.env, ...spawnSpec.env } } : {}),
+    log: record.log,
+  });
 }

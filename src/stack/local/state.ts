@@ -8,6 +8,14 @@ const processRecordSchema = z.object({
   pid: z.number().int(),
   startTime: z.string(),
   log: z.string(),
+  spawn: z
+    .object({
+      command: z.string(),
+      args: z.array(z.string()),
+      cwd: z.string().optional(),
+      env: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
 });
 
 /** What a run directory remembers between `up`, `status` and `down`; written after every process start. */
@@ -50,4 +58,12 @@ export function liveness(state: RunState | undefined): Liveness {
   if (state.phase === "up" && alive.length === state.processes.length && alive.length > 0)
     return { kind: "live", state };
   return { kind: "stale", state, alive };
+}
+
+/** Puts `next` where the record of the same name was: a process a fault restarted is still the stack's. */
+export function replaceProcess(file: string, next: ProcessRecord): void {
+  const state = readState(file);
+  if (!state) return;
+  state.processes = state.processes.map((p) => (p.name === next.name ? next : p));
+  writeState(file, state);
 }
