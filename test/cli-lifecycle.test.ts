@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -5,6 +6,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { isPortFree } from "../src/stack/local/ports.js";
 import { isAlive } from "../src/stack/local/processes.js";
 import { type RunState, runStateSchema } from "../src/stack/local/state.js";
+import { packageRoot } from "../src/util/package-root.js";
 import { type CliRun, cliEnv, runCutover } from "./support/cli.js";
 
 // The CLI as a user runs it, from source, on a run dir of its own (a second stack beside the shared one).
@@ -71,6 +73,32 @@ describe("cutover up / status / down", { timeout: 300_000 }, () => {
     expect(status.stderr).toMatch(/unhealthy: .*process openim-rpc-msg/);
   });
 
+  test("a killed up leaves its survivors recorded (pid and start time), for the next up to stop", async () => {
+    // The stack above goes; an up is started and SIGKILLed while it is still starting processes.
+    expect(cutover("down").code).toBe(0);
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "up", "--run-dir", runDir], {
+      cwd: packageRoot(),
+      env,
+      stdio: "ignore",
+    });
+    const started = (): number => {
+      try {
+        return state().processes.filter(isAlive).length;
+      } catch {
+        return 0; // not written yet, or being replaced
+      }
+    };
+    try {
+      for (let i = 0; i < 300 && started() < 3; i++) await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      child.kill("SIGKILL");
+    }
+    await new Promise((r) => child.once("exit", r));
+    expect(state().phase).toBe("starting");
+    expect(state().processes.filter(isAlive).length).toBeGreaterThanOrEqual(3);
+  });
+
+  // Runs on what the killed up left (the test above): its survivors are stopped, then a fresh start.
   test("up on a crashed run dir cleans it up and starts a healthy stack", () => {
     const survivors = state().processes.filter(isAlive);
     const up = cutover("up");
