@@ -1,5 +1,6 @@
 import { request } from "undici";
 import { describe, expect, test } from "vitest";
+import { gatewayClient } from "../src/drivers/gateway-client.js";
 import { encodeGetMaxSeqReq } from "../src/protocol/hand-coders.js";
 import {
   decodeText,
@@ -16,6 +17,7 @@ import {
 import { TEXT_PING } from "../src/protocol/ws-frames.js";
 import { asTestUser, eventually, nextPush } from "./support/fixtures.js";
 import { groupInfo, newGroup, refusal, restAs } from "./support/groups.js";
+import { skipUnless } from "./support/skip.js";
 import { useStack } from "./support/stack.js";
 
 // Suite `security-input`: negative cases about hostile input. Injection strings in every field,
@@ -409,5 +411,51 @@ describe("webhook deny", () => {
       end: 10,
     });
     expect(pulled.map((m) => decodeText(m))).toEqual(["allowed"]);
+  });
+});
+
+describe("hostile input the fuzzer found (cutover fuzz)", () => {
+  test("the legacy chat service refuses a NUL in a message, a groupID or a group name with 400, never a database error", {
+    meta: {
+      source: [
+        "legacy:reference/legacy/src/protocol.ts sendBodySchema",
+        "legacy:reference/legacy/src/chat-server.ts",
+      ],
+    },
+  }, async (ctx) => {
+    // Finding of `cutover fuzz legacy --seed 19`: {"groupID":"\u0000"} reached Postgres, which
+    // refuses NUL in text, and the service answered 500 with the database's own message.
+    const legacy = stack.endpoints.legacy;
+    skipUnless(ctx, legacy !== undefined, "the target runs no legacy pipeline");
+    const client = gatewayClient(legacy.baseURL, { connections: 1 });
+    try {
+      const userID = `fz_${unique()}`;
+      await client.register(userID, "a-long-enough-password");
+      // The legacy login answers a JWT only (no imToken): the sealed route, not the gateway's login().
+      const { jwt } = (await client.sealed(
+        "/api/auth/login",
+        { userID, password: "a-long-enough-password" },
+        { platformID: 5 },
+      )) as { jwt: string };
+      const bodies: Array<[string, unknown]> = [
+        ["/api/messages", { recvID: userID, text: "nul\u0000byte" }],
+        ["/api/messages", { groupID: "\u0000", text: "hi" }],
+        ["/api/groups", { groupName: "a\u0000b", memberUserIDs: [] }],
+      ];
+      for (const [route, body] of bodies) {
+        const res = await client.request("POST", route, body, client.bearer(jwt));
+        expect(res.status, `${route} ${JSON.stringify(body)}`).toBe(400);
+      }
+      // The same text without the NUL is stored and acknowledged.
+      const ok = await client.request(
+        "POST",
+        "/api/messages",
+        { recvID: userID, text: "nul byte" },
+        client.bearer(jwt),
+      );
+      expect(ok.status).toBe(200);
+    } finally {
+      await client.close();
+    }
   });
 });

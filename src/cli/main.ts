@@ -43,6 +43,7 @@ program.addCommand(conformanceCommand());
 program.addCommand(compareCommand());
 program.addCommand(reportCommand());
 program.addCommand((await import("./commands/import.js")).importCommand());
+program.addCommand((await import("./commands/fuzz.js")).fuzzCommand());
 program.addCommand((await import("./commands/resilience.js")).resilienceCommand());
 // Settings are not inherited by commands built on their own: usage errors must exit 2 everywhere.
 for (const command of program.commands)

@@ -80,13 +80,15 @@ export function buildChatService(parts: ChatParts): FastifyInstance {
     passUpgrade(config.websocket, req, socket, head);
   });
 
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     if (err instanceof HttpError)
       return reply.status(err.status).send({ error: { code: err.code, message: err.message } });
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500)
       return reply.status(status).send({ error: { code: "bad_request", message: (err as Error).message } });
-    return reply.status(500).send({ error: { code: "internal", message: (err as Error).message } });
+    // The cause stays in the service's log: a database's or broker's message is not the caller's business.
+    process.stderr.write(`legacy-chat: ${req.method} ${req.url.split("?")[0]}: ${(err as Error).message}\n`);
+    return reply.status(500).send({ error: { code: "internal", message: "internal error" } });
   });
 
   async function authenticate(req: FastifyRequest): Promise<SessionClaims> {

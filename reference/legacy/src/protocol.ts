@@ -19,20 +19,26 @@ import { userIDSchema } from "../../gateway/src/http-input.js";
 
 export { userIDSchema };
 
+/** Postgres text cannot hold NUL: refused at the edge as a 400, not a database error (500) later. */
+const storableText = (s: z.ZodString) =>
+  s.refine((v) => !v.includes("\u0000"), "must not contain NUL (\\u0000)");
+
 // ---- REST (behind the DH + JWT login, `Authorization: Bearer <jwt>`)
 export const sendBodySchema = z
   .object({
     recvID: userIDSchema.optional(),
-    groupID: z.string().min(1).max(64).optional(),
+    groupID: storableText(z.string().min(1).max(64)).optional(),
     /** The sender's own id for the message; generated when absent. */
     clientMsgID: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/)
       .optional(),
-    text: z
-      .string()
-      .min(1)
-      .max(64 * 1024),
+    text: storableText(
+      z
+        .string()
+        .min(1)
+        .max(64 * 1024),
+    ),
   })
   .strict()
   .refine((b) => !!b.recvID !== !!b.groupID, { message: "exactly one of recvID or groupID" });
@@ -51,7 +57,7 @@ export type SendAckBody = z.infer<typeof sendAckSchema>;
 export const createGroupBodySchema = z
   .object({
     memberUserIDs: z.array(userIDSchema).max(10_000).default([]),
-    groupName: z.string().max(128).default("group"),
+    groupName: storableText(z.string().max(128)).default("group"),
   })
   .strict();
 
