@@ -7,11 +7,13 @@ import { describe, expect, inject, test } from "vitest";
 import { compareFiles } from "../src/compare/compare-files.js";
 import { comparedMetricUnits } from "../src/compare/compared-metrics.js";
 import type { CaseResult } from "../src/conformance-runner/results.js";
+import { summarizeResources } from "../src/metrics/proc-sampler.js";
+import { judgeProcessDrift, messagesFromIntervals, processSeries } from "../src/metrics/process-drift.js";
 import { buildComparison } from "../src/report/build-comparison.js";
 import { renderHtml } from "../src/report/html.js";
 import { runResultsSchema } from "../src/report/run-schema.js";
 import { readRunReport, runView } from "../src/report/run-view.js";
-import { comparisonView, conformanceView, type ReportView } from "../src/report/view-model.js";
+import { comparisonView, conformanceView, loadView, type ReportView } from "../src/report/view-model.js";
 import { writeRunReport } from "../src/report/write-run-report.js";
 import { describeEnvironment } from "../src/run/environment.js";
 import { parseGateRule } from "../src/stats/gate.js";
@@ -101,6 +103,59 @@ describe("the HTML report in a browser", { timeout: 60_000 }, () => {
     expect(result.canvases).toBe(view.charts.length);
     expect(result.painted).toBe(view.charts.length);
     expect(view.charts.length).toBeGreaterThanOrEqual(2);
+  });
+
+  test("a soak's load report draws every process's memory and names the one that drifted", async (ctx) => {
+    if (!chromiumAvailable()) {
+      if (process.env.CI)
+        throw new Error(`no Chromium at ${CHROMIUM_PATH} (cutover doctor --fix installs it)`);
+      ctx.skip(`no Chromium at ${CHROMIUM_PATH}`);
+    }
+    const MB = 2 ** 20;
+    // Two minutes at 50 msg/s: the MongoDB stand-in fills with messages, the gateway doubles.
+    const samples = Array.from({ length: 120 }, (_, t) => {
+      const rss: Record<string, number> = {
+        mongo: 300 * MB + 40 * MB * (t / 120),
+        "openim-rpc-msg": 40 * MB,
+        gateway: 60 * MB + 60 * MB * (t / 120),
+      };
+      return {
+        t,
+        processes: Object.entries(rss).map(([name, rssBytes]) => ({
+          name,
+          rssBytes,
+          cpuPercent: 4,
+          alive: true,
+        })),
+        totalCpuPercent: 12,
+        totalRssBytes: Object.values(rss).reduce((a, b) => a + b, 0),
+        generator: { cpuPercent: 9, rssBytes: 120 * MB },
+      };
+    });
+    const drift = judgeProcessDrift(
+      processSeries(samples),
+      messagesFromIntervals(
+        Array.from({ length: 120 }, (_, i) => ({ t: i + 1, sent: 50, delivered: 50 })),
+        0,
+      ),
+      { rssMaxRatio: 1.25, skipFirst: 5, minPoints: 60 },
+    );
+    const results = {
+      ...syntheticRun("openim", 20),
+      drift,
+      resources: { intervalMs: 1000, samples, summary: summarizeResources(samples) },
+    };
+    const view = loadView(results);
+    expect(view.charts.map((c) => c.title)).toEqual(
+      expect.arrayContaining([
+        "Memory per process — drifted: gateway",
+        "gateway: memory over the run (drift flagged)",
+      ]),
+    );
+    const result = await openInChromium(renderHtml(view, ["results.json"]), "soak-drift-report");
+    expect(result.errors).toEqual([]);
+    expect(result.canvases).toBe(view.charts.length);
+    expect(result.painted).toBe(view.charts.length);
   });
 
   test("a conformance report renders its tables with no errors", async (ctx) => {

@@ -10,6 +10,12 @@ import type { Cell, Table } from "./view-model.js";
 
 const MB = 2 ** 20;
 const mb = (b: number) => `${b >= 0 ? "+" : "−"}${(Math.abs(b) / MB).toFixed(1)}`;
+const size = (b: number) =>
+  Math.abs(b) >= MB
+    ? `${(b / MB).toFixed(1)} MB`
+    : Math.abs(b) >= 1024
+      ? `${(b / 1024).toFixed(0)} KB`
+      : `${b} B`;
 const c = (text: string | number, cls?: string): Cell => ({ text: String(text), cls });
 
 export function driftTables(r: LoadResults): Table[] {
@@ -40,7 +46,7 @@ export function driftTables(r: LoadResults): Table[] {
       c(d.growthBytes === undefined ? "—" : mb(d.growthBytes), "num"),
       c(
         d.perThousandMessages
-          ? `${(d.perThousandMessages.whole / 1024).toFixed(0)} KB (${(d.perThousandMessages.firstHalf / 1024).toFixed(0)} → ${(d.perThousandMessages.secondHalf / 1024).toFixed(0)})`
+          ? `${size(d.perThousandMessages.whole)} (${size(d.perThousandMessages.firstHalf)} → ${size(d.perThousandMessages.secondHalf)})`
           : "—",
         "num",
       ),
