@@ -144,8 +144,11 @@ describe("the HTML report in a browser", { timeout: 60_000 }, () => {
       ...syntheticRun("openim", 20),
       drift,
       resources: { intervalMs: 1000, samples, summary: summarizeResources(samples) },
+      // A fault mid-soak is drawn across every time chart; the page must draw it without errors.
+      faultEvents: [{ t: 60, what: "SIGKILL openim-msgtransfer" }],
     };
     const view = loadView(results);
+    expect(view.charts.filter((c) => c.kind === "time").every((c) => c.marks?.length === 1)).toBe(true);
     expect(view.charts.map((c) => c.title)).toEqual(
       expect.arrayContaining([
         "Memory per process — drifted: gateway",

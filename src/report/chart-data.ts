@@ -8,6 +8,8 @@ export interface ChartSpec {
   yLabel: string;
   x: number[];
   series: Array<{ label: string; values: Array<number | null> }>;
+  /** Instants drawn across a time chart (a fault striking, lifted), on its x axis. */
+  marks?: Array<{ t: number; label: string }>;
 }
 
 /**

@@ -16,6 +16,23 @@ describe("reports from results files", () => {
     expect(html).toContain("the load generator shares this machine");
   });
 
+  test("a fault is drawn on every time chart where it struck, and listed with its instant", () => {
+    const run = {
+      ...syntheticRun("openim", 20),
+      faultEvents: [
+        { t: 4.2, what: "SIGKILL openim-msgtransfer" },
+        { t: 6.3, what: "openim-msgtransfer started again (pid 42)" },
+      ],
+    };
+    const view = loadView(run);
+    const timeCharts = view.charts.filter((ch) => ch.kind === "time");
+    expect(timeCharts.length).toBeGreaterThan(0);
+    for (const chart of timeCharts) expect(chart.marks?.map((m) => m.t)).toEqual([4.2, 6.3]);
+    expect(view.charts.find((ch) => ch.kind === "spectrum")?.marks).toBeUndefined();
+    expect(renderMarkdown(view)).toMatch(/\| 4\.2 +\| SIGKILL openim-msgtransfer +\|/);
+    expect(renderHtml(view, ["results.json"])).toContain("markLines(c.marks)");
+  });
+
   test("the Markdown summary has the latency table and the accounting", () => {
     const md = renderMarkdown(loadView(syntheticRun("openim", 20)));
     expect(md).toMatch(/### Latency \(ms\)/);

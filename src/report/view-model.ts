@@ -204,6 +204,16 @@ export function loadView(r: LoadResults): ReportView {
     );
   }
   charts.push(...driftCharts(r));
+  // Every time chart shares the run's clock with the fault events: draw each fault where it struck.
+  const marks = (r.faultEvents ?? []).map((e) => ({ t: e.t, label: e.what }));
+  if (marks.length > 0) for (const chart of charts) if (chart.kind === "time") chart.marks = marks;
+  if (marks.length > 0)
+    tables.push({
+      title: "Faults",
+      note: (r.parameters.faults ?? []).join("; "),
+      head: ["seconds into the run", "what happened"],
+      rows: marks.map((m) => [num(m.t.toFixed(1)), c(m.label)]),
+    });
   const partial = partialBlock(r);
   return {
     title: `cutover load · ${r.scenario.name}`,
