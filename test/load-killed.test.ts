@@ -53,7 +53,7 @@ test("a load killed with SIGKILL mid-run leaves a log that `report --from-log` r
     { cwd: packageRoot(), env: cliEnv(), stdio: "ignore" },
   );
   try {
-    expect(await waitForIntervals(log, 6, 45_000)).toBeGreaterThanOrEqual(6);
+    expect(await waitForIntervals(log, 4, 75_000)).toBeGreaterThanOrEqual(4);
   } finally {
     child.kill("SIGKILL");
   }
@@ -94,4 +94,4 @@ test("a load killed with SIGKILL mid-run leaves a log that `report --from-log` r
     expect(text).toContain("Partial run: rebuilt from the interval log");
   }
   expect(md).toMatch(/\| sent \| acked \|/);
-}, 90_000);
+}, 150_000);
