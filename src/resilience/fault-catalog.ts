@@ -79,6 +79,36 @@ export const RESILIENCE_CASES: ResilienceCase[] = [
     slow: true,
   },
   {
+    fault: "restart:kafka@{at}+2s",
+    part: "kafka",
+    promise:
+      "the broker keeps its log on disk (KRaft, the run dir), so what OpenIM produced before the crash is consumed after it returns; sends fail while it is down",
+    source: [
+      "server:pkg/common/storage/controller/msg.go MsgToMQ",
+      "cutover:src/stack/local/kafka.ts (log.dirs in the run dir)",
+    ],
+    expectNoAckedLoss: true,
+    slow: true,
+  },
+  {
+    fault: "restart:etcd@{at}+1s",
+    part: "etcd",
+    promise:
+      "etcd is OpenIM's service discovery; established gRPC connections do not need it, so messaging goes on while it is down",
+    source: ["server:pkg/common/discoveryregister/discoveryregister.go (etcd via openimsdk/tools)"],
+    expectNoAckedLoss: true,
+    slow: true,
+  },
+  {
+    fault: "restart:mongo@{at}+1s",
+    part: "mongo",
+    promise:
+      "the MongoDB stand-in keeps data in memory unless stack.local.mongo.persist is set: a restart loses every stored message and seq, which a real mongod would not — recorded, not judged",
+    source: ["cutover:builds/mongo-standin (in-memory unless --h2)"],
+    expectNoAckedLoss: false,
+    slow: true,
+  },
+  {
     fault: "restart:rpc-msg@{at}+1s",
     part: "openim-rpc-msg",
     promise:
