@@ -57,6 +57,9 @@ beforeAll(async () => {
     users: 10,
     durationMs: 6000,
     faultAtMs: 2000,
+    // The last fault leaves the stack broken and the stack is stopped next; that `up` heals a
+    // crashed run dir is test/cli-lifecycle.test.ts's to prove.
+    healAfter: false,
   });
 }, 400_000);
 
@@ -90,11 +93,11 @@ describe("the resilience suite on the local stack", () => {
     });
   });
 
-  test("a part killed for good: the run still finishes, status names the part, and up heals the stack", () => {
+  test("a part killed for good: the run still finishes and the health check names the part", () => {
     const o = outcome("kill:rpc-third");
     expect(o?.finished).toBe(true);
+    expect(o?.delivered).toBe(o?.sent);
     expect(o?.downAfter.some((d) => d.startsWith("process openim-rpc-third"))).toBe(true);
-    expect(o?.healed).toBe(true);
   });
 
   test("the results and their Markdown say each fault's outcome beside OpenIM's promise", () => {

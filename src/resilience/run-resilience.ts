@@ -29,6 +29,8 @@ export interface ResilienceOptions {
   /** When the fault strikes, from the start of the measured schedule. */
   faultAtMs: number;
   users: number;
+  /** Heal with `up` right after a fault that left the stack broken (default); else only before the next fault. */
+  healAfter?: boolean;
   onCase?: (outcome: ResilienceOutcome) => void;
 }
 
@@ -172,7 +174,7 @@ export async function runResilience(o: ResilienceOptions): Promise<ResilienceRes
     const ackedLostAtLeast = Math.max(0, lost - (sent - acked));
     const downAfter = await failingChecks(o.runDir);
     let healed = false;
-    if (downAfter.length > 0) {
+    if (downAfter.length > 0 && o.healAfter !== false) {
       await upLocal({ config: o.config, runDir: o.runDir, progress: () => {} });
       healed = (await failingChecks(o.runDir)).length === 0;
     }
