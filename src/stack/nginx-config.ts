@@ -86,7 +86,9 @@ events { worker_connections 16384; }
 worker_rlimit_nofile 40000;
 
 http {
-  access_log ${prefix}/access.log;
+  # Request lines without their query string: the WebSocket URL carries the user's imToken (?token=…).
+  log_format cutover_noquery '$remote_addr [$time_local] "$request_method $uri $server_protocol" $status $body_bytes_sent $request_time';
+  access_log ${prefix}/access.log cutover_noquery;
   client_body_temp_path ${prefix}/tmp/body;
   proxy_temp_path ${prefix}/tmp/proxy;
   fastcgi_temp_path ${prefix}/tmp/fastcgi;
