@@ -1,5 +1,6 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { CutoverError, EXIT, errorMessage } from "../util/errors.js";
 
 /** A results folder per run, named by start time so runs never overwrite each other. */
 export function newResultsDir(outDir: string, startedAt: Date, label: string): string {
@@ -12,6 +13,16 @@ export function newResultsDir(outDir: string, startedAt: Date, label: string): s
 /** Writes atomically (temp file + rename): a run killed mid-write leaves the previous complete version. */
 export function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+    renameSync(tmp, file);
+  } catch (err) {
+    // A half-written temp file is nobody's results: leave only the last complete copy.
+    rmSync(tmp, { force: true });
+    const full = (err as NodeJS.ErrnoException).code === "ENOSPC";
+    throw new CutoverError(
+      `cannot write ${file}: ${full ? "the disk is full" : errorMessage(err)} — the last complete copy there is kept${full ? `, and the interval log beside it rebuilds a report (cutover report --from-log ${path.join(path.dirname(file), "intervals.hlog")})` : ""}`,
+      EXIT.failures,
+    );
+  }
 }
