@@ -8,6 +8,7 @@ import { moderation } from "./moderation.js";
 import { openimBridge } from "./openim-bridge.js";
 import { buildGateway } from "./server.js";
 import { userStore } from "./user-store.js";
+import { watchdog } from "./watchdog.js";
 
 /** The reference gateway as a process: `gateway --config gateway.json`. */
 async function main(): Promise<void> {
@@ -34,9 +35,11 @@ async function main(): Promise<void> {
     jwt: jwtCodec(config.jwt, config.faults),
     moderation: moderation(users, config.moderation.bannedWords, config.moderation.denyErrCode),
   });
+  const stopWatchdog = watchdog(app, redis);
   const address = await app.listen({ host: config.listen.host, port: config.listen.port });
   process.stdout.write(`gateway listening on ${address}\n`);
   const stop = async () => {
+    stopWatchdog();
     await app.close();
     await rest.close();
     redis.disconnect();
