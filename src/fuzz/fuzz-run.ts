@@ -52,6 +52,8 @@ export interface FuzzOutcome {
   statuses: Record<string, number>;
   fiveXX: number;
   crashes: number;
+  /** Requests left unanswered past the timeout while the service still answered /healthz. */
+  hangs: number;
   leaks: number;
   replays: number;
   findings: FuzzFinding[];
@@ -146,6 +148,7 @@ export async function fuzzService(o: FuzzServiceOptions): Promise<FuzzOutcome> {
     statuses: {},
     fiveXX: 0,
     crashes: 0,
+    hangs: 0,
     leaks: 0,
     replays: 0,
     findings: [],
@@ -154,6 +157,7 @@ export async function fuzzService(o: FuzzServiceOptions): Promise<FuzzOutcome> {
     if (problem === "5xx") outcome.fiveXX++;
     else if (problem === "leak") outcome.leaks++;
     else if (problem === "replay") outcome.replays++;
+    else if (problem === "hang") outcome.hangs++;
     else outcome.crashes++;
     if (outcome.findings.length < MAX_FINDINGS_KEPT)
       outcome.findings.push({
@@ -247,7 +251,16 @@ export async function fuzzService(o: FuzzServiceOptions): Promise<FuzzOutcome> {
           note(c, "crash", `no answer (${(err as Error).message}) and /healthz is down`);
           break;
         }
-        if (c.step.via !== "raw") note(c, "hang", `no answer: ${(err as Error).message}`);
+        // A service may answer 413 and close while a huge body is still being sent: the client then
+        // sees the connection reset, which is a refusal, not a hang. Only silence past the timeout is one.
+        const code = (err as { code?: unknown }).code;
+        if (
+          code === "UND_ERR_HEADERS_TIMEOUT" ||
+          code === "UND_ERR_BODY_TIMEOUT" ||
+          /no answer within/.test(String(err))
+        )
+          note(c, "hang", `no answer: ${(err as Error).message}`);
+        else outcome.statuses.dropped = (outcome.statuses.dropped ?? 0) + 1;
         continue;
       }
       for (const r of replies) {

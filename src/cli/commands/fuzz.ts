@@ -39,7 +39,7 @@ export function parseFuzzArgs(target: string, opts: { seed?: string; requests?: 
 export function printFuzzOutcome(o: FuzzOutcome, write: (s: string) => void): void {
   const bad = (n: number) => (n > 0 ? pc.red(String(n)) : pc.green(String(n)));
   write(
-    `fuzz ${o.target} (seed ${o.seed}): ${o.tried} cases tried · 5xx ${bad(o.fiveXX)} · crashes ${bad(o.crashes)} · leaks ${bad(o.leaks)} · replays accepted ${bad(o.replays)}\n`,
+    `fuzz ${o.target} (seed ${o.seed}): ${o.tried} cases tried · 5xx ${bad(o.fiveXX)} · crashes ${bad(o.crashes)} · hangs ${bad(o.hangs)} · leaks ${bad(o.leaks)} · replays accepted ${bad(o.replays)}\n`,
   );
   write(
     pc.dim(
@@ -73,7 +73,7 @@ export function fuzzCommand(): Command {
         ...where,
       });
       printFuzzOutcome(outcome, (s) => process.stdout.write(s));
-      if (outcome.fiveXX + outcome.crashes + outcome.leaks + outcome.replays > 0)
+      if (outcome.fiveXX + outcome.crashes + outcome.hangs + outcome.leaks + outcome.replays > 0)
         throw new CutoverError(
           `fuzzing the ${args.target} found ${outcome.findings.length > 0 ? "problems (above)" : "problems"}`,
           EXIT.failures,
