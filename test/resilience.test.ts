@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { configSchema } from "../src/config/schema.js";
+import { packetFilterAvailable } from "../src/faults/process-faults.js";
 import { RESILIENCE_CASES, type ResilienceCase } from "../src/resilience/fault-catalog.js";
 import { type ResilienceResults, runResilience } from "../src/resilience/run-resilience.js";
 import { downLocal, upLocal } from "../src/stack/local/local-stack.js";
@@ -16,14 +16,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), "cutover-resilience-"));
 const runDir = path.join(work, "run");
 const config = configSchema.parse({ stack: { runDir, local: { legacy: false } } });
 
-const packetFilter = (() => {
-  try {
-    execFileSync("iptables", ["-w", "-L", "OUTPUT", "-n"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const packetFilter = packetFilterAvailable();
 
 const catalog = (fault: string): ResilienceCase => {
   const found = RESILIENCE_CASES.find((c) => c.fault.startsWith(fault));

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -8,7 +7,13 @@ import { parseFault } from "../load/run-faults.js";
 import { isAlive, type ProcessRecord, startProcess, stopProcess } from "../stack/local/processes.js";
 import { readState, writeState } from "../stack/local/state.js";
 import { sleep } from "../util/time.js";
-import { armProcessFault, FaultError, prepareProcessFault, resolveTarget } from "./process-faults.js";
+import {
+  armProcessFault,
+  FaultError,
+  packetFilterAvailable,
+  prepareProcessFault,
+  resolveTarget,
+} from "./process-faults.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "cutover-faults-"));
 const started: ProcessRecord[] = [];
@@ -111,14 +116,7 @@ describe("faults on the stack's parts", () => {
   });
 });
 
-const iptables = (() => {
-  try {
-    execFileSync("iptables", ["-w", "-L", "OUTPUT", "-n"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const iptables = packetFilterAvailable();
 
 /** Resolves "connected" or "timeout": a partition makes a new connection hang, not fail fast. */
 function tryConnect(port: number, timeoutMs: number): Promise<"connected" | "timeout" | "refused"> {

@@ -85,6 +85,16 @@ const ruleArgs = (port: number, dir: "--dport" | "--sport") => [
   "DROP",
 ];
 
+/** Whether this machine lets cutover change the packet filter (iptables present, run as root). */
+export function packetFilterAvailable(): boolean {
+  try {
+    execFileSync("iptables", ["-w", "-L", "OUTPUT", "-n"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A partition needs the packet filter and the right to change it; said before the run starts. */
 export async function requirePacketFilter(): Promise<void> {
   try {

@@ -41,7 +41,8 @@ async function withGatewayAdmin<T>(
   endpoints: StackEndpoints,
   use: (admin: {
     userID: string;
-    imToken: string;
+    /** A socket as the admin, through nginx, as an app opens one. */
+    connect: () => Promise<OpenImWsClient>;
     call: <R>(method: "GET" | "POST", route: string) => Promise<R>;
   }) => Promise<T>,
 ): Promise<T> {
@@ -52,7 +53,16 @@ async function withGatewayAdmin<T>(
     const login = await client.login(account.userID, account.password, STATUS_PLATFORM);
     return await use({
       userID: account.userID,
-      imToken: login.imToken,
+      connect: () =>
+        OpenImWsClient.connect({
+          wsUrl: endpoints.wsURL,
+          userID: account.userID,
+          token: login.imToken,
+          platformID: STATUS_PLATFORM,
+          handshakeTimeoutMs: 3000,
+          heartbeat: false,
+          reconnect: false,
+        }),
       call: async <R>(method: "GET" | "POST", route: string) =>
         (await client.admin(login.jwt, method, route)) as R,
     });
@@ -82,15 +92,7 @@ export async function probeWebhooks(
   try {
     return await withGatewayAdmin(endpoints, async (admin) => {
       const clientMsgID = newClientMsgID();
-      const ws = await OpenImWsClient.connect({
-        wsUrl: endpoints.wsURL,
-        userID: admin.userID,
-        token: admin.imToken,
-        platformID: STATUS_PLATFORM,
-        handshakeTimeoutMs: 3000,
-        heartbeat: false,
-        reconnect: false,
-      });
+      const ws = await admin.connect();
       try {
         await ws
           .sendText({ recvID: admin.userID, text: "cutover wiring probe", clientMsgID })
@@ -141,15 +143,7 @@ export async function probeWebSocketRoute(
   try {
     return await withGatewayAdmin(endpoints, async (admin) => {
       const before = await admin.call<TrafficCounters>("GET", "traffic");
-      const ws = await OpenImWsClient.connect({
-        wsUrl: endpoints.wsURL,
-        userID: admin.userID,
-        token: admin.imToken,
-        platformID: STATUS_PLATFORM,
-        handshakeTimeoutMs: 3000,
-        heartbeat: false,
-        reconnect: false,
-      });
+      const ws = await admin.connect();
       try {
         await ws.getNewestSeq();
       } finally {
