@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import { PbCoder } from "@openim/protocol";
 import WebSocket, { WebSocketServer } from "ws";
 import { decodeResponseFrame, encodeResponseFrame, ReqIdentifier } from "../protocol/ws-frames.js";
+import type { HostileCase } from "./hostile-frames.js";
 
 /**
  * A WebSocket man-in-the-middle for OpenIM's message gateway that breaks the stream on
@@ -15,12 +16,17 @@ export interface Tampering {
   dropPushesTo?: string | RegExp;
   /** Added to every pushed message's seq. */
   seqShift?: number;
+  /**
+   * After the n-th frame (from 0) OpenIM sent a user, a hostile frame of the case returned is sent
+   * to the client too (connect-time cases: src/faults/hostile-frames.ts), as a broken server would.
+   */
+  inject?: (userID: string, n: number) => HostileCase | undefined;
 }
 
 export interface TamperProxy {
   /** ws://127.0.0.1:<port> — use like the gateway's WebSocket URL (any path is forwarded). */
   url: string;
-  counts: { connections: number; dropped: number; rewritten: number };
+  counts: { connections: number; dropped: number; rewritten: number; injected: number };
   close(): Promise<void>;
 }
 
@@ -55,7 +61,7 @@ function tamperPush(
 }
 
 export async function startTamperProxy(upstream: string, tampering: Tampering): Promise<TamperProxy> {
-  const counts = { connections: 0, dropped: 0, rewritten: 0 };
+  const counts = { connections: 0, dropped: 0, rewritten: 0, injected: 0 };
   const wss = new WebSocketServer({ noServer: true });
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   const sockets = new Set<WebSocket>();
@@ -81,9 +87,16 @@ export async function startTamperProxy(upstream: string, tampering: Tampering): 
     // OpenIM may speak first (the isMsgResp verdict frame) before the client's upgrade is done: hold it.
     let client: WebSocket | undefined;
     const held: Array<[Buffer, boolean]> = [];
+    let frames = 0;
     const forward = (buf: Buffer, isBinary: boolean) => {
       const out = isBinary ? tamperPush(buf, gzip, tampering, userID, counts) : buf;
       if (out && client?.readyState === WebSocket.OPEN) client.send(out, { binary: isBinary });
+      const hostile = tampering.inject?.(userID, frames++);
+      if (hostile?.action.on !== "connect" || client?.readyState !== WebSocket.OPEN) return;
+      counts.injected += 1;
+      // Raw bytes go under the WebSocket framing: that is how broken framing reaches a client.
+      if (hostile.action.send === "raw") socket.write(hostile.action.data);
+      else client.send(hostile.action.data, { binary: hostile.action.send === "binary" });
     };
     up.on("message", (data, isBinary) => {
       const buf = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
