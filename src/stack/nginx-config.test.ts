@@ -6,6 +6,7 @@ describe("nginx routing", () => {
     listen: "127.0.0.1:8080",
     openimWs: "127.0.0.1:10001",
     gateway: "127.0.0.1:8000",
+    accessLog: "/run/nginx/access.log",
   });
 
   test("the WebSocket route goes straight to OpenIM's message gateway with upgrade headers", () => {
@@ -22,16 +23,23 @@ describe("nginx routing", () => {
     expect(conf).not.toContain("10002");
   });
 
+  test("the access log has no query strings (the WebSocket URL carries the imToken), in the server block so docker's image log is replaced", () => {
+    expect(conf).toMatch(/log_format cutover_noquery '[^']*\$uri[^']*';/);
+    expect(conf).not.toMatch(/log_format[^;]*\$request[ "]/);
+    const server = conf.slice(conf.indexOf("server {"));
+    expect(server).toMatch(/^ {4}access_log \/run\/nginx\/access\.log cutover_noquery;$/m);
+  });
+
   test("the legacy route appears only when a legacy stack runs", () => {
     expect(conf).not.toContain("/legacy/");
-    expect(renderNginxServer({ listen: "80", openimWs: "a:1", gateway: "b:2", legacy: "c:3" })).toContain(
-      "location /legacy/",
-    );
+    expect(
+      renderNginxServer({ listen: "80", openimWs: "a:1", gateway: "b:2", legacy: "c:3", accessLog: "x" }),
+    ).toContain("location /legacy/");
   });
 
   test("a local nginx keeps every file under its prefix", () => {
     const full = renderLocalNginxConf(
-      { listen: "127.0.0.1:1", openimWs: "a:1", gateway: "b:2" },
+      { listen: "127.0.0.1:1", openimWs: "a:1", gateway: "b:2", accessLog: "/run/nginx/access.log" },
       "/run/nginx",
       false,
     );

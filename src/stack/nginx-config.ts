@@ -12,6 +12,8 @@ export interface NginxRoutes {
   gateway: string;
   /** host:port of the legacy stack's edge, when it runs. */
   legacy?: string;
+  /** Where the server's access log goes (request lines without their query). */
+  accessLog: string;
 }
 
 export function renderNginxServer(routes: NginxRoutes): string {
@@ -27,7 +29,11 @@ export function renderNginxServer(routes: NginxRoutes): string {
     }
 `
     : "";
-  return `  map $http_upgrade $connection_upgrade {
+  // Request lines without their query string: the WebSocket URL carries the user's imToken (?token=…).
+  // Set in the server block, so it replaces an access log the including file sets (docker's image).
+  return `  log_format cutover_noquery '$remote_addr [$time_local] "$request_method $uri $server_protocol" $status $body_bytes_sent $request_time';
+
+  map $http_upgrade $connection_upgrade {
     default upgrade;
     '' close;
   }
@@ -36,6 +42,7 @@ export function renderNginxServer(routes: NginxRoutes): string {
     listen ${routes.listen};
     server_name _;
     client_max_body_size 64m;
+    access_log ${routes.accessLog} cutover_noquery;
 
     # Direct to OpenIM's message gateway: the gateway never sees WebSocket traffic.
     location /msg_gateway {
@@ -86,9 +93,6 @@ events { worker_connections 16384; }
 worker_rlimit_nofile 40000;
 
 http {
-  # Request lines without their query string: the WebSocket URL carries the user's imToken (?token=…).
-  log_format cutover_noquery '$remote_addr [$time_local] "$request_method $uri $server_protocol" $status $body_bytes_sent $request_time';
-  access_log ${prefix}/access.log cutover_noquery;
   client_body_temp_path ${prefix}/tmp/body;
   proxy_temp_path ${prefix}/tmp/proxy;
   fastcgi_temp_path ${prefix}/tmp/fastcgi;

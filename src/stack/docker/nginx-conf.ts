@@ -5,6 +5,7 @@ export const DOCKER_NGINX_ROUTES = {
   listen: "80",
   openimWs: "openim-server:10001",
   gateway: "gateway:8000",
+  accessLog: "/var/log/nginx/access.log",
 } as const;
 
 /**

@@ -269,6 +269,7 @@ async function startAll(
         listen: `127.0.0.1:${ports.nginx}`,
         openimWs: `127.0.0.1:${ports.openimWs}`,
         gateway: `127.0.0.1:${ports.gateway}`,
+        accessLog: path.join(layout.nginx, "access.log"),
         ...(local.legacy ? { legacy: `127.0.0.1:${ports.legacyChat}` } : {}),
       },
       layout.nginx,
