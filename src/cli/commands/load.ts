@@ -134,8 +134,8 @@ async function loadOptions(scenarioArg: string, flags: LoadFlags): Promise<RunLo
 }
 
 /** How a run looks on a terminal: step lines on stderr, the live line, the summary on stdout. */
-function terminalEvents(): LoadEvents {
-  const progress = progressLine();
+function terminalEvents(totalSec?: number): LoadEvents {
+  const progress = progressLine(process.stderr, totalSec === undefined ? {} : { totalSec });
   const mark = { ok: pc.green("✓"), warn: pc.yellow("•"), bad: pc.red("✗"), info: pc.dim("…") } as const;
   return {
     stackProgress: progressPrinter(),
@@ -154,7 +154,18 @@ function terminalEvents(): LoadEvents {
 }
 
 async function runLoadCommand(scenarioArg: string, flags: LoadFlags): Promise<number> {
-  const run = startLoad({ ...(await loadOptions(scenarioArg, flags)), events: terminalEvents() });
+  const options = await loadOptions(scenarioArg, flags);
+  const model = options.settings.model;
+  const totalMs =
+    options.capacity !== undefined
+      ? undefined
+      : model.kind === "closed"
+        ? model.durationMs
+        : model.stages.reduce((a, s) => a + s.durationMs, 0);
+  const run = startLoad({
+    ...options,
+    events: terminalEvents(totalMs === undefined ? undefined : totalMs / 1000),
+  });
   const onSignal = () => {
     if (run.interrupt() === "hard") process.exit(130);
     process.stderr.write(
