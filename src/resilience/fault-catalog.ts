@@ -73,7 +73,7 @@ export const RESILIENCE_CASES: ResilienceCase[] = [
     fault: "restart:redis@{at}",
     part: "redis",
     promise:
-      "the local stack's Redis keeps nothing on disk, so a restart loses every token and cached message: open sockets stay up, acked messages are in Mongo; OpenIM promises nothing more",
+      "the local stack's Redis keeps nothing on disk, so a restart loses every token and cached message: open sockets stay up, acked messages are in Mongo; OpenIM promises nothing more (the reference gateway keeps its accounts there too: they are gone)",
     source: ["cutover:src/stack/local/services.ts (redis --save '' --appendonly no)"],
     expectNoAckedLoss: false,
     slow: true,

@@ -8,7 +8,7 @@ import { resolveSettings } from "../load/settings.js";
 import { writeJsonAtomic } from "../run/results-file.js";
 import { runDirLayout } from "../stack/local/layout.js";
 import { checkLocalHealth } from "../stack/local/local-health.js";
-import { upLocal } from "../stack/local/local-stack.js";
+import { downLocal, upLocal } from "../stack/local/local-stack.js";
 import { readState } from "../stack/local/state.js";
 import type { ResilienceCase } from "./fault-catalog.js";
 
@@ -29,7 +29,7 @@ export interface ResilienceOptions {
   /** When the fault strikes, from the start of the measured schedule. */
   faultAtMs: number;
   users: number;
-  /** Heal with `up` right after a fault that left the stack broken (default); else only before the next fault. */
+  /** Heal (down, then up) right after a fault that left the stack broken (default); else only before the next fault. */
   healAfter?: boolean;
   onCase?: (outcome: ResilienceOutcome) => void;
 }
@@ -109,6 +109,15 @@ function notRun(c: ResilienceCase, fault: string, reason: string): ResilienceOut
 
 const slug = (fault: string) => fault.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "");
 
+/**
+ * `up` restarts a crashed stack, but a stack whose processes all live on after losing data (a
+ * Redis restart wipes the gateway's accounts) is "up" to it: healing is down, then up.
+ */
+async function heal(config: CutoverConfig, runDir: string): Promise<void> {
+  await downLocal(runDir);
+  await upLocal({ config, runDir, progress: () => {} });
+}
+
 async function failingChecks(runDir: string): Promise<string[]> {
   const state = readState(runDirLayout(runDir).state);
   if (!state) return ["stack (no state in the run dir)"];
@@ -146,8 +155,7 @@ export async function runResilience(o: ResilienceOptions): Promise<ResilienceRes
   };
   for (const c of o.cases) {
     // Each fault starts from a whole stack: what an earlier one left down is healed first.
-    if ((await failingChecks(o.runDir)).length > 0)
-      await upLocal({ config: o.config, runDir: o.runDir, progress: () => {} });
+    if ((await failingChecks(o.runDir)).length > 0) await heal(o.config, o.runDir);
     const fault = c.fault.replace("{at}", `${o.faultAtMs}ms`);
     const outDir = path.join(o.outDir, slug(fault));
     const run = await runLoad({
@@ -175,7 +183,7 @@ export async function runResilience(o: ResilienceOptions): Promise<ResilienceRes
     const downAfter = await failingChecks(o.runDir);
     let healed = false;
     if (downAfter.length > 0 && o.healAfter !== false) {
-      await upLocal({ config: o.config, runDir: o.runDir, progress: () => {} });
+      await heal(o.config, o.runDir);
       healed = (await failingChecks(o.runDir)).length === 0;
     }
     const outcome: ResilienceOutcome = {
@@ -216,7 +224,7 @@ export function resilienceMarkdown(r: ResilienceResults): string {
   const rows = r.outcomes.map((o) =>
     o.verdict === "not-run"
       ? `| \`${o.fault}\` | not run: ${o.notRunReason ?? ""} |  |  |  |  |  |  |  |  |  |  |`
-      : `| \`${o.fault}\` | ${o.verdict} | ${o.finished ? "yes" : "**no**"} | ${o.sent} | ${o.acked} | ${o.delivered} | ${o.lost} | ${o.ackedLostAtLeast} | ${o.late} | ${o.duplicated} | ${ms(o.e2eP50Ms)} / ${ms(o.e2eMaxMs)} | ${o.downAfter.length === 0 ? "—" : `${o.downAfter.map((d) => d.split(":")[0]).join(", ")}${o.healed ? " (healed by up)" : " (**not healed**)"}`} |`,
+      : `| \`${o.fault}\` | ${o.verdict} | ${o.finished ? "yes" : "**no**"} | ${o.sent} | ${o.acked} | ${o.delivered} | ${o.lost} | ${o.ackedLostAtLeast} | ${o.late} | ${o.duplicated} | ${ms(o.e2eP50Ms)} / ${ms(o.e2eMaxMs)} | ${o.downAfter.length === 0 ? "—" : `${o.downAfter.map((d) => d.split(":")[0]).join(", ")}${o.healed ? " (healed: down, then up)" : " (**not healed**)"}`} |`,
   );
   const promises = r.outcomes.map((o) => `- \`${o.fault}\` — ${o.promise} (${o.source.join("; ")})`);
   return [

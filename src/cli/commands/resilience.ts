@@ -40,7 +40,7 @@ function line(o: ResilienceOutcome): string {
   const down =
     o.downAfter.length === 0
       ? ""
-      : ` · left down: ${o.downAfter.map((d) => d.split(":")[0]).join(", ")}${o.healed ? " (healed by up)" : " (NOT healed)"}`;
+      : ` · left down: ${o.downAfter.map((d) => d.split(":")[0]).join(", ")}${o.healed ? " (healed: down, then up)" : " (NOT healed)"}`;
   return `${mark} ${o.fault.padEnd(32)} ${o.verdict.padEnd(8)} sent ${o.sent}, acked ${o.acked}, delivered ${o.delivered}, lost ${o.lost} (acked lost ≥ ${o.ackedLostAtLeast}), late ${o.late}, duplicated ${o.duplicated}, e2e max ${o.e2eMaxMs === null ? "—" : `${Math.round(o.e2eMaxMs)} ms`}${o.finished ? "" : " · the run did not finish"}${down}\n`;
 }
 
