@@ -1,6 +1,7 @@
 import { gzipSync } from "node:zlib";
 import type { ProtocolErrorKind } from "../protocol/errors.js";
 import { MAX_INFLATED_FRAME_BYTES, ReqIdentifier } from "../protocol/ws-frames.js";
+import { seededRandom } from "../util/seeded-random.js";
 
 /**
  * Frames a broken or hostile msg gateway could send, generated from a seed so a failing case
@@ -28,18 +29,6 @@ export interface HostileCase {
   /** The server's frame ends the connection (the client cannot carry on with it). */
   closes: boolean;
   action: HostileAction;
-}
-
-/** mulberry32: small, fast, and the same sequence on every machine for a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Rng = () => number;

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { seededRandom } from "../faults/hostile-frames.js";
+import { seededRandom } from "../util/seeded-random.js";
 
 /**
  * Requests a hostile client could send the reference gateway or the legacy chat service,
