@@ -70,10 +70,22 @@ export function kafkaJavaArgs(libs: string, files: KafkaFiles, mainClass: string
   ];
 }
 
-/** KRaft storage is formatted once per run dir, with a fresh cluster id (22 chars of base64url). */
+/**
+ * A fresh KRaft cluster id: 16 random bytes as 22 chars of base64url, drawn again when it starts
+ * with "-" — the storage tool would read such an id as an option and refuse to format (1 start in
+ * 64 failed so); Kafka's own Uuid.randomUuid() draws again for the same reason.
+ */
+export function kafkaClusterId(draw: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const id = draw().toString("base64url").slice(0, 22);
+    if (!id.startsWith("-")) return id;
+  }
+}
+
+/** KRaft storage is formatted once per run dir, with a fresh cluster id. */
 export async function formatKafkaStorage(libs: string, files: KafkaFiles, log: string): Promise<void> {
   if (existsSync(path.join(files.dataDir, "meta.properties"))) return;
-  const clusterId = randomBytes(16).toString("base64url").slice(0, 22);
+  const clusterId = kafkaClusterId();
   await runCommand(
     "java",
     [
