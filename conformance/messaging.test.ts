@@ -15,6 +15,7 @@ import {
   singleConversationID,
 } from "../src/protocol/index.js";
 import { closed, eventually, inbox, nextPush, type TestUser } from "./support/fixtures.js";
+import { gatewayInstances } from "./support/gateway-instances.js";
 import { at } from "./support/lists.js";
 import { useStack } from "./support/stack.js";
 import { newestSettled, pullSettled } from "./support/sync.js";
@@ -743,5 +744,80 @@ describe("refused sends", () => {
       sendID: c.userID,
       conversationID: singleConversationID(b.userID, c.userID),
     });
+  });
+});
+
+describe("across message-gateway instances", () => {
+  test("users on different gateway instances reach each other: A on instance 0 → B on instance 1 and back, each copy pushed exactly once", {
+    meta: {
+      source: [
+        "server:internal/push/onlinepusher.go DefaultAllNode.GetConnsAndOnlinePush",
+        "server:internal/msggateway/hub_server.go SuperGroupOnlineBatchPushOneMsg",
+        "tools:discovery/etcd/etcd.go GetConns",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async (ctx) => {
+    // push asks every msggateway registered in etcd to push to the online receivers; each
+    // instance pushes only to the sockets it holds (onlinepusher.go DefaultAllNode, hub_server.go
+    // SuperGroupOnlineBatchPushOneMsg), so a receiver on another instance gets one copy, not one per instance.
+    const [first, second] = gatewayInstances(ctx, stack.endpoints, 2);
+    const [a, b] = await stack.newUsers(2);
+    const ca = await stack.connect(a, { wsUrl: first });
+    const cb = await stack.connect(b, { wsUrl: second });
+    const [gotA, gotB] = [inbox(ca), inbox(cb)];
+    const both = (text: string) =>
+      Promise.all([ca, cb].map((c) => nextPush(c, (m) => decodeText(m) === text)));
+
+    const there = both("a→b 2");
+    await ca.sendText({ recvID: b.userID, text: "a→b 1" });
+    await ca.sendText({ recvID: b.userID, text: "a→b 2" });
+    await there;
+    const back = both("b→a 2");
+    await cb.sendText({ recvID: a.userID, text: "b→a 1" });
+    await cb.sendText({ recvID: a.userID, text: "b→a 2" });
+    await back;
+
+    // Both sides see the one conversation once each: the receiver's copy and the sender's own
+    // (docs/openim-protocol.md §2 "Who receives it"), each through the instance that holds its socket.
+    const expected = [
+      [1, a.userID, "a→b 1"],
+      [2, a.userID, "a→b 2"],
+      [3, b.userID, "b→a 1"],
+      [4, b.userID, "b→a 2"],
+    ];
+    const seen = (got: ReceivedMsg[]) => got.map((m) => [Number(m.seq), m.sendID, decodeText(m)]);
+    expect(seen(gotB)).toEqual(expected);
+    expect(seen(gotA)).toEqual(expected);
+  });
+
+  test("a user with a socket on each of two instances (two platforms) gets the push once on each", {
+    meta: {
+      source: [
+        "server:internal/push/onlinepusher.go DefaultAllNode.GetConnsAndOnlinePush",
+        "server:internal/msggateway/ws_server.go sendUserOnlineInfoToOtherNode",
+        "docs/openim-protocol.md §2",
+      ],
+    },
+  }, async (ctx) => {
+    // A login on one instance tells the others (ws_server.go sendUserOnlineInfoToOtherNode →
+    // MultiTerminalLoginCheck); different platforms are not kicked, and each instance pushes to its own socket.
+    const [first, second] = gatewayInstances(ctx, stack.endpoints, 2);
+    const [a, b] = await stack.newUsers(2);
+    const mobile = await getUserToken(stack.rest, stack.adminToken, b.userID, 2);
+    const sender = await stack.connect(a, { wsUrl: first });
+    const pc = await stack.connect(b, { wsUrl: first });
+    const phone = await stack.connect({ ...b, token: mobile.token, platformID: 2 }, { wsUrl: second });
+    const [gotPc, gotPhone] = [inbox(pc), inbox(phone)];
+    const arrivals = [pc, phone].map((c) => nextPush(c, (m) => decodeText(m) === "twice"));
+    await sender.sendText({ recvID: b.userID, text: "once" });
+    await sender.sendText({ recvID: b.userID, text: "twice" });
+    await Promise.all(arrivals);
+    for (const got of [gotPc, gotPhone])
+      expect(got.map((m) => [Number(m.seq), decodeText(m)])).toEqual([
+        [1, "once"],
+        [2, "twice"],
+      ]);
+    expect(pc.isOpen && phone.isOpen).toBe(true);
   });
 });

@@ -8,7 +8,8 @@ import {
   type OpenImWsClient,
   type UserOnlineStatus,
 } from "../src/protocol/index.js";
-import { closed, eventually, type TestUser } from "./support/fixtures.js";
+import { closed, eventually, nextPush, type TestUser } from "./support/fixtures.js";
+import { gatewayInstances } from "./support/gateway-instances.js";
 import { gatewayQuery, rawConnect } from "./support/raw-ws.js";
 import { useStack } from "./support/stack.js";
 
@@ -19,6 +20,13 @@ import { useStack } from "./support/stack.js";
 // server: internal/api/user.go GetUsersOnlineStatus, internal/msggateway/hub_server.go,
 // subscription.go, online.go (v3.8.3).
 const stack = useStack();
+
+/**
+ * Both of a user's sockets on one message-gateway instance (OpenIM's own port, not nginx):
+ * with several instances, user/get_users_online_status lists one instance's platforms only
+ * (see "across message-gateway instances" below), so a case about two platforms pins them together.
+ */
+const oneInstance = { via: "direct" } as const;
 
 async function statusOf(userID: string): Promise<UserOnlineStatus> {
   const [s] = await getUsersOnlineStatus(stack.rest, stack.adminToken, [userID]);
@@ -162,8 +170,8 @@ describe("online status on the admin REST API", () => {
     // docs/openim-protocol.md §1 multi-login policy 1 keeps other platforms — server: hub_server.go GetUsersOnlineStatus
     const u = await stack.user(3);
     const mobile = await onPlatform(u, 2);
-    await stack.connect(u);
-    await stack.connect(mobile);
+    await stack.connect(u, oneInstance);
+    await stack.connect(mobile, oneInstance);
     const s = await becomes(u.userID, (x) => x.detailPlatformStatus.length === 2);
     expect(platformsOf(s)).toEqual([2, 3]);
     expect(new Set(s.detailPlatformStatus.map((d) => d.connID)).size).toBe(2);
@@ -181,8 +189,8 @@ describe("online status on the admin REST API", () => {
     // server: ws_server.go unregisterClient deletes only that client (user_map.go DeleteClients)
     const u = await stack.user(3);
     const mobile = await onPlatform(u, 2);
-    const pc = await stack.connect(u);
-    await stack.connect(mobile);
+    const pc = await stack.connect(u, oneInstance);
+    await stack.connect(mobile, oneInstance);
     await becomes(u.userID, (x) => x.detailPlatformStatus.length === 2);
     await pc.close();
     const s = await becomes(u.userID, (x) => x.detailPlatformStatus.length === 1);
@@ -289,8 +297,8 @@ describe("status after kicks and logouts", () => {
     // server: msggateway KickUserOffline is per user+platform (hub_server.go), auth.go forceKickOff
     const u = await stack.user(3);
     const mobile = await onPlatform(u, 2);
-    const pc = await stack.connect(u);
-    const phone = await stack.connect(mobile);
+    const pc = await stack.connect(u, oneInstance);
+    const phone = await stack.connect(mobile, oneInstance);
     await becomes(u.userID, (x) => x.detailPlatformStatus.length === 2);
     const gone = closed(pc);
     await forceLogout(stack.rest, stack.adminToken, u.userID, 3);
@@ -452,5 +460,38 @@ describe("subscriptions (2005)", () => {
     await pushed;
     await q.getNewestSeq(); // a round trip after the push pass: anything meant for q is in by now
     expect(heardByQuitter).toEqual([]);
+  });
+});
+
+describe("across message-gateway instances", () => {
+  test("a user's platforms on two instances: get_users_online_status lists only one instance's platform, the other once that one closes (finding)", {
+    meta: {
+      source: [
+        "server:internal/api/user.go GetUsersOnlineStatus",
+        "server:internal/msggateway/hub_server.go GetUsersOnlineStatus",
+        "docs/openim-protocol.md §3",
+      ],
+    },
+  }, async (ctx) => {
+    // server: api/user.go GetUsersOnlineStatus asks every instance, then for each user takes the
+    // first instance's answer that names it and `break`s: platforms held by later instances are
+    // dropped, so a user online on two instances shows one platform, not two.
+    const [first, second] = gatewayInstances(ctx, stack.endpoints, 2);
+    const [u, other] = await stack.newUsers(2);
+    const mobile = await onPlatform(u, 2);
+    const pc = await stack.connect(u, { wsUrl: first });
+    const phone = await stack.connect(mobile, { wsUrl: second });
+    // A push reaching both sockets proves each instance has registered its socket.
+    const sender = await stack.connect(other, { wsUrl: first });
+    const arrivals = [pc, phone].map((c) => nextPush(c, (m) => m.sendID === other.userID));
+    await sender.sendText({ recvID: u.userID, text: "are you there" });
+    await Promise.all(arrivals);
+    const s = await becomes(u.userID, (x) => x.status === 1);
+    expect(s.detailPlatformStatus).toHaveLength(1);
+    const listed = s.detailPlatformStatus[0]?.platformID;
+    expect([2, 3]).toContain(listed);
+    await (listed === 3 ? pc : phone).close();
+    const after = await becomes(u.userID, (x) => x.detailPlatformStatus[0]?.platformID !== listed);
+    expect(platformsOf(after)).toEqual([listed === 3 ? 2 : 3]);
   });
 });

@@ -32,6 +32,12 @@ const localStackSchema = z
     openimConfig: z.enum(["cutover", "shipped"]).default("cutover"),
     /** Also start the legacy pipeline (Postgres, RabbitMQ, chat/consumer/websocket services) under /legacy/. */
     legacy: z.boolean().default(true),
+    /**
+     * How many `openim-msggateway` processes run, as production runs several: each takes its
+     * own WebSocket and RPC port (`-i <index>` into the lists of openim-msggateway.yml), nginx
+     * spreads /msg_gateway over all of them and openim-push finds every one through etcd.
+     */
+    msgGateways: z.number().int().min(1).max(8).default(1),
   })
   .strict();
 

@@ -13,8 +13,14 @@ export const stackEndpointsSchema = z.object({
   wsURL: z.string(),
   /** OpenIM's REST API, internal: admin calls only, never exposed through nginx. */
   openimApi: z.string(),
-  /** OpenIM's message gateway without nginx in between. */
+  /** OpenIM's message gateway without nginx in between (its first instance, when it runs several). */
   openimWs: z.string(),
+  /**
+   * Every message-gateway instance's own WebSocket URL, by instance index (`openimWs` first),
+   * so a case can pin a user to one instance; nginx spreads `wsURL` over all of them. Only
+   * stacks that know their instances list them (the local stack); absent elsewhere.
+   */
+  openimWsInstances: z.array(z.string()).optional(),
   redis: z.string(),
   /** The reference gateway, once the stack has one. */
   gateway: z.string().optional(),

@@ -8,6 +8,11 @@ export interface NginxRoutes {
   listen: string;
   /** host:port of OpenIM's message gateway (WebSocket). */
   openimWs: string;
+  /**
+   * host:port of every message-gateway instance, when OpenIM runs several (`openimWs` among
+   * them): /msg_gateway is then spread over all of them.
+   */
+  openimWsInstances?: string[];
   /** host:port of the cutover gateway. */
   gateway: string;
   /** host:port of the legacy stack's edge, when it runs. */
@@ -29,6 +34,22 @@ export function renderNginxServer(routes: NginxRoutes): string {
     }
 `
     : "";
+  const instances = routes.openimWsInstances ?? [];
+  const spread = instances.length > 1;
+  // least_conn: a WebSocket is held for hours, so what fills an instance (and its file limit) is
+  // the sockets it holds, not the ones it was handed; least_conn counts those, and after an
+  // instance restarts its clients' reconnections refill it instead of piling onto the others.
+  // No stickiness (no ip_hash or hash by user): a user's sockets may land on different
+  // instances, as in production, where OpenIM's push reaches every instance through etcd.
+  const upstream = spread
+    ? `
+  upstream openim_msg_gateway {
+    least_conn;
+${instances.map((a) => `    server ${a};`).join("\n")}
+  }
+`
+    : "";
+  const wsTarget = spread ? "openim_msg_gateway" : routes.openimWs;
   // Request lines without their query string: the WebSocket URL carries the user's imToken (?token=…).
   // Set in the server block, so it replaces an access log the including file sets (docker's image).
   return `  log_format cutover_noquery '$remote_addr [$time_local] "$request_method $uri $server_protocol" $status $body_bytes_sent $request_time';
@@ -37,7 +58,7 @@ export function renderNginxServer(routes: NginxRoutes): string {
     default upgrade;
     '' close;
   }
-
+${upstream}
   server {
     listen ${routes.listen};
     server_name _;
@@ -46,7 +67,7 @@ export function renderNginxServer(routes: NginxRoutes): string {
 
     # Direct to OpenIM's message gateway: the gateway never sees WebSocket traffic.
     location /msg_gateway {
-      proxy_pass http://${routes.openimWs};
+      proxy_pass http://${wsTarget};
       proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;

@@ -37,6 +37,16 @@ const expect = (ok: boolean, yes: string, no: string) => {
   return yes;
 };
 
+/** One port check per message-gateway instance: `openim ws` for one, `openim ws 0`, `openim ws 1`, … for several. */
+function msgGatewayChecks(endpoints: StackEndpoints): Array<Promise<HealthCheck>> {
+  const urls = endpoints.openimWsInstances ?? [endpoints.openimWs];
+  return urls.map((url, i) =>
+    check(urls.length > 1 ? `openim ws ${i}` : "openim ws", async () =>
+      expect(await tcpOpen(portOf(url)), "port open", "port closed"),
+    ),
+  );
+}
+
 /** Checks every component for real; the stack is healthy only when every check passes. */
 export async function checkLocalHealth(state: RunState): Promise<HealthCheck[]> {
   const endpoints = state.endpoints;
@@ -71,9 +81,7 @@ export async function checkLocalHealth(state: RunState): Promise<HealthCheck[]> 
       return "auth/get_admin_token and every RPC service answer errCode 0";
     }),
     check("gateway", () => gatewayLogin(endpoints)),
-    check("openim ws", async () =>
-      expect(await tcpOpen(portOf(endpoints.openimWs)), "port open", "port closed"),
-    ),
+    ...msgGatewayChecks(endpoints),
   ]);
   const ws = await check("websocket via nginx", () => {
     if (!adminToken) throw new Error("skipped: no admin token");

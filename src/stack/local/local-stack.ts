@@ -23,7 +23,7 @@ import { httpGetOk, redisPing, tcpOpen } from "./net-probes.js";
 import { writeOpenImConfig } from "./openim-config.js";
 import { openimAnswers, openimDelivers } from "./openim-ready.js";
 import { pickFreePorts } from "./ports.js";
-import { assignPorts, type LocalPorts, PORT_COUNT } from "./ports-plan.js";
+import { assignPorts, type LocalPorts, portCount } from "./ports-plan.js";
 import { isAlive, type ProcessRecord, startProcess, stopProcess, tailLog } from "./processes.js";
 import {
   dependencyServices,
@@ -54,6 +54,7 @@ function endpointsFor(config: CutoverConfig, ports: LocalPorts, parts: ServiceSp
     wsURL: `ws://127.0.0.1:${ports.nginx}/msg_gateway`,
     openimApi: `http://127.0.0.1:${ports.openimApi}`,
     openimWs: `ws://127.0.0.1:${ports.openimWs}`,
+    openimWsInstances: ports.msgGateways.map((g) => `ws://127.0.0.1:${g.ws}`),
     redis: `redis://:${REDIS_PASSWORD}@127.0.0.1:${ports.redis}`,
     gateway: `http://127.0.0.1:${ports.gateway}`,
     kafka: `127.0.0.1:${ports.kafka}`,
@@ -215,7 +216,10 @@ export async function upLocal(opts: UpOptions): Promise<UpResult> {
   const local = config.stack.local;
   resetRunDir(layout, local.mongo.persist);
   const artifacts = await ensureArtifacts(config, layout, progress);
-  const ports = assignPorts(await pickFreePorts(PORT_COUNT, local.portBase));
+  const ports = assignPorts(
+    await pickFreePorts(portCount(local.msgGateways), local.portBase),
+    local.msgGateways,
+  );
   const state: RunState = {
     phase: "starting",
     startedAt: new Date().toISOString(),
@@ -268,6 +272,7 @@ async function startAll(
       {
         listen: `127.0.0.1:${ports.nginx}`,
         openimWs: `127.0.0.1:${ports.openimWs}`,
+        openimWsInstances: ports.msgGateways.map((g) => `127.0.0.1:${g.ws}`),
         gateway: `127.0.0.1:${ports.gateway}`,
         accessLog: path.join(layout.nginx, "access.log"),
         ...(local.legacy ? { legacy: `127.0.0.1:${ports.legacyChat}` } : {}),
@@ -346,7 +351,8 @@ async function startAll(
     detail("gateway"),
   );
 
-  const openim = openimServices(artifacts, layout.openimConfig);
+  const openim = openimServices(artifacts, layout.openimConfig, local.msgGateways);
+  const wsPorts = ports.msgGateways.map((g) => g.ws);
   await step(
     progress,
     `OpenIM (${openim.length} processes)`,
@@ -361,7 +367,7 @@ async function startAll(
         "OpenIM",
         async () =>
           (await openimAnswers(api, config.openim.adminSecret, config.openim.adminUserID)) &&
-          (await tcpOpen(ports.openimWs))
+          (await Promise.all(wsPorts.map((p) => tcpOpen(p)))).every(Boolean)
             ? true
             : undefined,
         {
@@ -379,15 +385,15 @@ async function startAll(
         );
       });
     },
-    () => `api 127.0.0.1:${ports.openimApi}, ws 127.0.0.1:${ports.openimWs}`,
+    () => `api 127.0.0.1:${ports.openimApi}, ws 127.0.0.1:${wsPorts.join(", ")}`,
   );
   await step(
     progress,
-    "message path (a canary delivered through Kafka)",
+    `message path (a canary delivered through Kafka${wsPorts.length > 1 ? ` via each of ${wsPorts.length} gateways` : ""})`,
     () =>
       openimDelivers(
         `http://127.0.0.1:${ports.openimApi}`,
-        `ws://127.0.0.1:${ports.openimWs}`,
+        wsPorts.map((p) => `ws://127.0.0.1:${p}`),
         config.openim.adminSecret,
         config.openim.adminUserID,
         timeout,

@@ -5,7 +5,7 @@ import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import { openimModuleDir } from "./artifacts.js";
 import { editOpenImConfig, writeOpenImConfig } from "./openim-config.js";
-import { assignPorts, PORT_COUNT } from "./ports-plan.js";
+import { assignPorts, PORT_COUNT, portCount } from "./ports-plan.js";
 
 const ports = assignPorts(Array.from({ length: PORT_COUNT }, (_, i) => 21000 + i));
 const input = {
@@ -46,6 +46,31 @@ describe("OpenIM config for a run", () => {
     expect(gw).toMatchObject({
       longConnSvr: { ports: [ports.openimWs] },
       rpc: { ports: [ports.rpc["openim-msggateway"]] },
+    });
+  });
+
+  test("several message gateways: one WebSocket and one RPC port per instance, in index order, instance 0 unchanged", () => {
+    const three = assignPorts(
+      Array.from({ length: portCount(3) }, (_, i) => 22000 + i),
+      3,
+    );
+    expect(three.msgGateways).toHaveLength(3);
+    expect(three.msgGateways[0]).toEqual({ ws: three.openimWs, rpc: three.rpc["openim-msggateway"] });
+    const all = [
+      ...Object.values(three).filter((v) => typeof v === "number"),
+      ...Object.values(three.rpc),
+      ...three.msgGateways.slice(1).flatMap((g) => [g.ws, g.rpc]),
+    ];
+    expect(new Set(all).size).toBe(portCount(3));
+    const gw = editOpenImConfig(
+      "openim-msggateway.yml",
+      { longConnSvr: { ports: [10001] }, rpc: { ports: [10140, 10141] } },
+      { ...input, ports: three },
+    );
+    // `-i <index>` picks longConnSvr.ports[index] and rpc.ports[index] (server: internal/msggateway/init.go Start)
+    expect(gw).toMatchObject({
+      longConnSvr: { ports: three.msgGateways.map((g) => g.ws) },
+      rpc: { ports: three.msgGateways.map((g) => g.rpc) },
     });
   });
 

@@ -110,7 +110,9 @@ export function editOpenImConfig(
     case "openim-msggateway.yml": {
       // msggateway ignores listenIP for the WebSocket port and binds *:<port> (real-openim.md).
       doc.listenIP = "127.0.0.1";
-      section(doc, "longConnSvr").ports = [ports.openimWs];
+      // One entry per instance: `-i <index>` picks its pair (server: internal/msggateway/init.go
+      // Start takes longConnSvr.ports[index], pkg/common/startrpc/start.go rpc.ports[index]).
+      section(doc, "longConnSvr").ports = ports.msgGateways.map((g) => g.ws);
       break;
     }
     case "openim-push.yml":
@@ -125,7 +127,7 @@ export function editOpenImConfig(
     const rpc = section(doc, "rpc");
     rpc.registerIP = "127.0.0.1";
     rpc.listenIP = "127.0.0.1";
-    rpc.ports = [ports.rpc[command]];
+    rpc.ports = command === "openim-msggateway" ? ports.msgGateways.map((g) => g.rpc) : [ports.rpc[command]];
   }
   return doc;
 }

@@ -21,8 +21,13 @@ export interface LocalPorts {
   rabbitmq: number;
   rabbitmqDist: number;
   epmd: number;
-  /** One RPC port per OpenIM service that serves gRPC. */
+  /** One RPC port per OpenIM service that serves gRPC (msggateway: its instance 0). */
   rpc: Partial<Record<OpenImCommand, number>>;
+  /**
+   * Every msggateway instance's WebSocket and RPC port, by index (`-i`); instance 0's are
+   * `openimWs` and `rpc["openim-msggateway"]`, so one-instance code keeps reading those.
+   */
+  msgGateways: Array<{ ws: number; rpc: number }>;
 }
 
 const RPC_SERVICES = [
@@ -37,10 +42,15 @@ const RPC_SERVICES = [
   "openim-rpc-third",
 ] as const satisfies readonly OpenImCommand[];
 
+/** The ports of a stack with one msggateway. */
 export const PORT_COUNT = 18 + RPC_SERVICES.length;
 
-export function assignPorts(free: number[]): LocalPorts {
-  if (free.length < PORT_COUNT) throw new Error(`need ${PORT_COUNT} ports, got ${free.length}`);
+/** Each msggateway beyond the first takes a WebSocket and an RPC port of its own. */
+export const portCount = (msgGateways = 1): number => PORT_COUNT + 2 * (msgGateways - 1);
+
+export function assignPorts(free: number[], msgGateways = 1): LocalPorts {
+  const count = portCount(msgGateways);
+  if (free.length < count) throw new Error(`need ${count} ports, got ${free.length}`);
   const take = (): number => free.shift() as number;
   const ports: LocalPorts = {
     nginx: take(),
@@ -62,7 +72,10 @@ export function assignPorts(free: number[]): LocalPorts {
     rabbitmqDist: take(),
     epmd: take(),
     rpc: {},
+    msgGateways: [],
   };
   for (const service of RPC_SERVICES) ports.rpc[service] = take();
+  ports.msgGateways.push({ ws: ports.openimWs, rpc: ports.rpc["openim-msggateway"] as number });
+  for (let i = 1; i < msgGateways; i++) ports.msgGateways.push({ ws: take(), rpc: take() });
   return ports;
 }

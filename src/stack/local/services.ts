@@ -5,6 +5,7 @@ import { OPENIM_COMMANDS } from "./artifacts.js";
 import type { KafkaFiles } from "./kafka.js";
 import { kafkaJavaArgs } from "./kafka.js";
 import type { RunDirLayout } from "./layout.js";
+import { msgGatewayName } from "./msg-gateways.js";
 import type { LocalPorts } from "./ports-plan.js";
 
 /** OpenIM's redis.yml expects this password; the local Redis is started with it. */
@@ -129,11 +130,17 @@ export function gatewayService(configFile: string): ServiceSpec {
   };
 }
 
-export function openimServices(artifacts: Artifacts, configDir: string): ServiceSpec[] {
-  return OPENIM_COMMANDS.map((command: OpenImCommand) => ({
-    name: command,
+/** OpenIM's processes: one of each command, and `msgGateways` message gateways (`-i` 0, 1, …). */
+export function openimServices(artifacts: Artifacts, configDir: string, msgGateways = 1): ServiceSpec[] {
+  const spec = (name: string, command: OpenImCommand, index: number): ServiceSpec => ({
+    name,
     command: path.join(artifacts.openimBin, command),
-    args: ["-c", `${configDir}/`, "-i", "0"],
+    args: ["-c", `${configDir}/`, "-i", String(index)],
     what: "OpenIM v3.8.3 (real server, built from the Go module proxy)",
-  }));
+  });
+  return OPENIM_COMMANDS.flatMap((command: OpenImCommand) =>
+    command === "openim-msggateway"
+      ? Array.from({ length: msgGateways }, (_, i) => spec(msgGatewayName(i), command, i))
+      : [spec(command, command, 0)],
+  );
 }
