@@ -11,6 +11,7 @@ import {
 } from "../metrics/counters.js";
 import type { HdrIntervalLog } from "../metrics/hdr-log.js";
 import { addEncoded, type Histogram, newHistogram } from "../metrics/histogram.js";
+import { NO_SHARD, type Shard, shardLabel, shardOperations, shardShare } from "../shards/shard.js";
 import type { StackEndpoints } from "../stack/endpoints.js";
 import { type IntervalSummary, PhaseAggregate } from "./aggregate.js";
 import { createDriver, type DriverSpec } from "./driver-factory.js";
@@ -23,6 +24,7 @@ import {
   formUnits,
   groupTarget,
   peerTarget,
+  shardUnits,
   type TopologyInput,
   type Unit,
 } from "./topology.js";
@@ -49,6 +51,8 @@ export interface LoadOptions {
   intervalMs?: number;
   setupConcurrency?: number;
   onProgress?: (line: string) => void;
+  /** This process's part of a run split over several (shards/shard.ts); default the whole run. */
+  shard?: Shard;
 }
 
 export interface SetupResult {
@@ -70,6 +74,12 @@ export interface PhaseOptions {
   onInterval?: (s: IntervalSummary) => void;
   /** Told the wall-clock instant (ms) the schedule will start, before any worker starts it. */
   onScheduleStart?: (atMs: number) => void;
+  /**
+   * Start the schedule at this wall-clock instant (ms), agreed by every shard at the start
+   * barrier, instead of a moment from now; and offer only this shard's operations of it.
+   */
+  startAtMs?: number;
+  segment?: Shard;
 }
 
 export interface PhaseResult {
@@ -177,8 +187,11 @@ export class LoadSession {
   private async start(): Promise<void> {
     const o = this.opts;
     const started = performance.now();
-    const units = formUnits(o.users, o.topology);
-    if (units.length === 0) throw new Error(`${o.users} users make no ${o.topology.kind} at all`);
+    const units = shardUnits(formUnits(o.users, o.topology), o.shard ?? NO_SHARD);
+    if (units.length === 0)
+      throw new Error(
+        `${o.users} users make no ${o.topology.kind} at all${o.shard && o.shard.count > 1 ? ` for ${shardLabel(o.shard)} (fewer units than shards)` : ""}`,
+      );
     const used = units.reduce((a, u) => a + u.members.length, 0);
     const setupDriver = o.driverInstance
       ? await o.driverInstance()
@@ -273,9 +286,12 @@ export class LoadSession {
     if (this.failure) throw this.failure;
     const id = ++this.phaseCounter;
     const totalSenders = this.senders.reduce((a, b) => a + b, 0);
-    // Every worker starts the same schedule at the same instant, a moment from now.
-    const t0Us = nowUs() + SCHEDULE_LEAD_MS * 1000;
-    const startedAt = new Date(Date.now() + SCHEDULE_LEAD_MS);
+    // Every worker starts the same schedule at the same instant: a moment from now, or the
+    // instant the shards agreed on (read on the wall clock, kept on the monotonic one).
+    const leadMs =
+      p.startAtMs !== undefined ? Math.max(SCHEDULE_LEAD_MS, p.startAtMs - Date.now()) : SCHEDULE_LEAD_MS;
+    const t0Us = nowUs() + leadMs * 1000;
+    const startedAt = new Date(Date.now() + leadMs);
     p.onScheduleStart?.(startedAt.getTime());
     const agg = new PhaseAggregate(
       this.handles.length,
@@ -292,7 +308,13 @@ export class LoadSession {
     const done = new Promise<void>((resolve, reject) => {
       this.phase = { id, agg, waiter: { resolve, reject } };
     });
-    const closedVus = p.model.kind === "closed" ? (p.model.vus ?? totalSenders) : 0;
+    // A shard's senders are already its share; an explicit number of closed-model users is split.
+    const closedVus =
+      p.model.kind === "closed"
+        ? p.model.vus !== undefined
+          ? shardShare(p.model.vus, p.segment ?? NO_SHARD)
+          : totalSenders
+        : 0;
     let assignedVus = 0;
     this.stopped = false;
     for (const [w, handle] of this.handles.entries()) {
@@ -308,6 +330,7 @@ export class LoadSession {
           t0Us,
           intervalMs: this.intervalMs,
           drainMs: p.drainMs,
+          ...(p.segment && p.segment.count > 1 ? { segment: p.segment } : {}),
         },
       });
     }
@@ -324,7 +347,9 @@ export class LoadSession {
       startedAt,
       elapsedMs: (nowUs() - t0Us) / 1000,
       scheduleMs: this.stopped ? Math.max(0, Math.min(modelMs, (this.stoppedAtUs - t0Us) / 1000)) : modelMs,
-      expectedOperations: Math.round(scheduledCount(p.model)),
+      expectedOperations: p.segment
+        ? shardOperations(scheduledCount(p.model), p.segment)
+        : Math.round(scheduledCount(p.model)),
       counters: agg.counters(),
       errors: agg.errors(),
       histograms: agg.totals,

@@ -35,6 +35,8 @@ export interface PhaseSpec {
   t0Us: number;
   intervalMs: number;
   drainMs: number;
+  /** This shard's operations of the schedule (k ≡ index mod count); absent: all of them. */
+  segment?: { index: number; count: number };
 }
 
 /** Counters are cumulative for the phase; histograms hold only what was recorded since the last report. */

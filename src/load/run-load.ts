@@ -8,12 +8,16 @@ import { type ResourceMonitor, startResourceMonitor } from "../metrics/resource-
 import { type LoadResults, loadResultsSchema } from "../report/results-schema.js";
 import { describeEnvironment } from "../run/environment.js";
 import { writeJsonAtomic } from "../run/results-file.js";
+import { isSharded, NO_SHARD, type Shard, shardLabel } from "../shards/shard.js";
+import { shardIdentity } from "../shards/shard-identity.js";
+import { openBarrier, type StartBarrier } from "../shards/start-barrier.js";
 import { acquireStack, type StackHandle } from "../stack/acquire.js";
 import type { StackEndpoints } from "../stack/endpoints.js";
 import { runDirLayout } from "../stack/local/layout.js";
 import { readState } from "../stack/local/state.js";
 import type { ProgressSink } from "../stack/progress.js";
 import { CutoverError, EXIT, errorMessage } from "../util/errors.js";
+import { cutoverVersion } from "../util/package-root.js";
 import type { IntervalSummary } from "./aggregate.js";
 import { type CapacityStepResult, findCapacity } from "./capacity-search.js";
 import { LoadSession, type PhaseResult, type SetupResult } from "./engine.js";
@@ -45,6 +49,9 @@ export interface RunLoadOptions {
   /** Leave a stack this run started up afterwards. */
   keep?: boolean;
   events?: LoadEvents;
+  /** This process's part of a run split over several; its schedule starts at the barrier's instant. */
+  shard?: Shard;
+  barrier?: { url: string; timeoutMs: number };
 }
 
 export interface CapacityOptions {
@@ -99,6 +106,17 @@ export function startLoad(o: RunLoadOptions): LoadRun {
     startedAt,
     intervalLog: hlogFile,
   });
+  const shard = o.shard ?? NO_SHARD;
+  if (isSharded(shard))
+    results.shard = {
+      index: shard.index,
+      count: shard.count,
+      identity: shardIdentity(results, {
+        cutoverVersion: cutoverVersion(),
+        count: shard.count,
+        thresholds: o.settings.thresholds.map((t) => t.expression),
+      }),
+    };
   const save = () => writeJsonAtomic(file, results);
   save();
   note("info", `results: ${file}`);
@@ -115,7 +133,18 @@ export function startLoad(o: RunLoadOptions): LoadRun {
     let monitor: ResourceMonitor | undefined;
     let log: HdrIntervalLog | undefined;
     let armed: ArmedFaults | undefined;
+    let barrier: StartBarrier | undefined;
+    let released = false;
     try {
+      // Shard 0 serves the barrier from the start, so shards that come up first find it.
+      if (o.barrier && results.shard)
+        barrier = await openBarrier({
+          url: o.barrier.url,
+          shard,
+          identity: results.shard.identity,
+          timeoutMs: o.barrier.timeoutMs,
+          onProgress: (line) => note("info", line),
+        });
       stack = await acquireStack(o.stack.config, o.stack.runDir, events.stackProgress ?? (() => {}), {
         keep: o.keep === true,
       });
@@ -143,7 +172,10 @@ export function startLoad(o: RunLoadOptions): LoadRun {
       log = new HdrIntervalLog(hlogFile, runStartMs, [
         `cutover load ${scenario.name} via ${settings.driver.name}; tags are metrics (ack, e2e, e2e_last, login, connect, iteration, schedule_lag)`,
       ]);
-      const faults = o.faults ?? [];
+      // A fault is one event on the shared stack: shard 0 injects it, the other shards only measure it.
+      const faults = shard.index === 0 ? (o.faults ?? []) : [];
+      if (faults.length === 0 && (o.faults ?? []).length > 0)
+        note("info", `faults are injected by shard 0; ${shardLabel(shard)} only measures them`);
       if (faults.length > 0) {
         armed = await prepareFaults(
           faults,
@@ -194,6 +226,7 @@ export function startLoad(o: RunLoadOptions): LoadRun {
           maxInFlightPerUser: settings.maxInFlightPerUser,
           intervalMs: settings.intervalMs,
           onProgress: (line) => note("info", line),
+          shard,
         });
         measuring = true;
         setup = session.setup;
@@ -223,6 +256,14 @@ export function startLoad(o: RunLoadOptions): LoadRun {
             `warm-up: ${w.phases} phase(s), ${w.sent} sent, ${w.lost} lost in ${(w.ms / 1000).toFixed(1)}s${w.settled ? "" : " — the stack never delivered everything; measuring anyway"}`,
           );
         }
+        let startAtMs: number | undefined;
+        if (barrier && results.shard) {
+          note("info", `${shardLabel(shard)} ready; waiting at the start barrier for the other shards`);
+          startAtMs = await barrier.ready();
+          released = true;
+          results.shard.startAt = new Date(startAtMs).toISOString();
+          note("ok", `all ${shard.count} shards ready; the schedule starts at ${results.shard.startAt}`);
+        }
         phase = o.capacity
           ? await capacityPhase(session, o.capacity, results, {
               log,
@@ -232,7 +273,14 @@ export function startLoad(o: RunLoadOptions): LoadRun {
               stopped,
               settings,
             })
-          : await measuredPhase(session, settings, armed, { log, offsetSec, events, onFault });
+          : await measuredPhase(session, settings, armed, {
+              log,
+              offsetSec,
+              events,
+              onFault,
+              shard,
+              ...(startAtMs !== undefined ? { startAtMs } : {}),
+            });
         events.phaseEnd?.();
       }
       monitor?.stop();
@@ -264,6 +312,8 @@ export function startLoad(o: RunLoadOptions): LoadRun {
       return { results, file, exitCode };
     } catch (err) {
       events.phaseEnd?.();
+      // The other shards are waiting for this one: tell them why it will not come.
+      if (barrier && !released) await barrier.abort(errorMessage(err));
       results.status = interrupts > 0 ? "interrupted" : "error";
       results.error = errorMessage(err);
       results.finishedAt = new Date().toISOString();
@@ -274,6 +324,7 @@ export function startLoad(o: RunLoadOptions): LoadRun {
       log?.close();
       await session?.close();
       await armed?.close();
+      await barrier?.close();
       if (!o.keep) await stack?.release();
     }
   })();
@@ -304,7 +355,14 @@ async function measuredPhase(
   session: LoadSession,
   settings: LoadSettings,
   armed: ArmedFaults | undefined,
-  o: { log: HdrIntervalLog; offsetSec: () => number; events: LoadEvents; onFault: (what: string) => void },
+  o: {
+    log: HdrIntervalLog;
+    offsetSec: () => number;
+    events: LoadEvents;
+    onFault: (what: string) => void;
+    shard: Shard;
+    startAtMs?: number;
+  },
 ): Promise<PhaseResult> {
   let disarm: (() => void) | undefined;
   try {
@@ -317,6 +375,8 @@ async function measuredPhase(
       onScheduleStart: (atMs) => {
         disarm = armed?.arm(o.onFault, atMs - Date.now());
       },
+      ...(isSharded(o.shard) ? { segment: o.shard } : {}),
+      ...(o.startAtMs !== undefined ? { startAtMs: o.startAtMs } : {}),
     });
   } finally {
     disarm?.();

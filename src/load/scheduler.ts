@@ -17,13 +17,19 @@ export interface OpenLoopOptions {
   t0Us: number;
   dispatch: (intendedUs: number) => void;
   stopped: () => boolean;
+  /**
+   * Offer only operations k ≡ index (mod count) of the schedule: one shard's part of a run
+   * split over processes, phase-offset so all parts interleave into the one schedule.
+   */
+  segment?: { index: number; count: number };
 }
 
-/** Resolves when the schedule is exhausted or `stopped()`; returns how many operations fell due. */
-export async function runOpenLoop(o: OpenLoopOptions): Promise<number> {
+/** Resolves when the schedule is exhausted or `stopped()`. */
+export async function runOpenLoop(o: OpenLoopOptions): Promise<void> {
   const at = arrivalSchedule(o.stages);
-  let k = 0;
-  let next = at(0);
+  const step = o.segment?.count ?? 1;
+  let k = o.segment?.index ?? 0;
+  let next = at(k);
   while (next !== undefined && !o.stopped()) {
     const now = nowUs();
     const dueUs = o.t0Us + next * 1000;
@@ -38,7 +44,7 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<number> {
       const intended = o.t0Us + next * 1000;
       if (intended > now) break;
       o.dispatch(Math.round(intended));
-      k++;
+      k += step;
       next = at(k);
     }
     // An extra turn of the event loop costs a wakeup per message at low rates: only when the burst was cut short.
@@ -47,7 +53,6 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<number> {
   // A schedule can end before the model does (a hold at zero rate: connections kept open, idle).
   const endUs = o.t0Us + o.stages.reduce((a, s) => a + s.durationMs, 0) * 1000;
   while (!o.stopped() && nowUs() < endUs) await sleep(Math.min(100, (endUs - nowUs()) / 1000));
-  return k;
 }
 
 export interface ClosedLoopOptions {

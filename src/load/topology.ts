@@ -41,6 +41,30 @@ export function formUnits(users: number, t: TopologyInput): Unit[] {
   return units;
 }
 
+/**
+ * One shard's units out of the whole run's: every count-th unit from its index (so shards get
+ * as many senders as whole units allow), renumbered from 0 — the shard registers only its own
+ * users, and a unit is never split, so every pair and group lives inside one shard.
+ */
+export function shardUnits(units: Unit[], shard: { index: number; count: number }): Unit[] {
+  if (shard.count <= 1) return units;
+  const out: Unit[] = [];
+  let next = 0;
+  let group = 0;
+  for (const [i, unit] of units.entries()) {
+    if (i % shard.count !== shard.index) continue;
+    const renumber = new Map(unit.members.map((m) => [m, next++] as const));
+    const at = (m: number) => renumber.get(m) as number;
+    out.push({
+      ...unit,
+      members: unit.members.map(at),
+      senders: unit.senders.map(at),
+      ...(unit.group !== undefined ? { group: group++ } : {}),
+    });
+  }
+  return out;
+}
+
 /** How many users the topology uses out of `users` (a pair or group is never split). */
 export function usersUsed(users: number, t: TopologyInput): number {
   return formUnits(users, t).reduce((a, u) => a + u.members.length, 0);

@@ -111,6 +111,7 @@ export class WorkerRuntime implements VuHost {
             t0Us: spec.t0Us,
             dispatch: (intendedUs) => this.dispatch(intendedUs),
             stopped: () => this.stopping,
+            ...(spec.segment ? { segment: spec.segment } : {}),
           });
       } else {
         await runClosedLoop({

@@ -199,6 +199,25 @@ export const environmentSchema = z.object({
   caveats: z.array(z.string()),
 });
 
+/** One shard's books in a merged results file: the totals are their sums. */
+export const shardBooksSchema = z.object({
+  index: z.number().int(),
+  status: z.string(),
+  file: z.string(),
+  users: count,
+  expectedOperations: count,
+  sent: count,
+  expectedDeliveries: count,
+  delivered: count,
+  lost: count,
+  duplicated: count,
+  outOfOrder: count,
+  droppedIterations: count,
+  errors: count,
+  achievedRate: nonNegative,
+  generatorCpuSeconds: z.number(),
+});
+
 export const loadResultsSchema = z.object({
   kind: z.literal(LOAD_RESULTS_KIND),
   schemaVersion: z.literal(LOAD_RESULTS_VERSION),
@@ -322,6 +341,19 @@ export const loadResultsSchema = z.object({
       note: z.string(),
     })
     .optional(),
+  /** This file is one shard's part of a run split over processes (`--shard i/N`); `cutover merge` adds them up. */
+  shard: z
+    .object({
+      index: z.number().int(),
+      count: z.number().int(),
+      /** What every shard of the run agrees on (scenario, options, cutover version), field by field. */
+      identity: z.record(z.string(), z.string()),
+      /** The instant the shards agreed to start their schedules at. */
+      startAt: z.string().optional(),
+    })
+    .optional(),
+  /** Set by `cutover merge`: the shards this file adds up, each with its own books. */
+  shards: z.array(shardBooksSchema).optional(),
   /**
    * Set when the file was rebuilt from the interval log of a run that never finished
    * (`cutover report --from-log`): what was read, and what could not be recovered.

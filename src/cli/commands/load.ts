@@ -14,8 +14,9 @@ import { summaryText } from "../../load/summary-text.js";
 import { collectThresholds } from "../../load/thresholds.js";
 import { outputLocations } from "../../run/output-locations.js";
 import { newResultsDir } from "../../run/results-file.js";
+import { isSharded, resolveShard, shardLabel } from "../../shards/shard.js";
 import { STACK_KINDS } from "../../stack/stack-kinds.js";
-import { CutoverError, EXIT } from "../../util/errors.js";
+import { CutoverError, EXIT, UsageError } from "../../util/errors.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
 import { progressPrinter } from "../progress-printer.js";
 
@@ -29,6 +30,9 @@ type LoadFlags = StackOptions &
     stepDuration?: string;
     fault?: string[];
     warmup?: string;
+    shard?: string;
+    barrier?: string;
+    barrierTimeout?: string;
   };
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -83,6 +87,17 @@ export function loadCommand(): Command {
     .option("--slo <exprs>", "capacity SLO, comma-separated", "e2e.p99<200ms,lost=0")
     .option("--max-rate <n>", "capacity search: never offer more than this", "20000")
     .option("--step-duration <d>", "capacity search: length of each step (default --duration, else 10s)")
+    .option(
+      "--shard <i/N>",
+      "run part i (from 0) of a run split over N processes or machines: its own users, every N-th\n" +
+        "operation of the schedule (default: JOB_COMPLETION_INDEX/JOB_COMPLETIONS, as an Indexed Job sets them)",
+    )
+    .option(
+      "--barrier <url>",
+      "with --shard: shard 0 serves a start barrier at this URL and every shard waits there until all are\n" +
+        "ready, then all start at one instant (default: $CUTOVER_BARRIER), e.g. http://127.0.0.1:7070",
+    )
+    .option("--barrier-timeout <d>", "with --shard: how long to wait for every shard to be ready", "15m")
     .addHelpText(
       "after",
       `
@@ -94,6 +109,8 @@ Examples:
   $ cutover load group-fanout --group-size 50 --threshold 'e2e_last.p99<500'
   $ cutover load direct-chat --find-capacity --slo 'e2e.p99<200ms,lost=0'
   $ cutover load direct-chat --closed           # the same rate, closed model: compare the tails
+  $ cutover load direct-chat --rate 900 --shard 1/3 --barrier http://10.0.0.5:7070 --out out/shard-1
+                                                # one of three generators; then: cutover merge out/
 
 Exit codes: 0 thresholds held, 99 a threshold crossed, 2 usage, 3 stack failed to start.`,
     )
@@ -119,6 +136,18 @@ async function loadOptions(scenarioArg: string, flags: LoadFlags): Promise<RunLo
         stepMs: parseDuration(flags.stepDuration ?? flags.duration ?? "10s") ?? 10_000,
       }
     : undefined;
+  const shard = resolveShard(flags.shard);
+  const barrierUrl = flags.barrier ?? process.env.CUTOVER_BARRIER;
+  if (isSharded(shard)) {
+    if (capacity) throw new UsageError("--find-capacity runs in one process; it cannot be split into shards");
+    if (!barrierUrl)
+      throw new UsageError(
+        `${shardLabel(shard)} needs --barrier <url> (or CUTOVER_BARRIER): shard 0 serves it, e.g. http://127.0.0.1:7070`,
+      );
+  }
+  const barrierTimeoutMs = parseDuration(flags.barrierTimeout ?? "15m");
+  if (barrierTimeoutMs === undefined || barrierTimeoutMs <= 0)
+    throw new UsageError(`--barrier-timeout ${flags.barrierTimeout}: expected a duration such as 10m`);
   return {
     scenario,
     settings,
@@ -130,6 +159,9 @@ async function loadOptions(scenarioArg: string, flags: LoadFlags): Promise<RunLo
     warmup,
     ...(capacity ? { capacity } : {}),
     keep: flags.keep === true,
+    ...(isSharded(shard)
+      ? { shard, barrier: { url: barrierUrl as string, timeoutMs: barrierTimeoutMs } }
+      : {}),
   };
 }
 
