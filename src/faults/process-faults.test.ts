@@ -9,6 +9,7 @@ import { readState, writeState } from "../stack/local/state.js";
 import { sleep } from "../util/time.js";
 import {
   armProcessFault,
+  clientPorts,
   FaultError,
   packetFilterAvailable,
   prepareProcessFault,
@@ -73,6 +74,23 @@ describe("faults on the stack's parts", () => {
     expect(() => resolveTarget("kafka", stack.processes)).toThrow(
       /not a process of this stack \(openim-msgtransfer, openim-rpc-msg\)/,
     );
+  });
+
+  test("each message-gateway instance is a part of its own: msggateway is instance 0, msggateway-1 the next, each with its ports", () => {
+    const names = ["openim-msggateway", "openim-msggateway-1"].map((name) => ({ name, args: idle }));
+    const stack = stackOf(...names);
+    expect(resolveTarget("msggateway", stack.processes).name).toBe("openim-msggateway");
+    expect(resolveTarget("msggateway-1", stack.processes).name).toBe("openim-msggateway-1");
+    const ports = {
+      openimWs: 1001,
+      rpc: { "openim-msggateway": 1002 },
+      msgGateways: [
+        { ws: 1001, rpc: 1002 },
+        { ws: 1011, rpc: 1012 },
+      ],
+    };
+    expect(clientPorts("openim-msggateway", ports)).toEqual([1001, 1002]);
+    expect(clientPorts("openim-msggateway-1", ports)).toEqual([1011, 1012]);
   });
 
   test("kill ends the process for good; restart brings it back as it was started, and the run dir knows the new pid", async () => {

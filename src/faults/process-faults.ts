@@ -62,6 +62,11 @@ export function clientPorts(processName: string, ports: Record<string, unknown>)
   const key = byKey[processName];
   if (key) found.push(ports[key]);
   if (processName === "openim-msggateway") found.push(ports.openimWs);
+  // Further message-gateway instances (stack.local.msgGateways > 1): their own ws and rpc ports.
+  const instance = /^openim-msggateway-(\d+)$/.exec(processName);
+  const gateways = Array.isArray(ports.msgGateways) ? (ports.msgGateways as unknown[]) : [];
+  const gateway = instance ? gateways[Number(instance[1])] : undefined;
+  if (gateway && typeof gateway === "object") found.push(...Object.values(gateway));
   const rpc = ports.rpc as Record<string, unknown> | undefined;
   if (rpc?.[processName] !== undefined) found.push(rpc[processName]);
   return found.filter((p): p is number => typeof p === "number");
