@@ -53,6 +53,8 @@ export interface LoadOptions {
   onProgress?: (line: string) => void;
   /** This process's part of a run split over several (shards/shard.ts); default the whole run. */
   shard?: Shard;
+  /** Every latency sample also written as text, one file per metric and worker (audits, tests). */
+  rawSamplesDir?: string;
 }
 
 export interface SetupResult {
@@ -225,6 +227,7 @@ export class LoadSession {
         driver: o.driver,
         endpoints: o.endpoints,
         ...(o.scenario.file ? { scenarioFile: o.scenario.file } : {}),
+        ...(o.rawSamplesDir ? { rawSamplesDir: o.rawSamplesDir } : {}),
         users: planUsers(unitsOfWorker, users, groupIDs),
         connectAtSetup: o.connectAtSetup,
         setupConcurrency: o.setupConcurrency ?? 8,

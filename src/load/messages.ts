@@ -22,6 +22,8 @@ export interface WorkerPlan {
   endpoints: StackEndpoints;
   scenarioFile?: string;
   users: PlanUser[];
+  /** Also append every latency sample (µs) to text files here: an audit trail for the percentiles. */
+  rawSamplesDir?: string;
   connectAtSetup: boolean;
   setupConcurrency: number;
   maxInFlightPerUser: number;

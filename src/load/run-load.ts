@@ -52,6 +52,8 @@ export interface RunLoadOptions {
   /** This process's part of a run split over several; its schedule starts at the barrier's instant. */
   shard?: Shard;
   barrier?: { url: string; timeoutMs: number };
+  /** Every latency sample also written as text files in this directory (audits of the percentiles). */
+  rawSamplesDir?: string;
 }
 
 export interface CapacityOptions {
@@ -227,6 +229,7 @@ export function startLoad(o: RunLoadOptions): LoadRun {
           intervalMs: settings.intervalMs,
           onProgress: (line) => note("info", line),
           shard,
+          ...(o.rawSamplesDir ? { rawSamplesDir: o.rawSamplesDir } : {}),
         });
         measuring = true;
         setup = session.setup;

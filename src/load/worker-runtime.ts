@@ -1,3 +1,5 @@
+import { appendFileSync } from "node:fs";
+import path from "node:path";
 import type { ChatDriver } from "../drivers/driver.js";
 import { nowUs } from "../metrics/clock.js";
 import { type Counters, type ErrorCounts, emptyCounters } from "../metrics/counters.js";
@@ -29,6 +31,8 @@ export class WorkerRuntime implements VuHost {
   private readonly users: UserState[];
   private readonly senders: UserState[];
   private histograms = new Map<MetricName, Histogram>();
+  /** Samples not yet appended to the raw-samples files (only with plan.rawSamplesDir). */
+  private readonly raw = new Map<MetricName, number[]>();
   private cursor = 0;
   private busy = 0;
   private inFlight = 0;
@@ -59,6 +63,11 @@ export class WorkerRuntime implements VuHost {
       this.histograms.set(metric, h);
     }
     recordUs(h, us);
+    if (this.plan.rawSamplesDir) {
+      const pending = this.raw.get(metric) ?? [];
+      pending.push(Math.round(us));
+      this.raw.set(metric, pending);
+    }
   }
 
   connectionChanged(delta: number): void {
@@ -205,7 +214,19 @@ export class WorkerRuntime implements VuHost {
     while (nowUs() < deadline && (this.inFlight > 0 || this.ledger.pending > 0)) await sleep(10);
   }
 
+  private flushRaw(dir: string): void {
+    for (const [metric, values] of this.raw) {
+      if (values.length === 0) continue;
+      appendFileSync(
+        path.join(dir, `${metric}-${process.pid}-w${this.plan.worker}.txt`),
+        `${values.join("\n")}\n`,
+      );
+      values.length = 0;
+    }
+  }
+
   private takeReport(): WorkerReport {
+    if (this.plan.rawSamplesDir) this.flushRaw(this.plan.rawSamplesDir);
     const histograms: Record<string, string> = {};
     for (const [name, h] of this.histograms) {
       if (h.totalCount > 0) histograms[name] = encodeHistogram(h);

@@ -63,7 +63,7 @@ const answer = z.union([
 ]);
 
 export async function openBarrier(o: BarrierOptions): Promise<StartBarrier> {
-  const url = barrierURL(o.url);
+  const url = parseBarrierURL(o.url);
   const server = o.shard.index === 0 ? await serveBarrier(url, o) : undefined;
   return {
     ready: () => awaitStart(url, o),
@@ -76,7 +76,7 @@ export async function openBarrier(o: BarrierOptions): Promise<StartBarrier> {
   };
 }
 
-function barrierURL(text: string): URL {
+export function parseBarrierURL(text: string): URL {
   let url: URL;
   try {
     url = new URL(text);

@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import pc from "picocolors";
@@ -15,6 +16,7 @@ import { collectThresholds } from "../../load/thresholds.js";
 import { outputLocations } from "../../run/output-locations.js";
 import { newResultsDir } from "../../run/results-file.js";
 import { isSharded, resolveShard, shardLabel } from "../../shards/shard.js";
+import { parseBarrierURL } from "../../shards/start-barrier.js";
 import { STACK_KINDS } from "../../stack/stack-kinds.js";
 import { CutoverError, EXIT, UsageError } from "../../util/errors.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
@@ -33,9 +35,15 @@ type LoadFlags = StackOptions &
     shard?: string;
     barrier?: string;
     barrierTimeout?: string;
+    rawSamples?: string;
   };
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const mkdirp = (dir: string) => {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+};
 
 export function loadCommand(): Command {
   return withStackOptions(new Command("load"))
@@ -98,6 +106,11 @@ export function loadCommand(): Command {
         "ready, then all start at one instant (default: $CUTOVER_BARRIER), e.g. http://127.0.0.1:7070",
     )
     .option("--barrier-timeout <d>", "with --shard: how long to wait for every shard to be ready", "15m")
+    .option(
+      "--raw-samples <dir>",
+      "also write every latency sample (µs, one per line, a file per metric and worker) here: an audit\n" +
+        "trail for the percentiles, as k6's --out json is; large at high rates",
+    )
     .addHelpText(
       "after",
       `
@@ -145,6 +158,7 @@ async function loadOptions(scenarioArg: string, flags: LoadFlags): Promise<RunLo
         `${shardLabel(shard)} needs --barrier <url> (or CUTOVER_BARRIER): shard 0 serves it, e.g. http://127.0.0.1:7070`,
       );
   }
+  if (barrierUrl) parseBarrierURL(barrierUrl);
   const barrierTimeoutMs = parseDuration(flags.barrierTimeout ?? "15m");
   if (barrierTimeoutMs === undefined || barrierTimeoutMs <= 0)
     throw new UsageError(`--barrier-timeout ${flags.barrierTimeout}: expected a duration such as 10m`);
@@ -159,6 +173,7 @@ async function loadOptions(scenarioArg: string, flags: LoadFlags): Promise<RunLo
     warmup,
     ...(capacity ? { capacity } : {}),
     keep: flags.keep === true,
+    ...(flags.rawSamples ? { rawSamplesDir: mkdirp(path.resolve(flags.rawSamples)) } : {}),
     ...(isSharded(shard)
       ? { shard, barrier: { url: barrierUrl as string, timeoutMs: barrierTimeoutMs } }
       : {}),
