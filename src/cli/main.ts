@@ -45,6 +45,7 @@ program.addCommand(reportCommand());
 program.addCommand((await import("./commands/import.js")).importCommand());
 program.addCommand((await import("./commands/fuzz.js")).fuzzCommand());
 program.addCommand((await import("./commands/resilience.js")).resilienceCommand());
+program.addCommand((await import("./commands/k8s.js")).k8sCommand());
 program.addCommand((await import("./commands/merge.js")).mergeCommand());
 // Settings are not inherited by commands built on their own: usage errors must exit 2 everywhere.
 for (const command of program.commands)
