@@ -26,8 +26,10 @@ export async function importFile(file: string): Promise<Record<string, unknown>>
 export function startWorkerThread(name: string): Worker {
   if (!fromSource) return new Worker(new URL("./worker-main.js", import.meta.url), { name });
   const pkg = createRequire(import.meta.url).resolve("tsx/package.json");
-  const api = pathToFileURL(path.join(path.dirname(pkg), "dist", "esm", "api", "index.mjs")).href;
+  const api = (kind: string) =>
+    pathToFileURL(path.join(path.dirname(pkg), "dist", kind, "api", "index.mjs")).href;
   const entry = new URL("./worker-main.ts", import.meta.url).href;
-  const code = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  // Both hooks: a scenario outside any package (a ConfigMap's /etc/cutover) is CommonJS to Node.
+  const code = `Promise.all([import(${JSON.stringify(api("esm"))}), import(${JSON.stringify(api("cjs"))})]).then(([esm, cjs]) => { esm.register(); cjs.register(); return import(${JSON.stringify(entry)}); });`;
   return new Worker(code, { eval: true, name });
 }

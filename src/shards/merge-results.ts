@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { IntervalSummary } from "../load/aggregate.js";
-import { metricResult, totalErrors } from "../load/results.js";
+import { METRIC_DESCRIPTIONS, metricResult, totalErrors } from "../load/results.js";
 import { counterValues, evaluateThresholds, parseThreshold } from "../load/thresholds.js";
 import {
   addCounters,
@@ -295,7 +295,16 @@ function mergeMetrics(all: LoadResults[]): NonNullable<LoadResults["metrics"]> {
       merged.set(name, into);
     }
   const out: NonNullable<LoadResults["metrics"]> = {};
-  for (const [name, { h, phase }] of [...merged].sort(([a], [b]) => a.localeCompare(b))) {
+  // In the order a single run's file lists them (setup metrics first, as they are measured).
+  const order = (name: string) => {
+    const i = Object.keys(METRIC_DESCRIPTIONS).indexOf(name);
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  const byPhase = (p: "run" | "setup") => (p === "setup" ? 0 : 1);
+  const sorted = [...merged].sort(
+    ([a, x], [b, y]) => byPhase(x.phase) - byPhase(y.phase) || order(a) - order(b) || a.localeCompare(b),
+  );
+  for (const [name, { h, phase }] of sorted) {
     out[name] = metricResult(name, h, phase);
     h.destroy();
   }

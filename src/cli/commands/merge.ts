@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import pc from "picocolors";
@@ -40,6 +41,7 @@ Exit codes: 0 thresholds held, 99 a threshold crossed, 1 a shard failed or was i
       const outDir = flags.out
         ? path.resolve(flags.out)
         : newResultsDir(outputLocations.results, new Date(), `merge-${scenario}`);
+      mkdirSync(outDir, { recursive: true });
       const { results } = mergeShards(shards, { outDir, argv: process.argv.slice(2) });
       const file = path.join(outDir, "results.json");
       writeJsonAtomic(file, results);
