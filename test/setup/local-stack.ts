@@ -12,11 +12,19 @@ import { defaultProfile } from "../../src/conformance-runner/profile.js";
 /**
  * Starts the real local stack once per test run (OpenIM built on first use, then cached),
  * in a fresh run dir on free ports; CUTOVER_TEST_RUN_DIR reuses a stack already up there.
+ * Two message gateways, as production runs several: nginx spreads the suites' sockets over
+ * both, and the cases about delivery between instances run (conformance/messaging.test.ts).
  */
+const TEST_STACK_CONFIG = { stack: { local: { msgGateways: 2 } } };
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const reuse = process.env.CUTOVER_TEST_RUN_DIR;
   const runDir = reuse ?? mkdtempSync(path.join(os.tmpdir(), "cutover-test-"));
-  const result = await upLocal({ config: parseConfig({}), runDir, progress: progressPrinter() });
+  const result = await upLocal({
+    config: parseConfig(TEST_STACK_CONFIG),
+    runDir,
+    progress: progressPrinter(),
+  });
   project.provide("endpoints", result.endpoints);
   project.provide("runDir", runDir);
   project.provide("profile", defaultProfile());
