@@ -18,10 +18,19 @@ const s3EnvSchema = z.object({
   AWS_ENDPOINT_URL: z.url().optional(),
   AWS_REGION: z.string().min(1).optional(),
   AWS_DEFAULT_REGION: z.string().min(1).optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
 });
 
-/** A client configured from the standard AWS variables; credentials come from the SDK's own chain. */
+/**
+ * A client configured from the standard AWS variables: keys from them when set, else from the
+ * SDK's own chain (a profile, a pod's web identity, instance metadata).
+ */
 export function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client {
+  // The SDK warns on every Node 20 start that its releases from 2027 need Node 22; package.json pins
+  // one that runs on Node 20, so the warning would only be noise in every shard's log.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const parsed = s3EnvSchema.safeParse(env);
   if (!parsed.success)
     throw new CutoverError(
@@ -29,7 +38,12 @@ export function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client 
       EXIT.usage,
     );
   const { AWS_ENDPOINT_URL: endpoint, AWS_REGION, AWS_DEFAULT_REGION } = parsed.data;
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = parsed.data;
+  const sessionToken = parsed.data.AWS_SESSION_TOKEN;
   return new S3Client({
+    ...(accessKeyId && secretAccessKey
+      ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
+      : {}),
     // The SDK refuses to sign without a region; S3-compatible servers ignore it.
     region: AWS_REGION ?? AWS_DEFAULT_REGION ?? "us-east-1",
     ...(endpoint
