@@ -124,6 +124,17 @@ describe("cutover k8s render: the Indexed Job", () => {
     });
   });
 
+  test("the Job ends by itself: barrier wait, warm-up, schedule and drain plus a margin, or --deadline", async () => {
+    // direct-chat: 30 s schedule, 10 s drain; warm-up auto (up to 60 s); barrier 15 m; margin 10 m.
+    expect((await render({ shards: "2" })).input.deadlineSeconds).toBe(30 + 10 + 60 + 900 + 600);
+    expect((await render({ shards: "2", deadline: "2h" })).input.deadlineSeconds).toBe(7200);
+    const spec = (await render({ shards: "2", deadline: "2h" })).jobObject.spec as unknown as Record<
+      string,
+      unknown
+    >;
+    expect(spec.activeDeadlineSeconds).toBe(7200);
+  });
+
   test("volume results: a ReadWriteMany claim at /results, and a pod to copy them out", async () => {
     const { jobObject, byKind, collect } = await render({ shards: "2" });
     expect(byKind("PersistentVolumeClaim")).toMatchObject({ spec: { accessModes: ["ReadWriteMany"] } });

@@ -31,6 +31,7 @@ export type RenderFlags = LoadOverrides & {
   barrierPort?: string;
   deadline?: string;
   warmup?: string;
+  barrierTimeout?: string;
 };
 
 /** `cutover load` flags that travel unchanged to every shard: the same run, split N ways. */
@@ -46,6 +47,7 @@ const PASSED_THROUGH = {
   workers: "--workers",
   interval: "--interval",
   warmup: "--warmup",
+  barrierTimeout: "--barrier-timeout",
 } as const satisfies Partial<Record<keyof RenderFlags, string>>;
 
 const MAX_SHARDS = 1000;
@@ -148,9 +150,13 @@ export async function renderRequest(scenarioArg: string, flags: RenderFlags): Pr
   const warmup = flags.warmup ?? "auto";
   if (warmup !== "auto" && parseDuration(warmup) === undefined)
     throw new UsageError(`--warmup ${warmup}: expected auto, 0 or a duration`);
-  // Generous: image pulls, logins and the barrier come before the schedule, the drain after it.
-  const expectedMs = modelDurationMs(settings.model) + settings.drainMs + (parseDuration(warmup) ?? 60_000);
-  const deadlineMs = flags.deadline ? parseDuration(flags.deadline) : expectedMs + 15 * 60_000;
+  const barrierMs = parseDuration(flags.barrierTimeout ?? "15m");
+  if (barrierMs === undefined)
+    throw new UsageError(`--barrier-timeout ${flags.barrierTimeout}: expected a duration`);
+  // Generous: image pulls, logins and the wait at the barrier come before the schedule, the drain after it.
+  const expectedMs =
+    barrierMs + modelDurationMs(settings.model) + settings.drainMs + (parseDuration(warmup) ?? 60_000);
+  const deadlineMs = flags.deadline ? parseDuration(flags.deadline) : expectedMs + 10 * 60_000;
   if (deadlineMs === undefined || deadlineMs < 1000)
     throw new UsageError(`--deadline ${flags.deadline}: expected a duration such as 30m`);
   return {

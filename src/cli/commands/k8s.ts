@@ -56,7 +56,7 @@ function renderCommand(): Command {
     .option("--barrier-port <n>", "port of shard 0's start barrier", "7070")
     .option(
       "--deadline <d>",
-      "the Job is ended after this long (default: the schedule, drain and warm-up + 15m)",
+      "the Job is ended after this long (default: barrier timeout, warm-up, schedule and drain + 10m)",
     )
     .option("--driver <name>", "passed to every shard's cutover load (a built-in driver)")
     .option("--rate <n>", "total operations per second, across all shards")
@@ -75,6 +75,10 @@ function renderCommand(): Command {
     .option("--workers <n>", "worker threads per pod")
     .option("--interval <d>", "interval of the interval log and per-interval results")
     .option("--warmup <d>", "unmeasured warm-up before the barrier (auto, 0 or a duration)")
+    .option(
+      "--barrier-timeout <d>",
+      "how long every shard waits for all to be ready (cutover load's default: 15m)",
+    )
     .addHelpText(
       "after",
       `
