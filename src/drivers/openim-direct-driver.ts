@@ -15,7 +15,7 @@ const REGISTER_BATCH = 1000;
 
 /**
  * OpenIM alone: accounts and tokens straight from the admin API, the WebSocket straight to
- * the message gateway. No gateway, no nginx — for telling OpenIM's numbers from the rest.
+ * the message gateways. No gateway, no nginx — for telling OpenIM's numbers from the rest.
  */
 export function openimDirectDriver(
   endpoints: StackEndpoints,
@@ -23,6 +23,10 @@ export function openimDirectDriver(
 ): ChatDriver {
   const rest = createRestClient({ baseUrl: endpoints.openimApi });
   const platformID = opts.platformID ?? 3;
+  // Every message-gateway instance in turn, as a load balancer in front of them would: one
+  // instance alone holds only so many sockets, and a pair's two users often land on two.
+  const gateways = endpoints.openimWsInstances?.length ? endpoints.openimWsInstances : [endpoints.openimWs];
+  let nextGateway = 0;
   let admin: Promise<string> | undefined;
   const adminToken = () => {
     admin ??= getAdminToken(rest, endpoints.adminSecret, endpoints.adminUserID).then((t) => t.token);
@@ -47,7 +51,8 @@ export function openimDirectDriver(
     },
     async login(user) {
       const { token } = await getUserToken(rest, await adminToken(), user.userID, user.platformID);
-      return new OpenImSession(user.userID, user.platformID, token, endpoints.openimWs);
+      const ws = gateways[nextGateway++ % gateways.length] as string;
+      return new OpenImSession(user.userID, user.platformID, token, ws);
     },
     async createGroup(owner, members) {
       const group = await createGroup(rest, await adminToken(), {

@@ -87,12 +87,17 @@ export async function prepareFaults(
     tp = await startToxiproxy(await ensureToxiproxy());
     const upstream = new URL(endpoints.openimWs).host;
     const listen = await proxyFor(tp, proxyName, upstream);
-    routed = { ...endpoints, openimWs: `ws://${listen}` };
+    // Every socket through the proxy: the one instance behind it stands for them all.
+    routed = { ...endpoints, openimWs: `ws://${listen}`, openimWsInstances: [`ws://${listen}`] };
     for (const f of faults) if (f.kind === "latency") await addLatency(tp, proxyName, f.ms, f.jitterMs);
   }
   const gateway = processes.find((p) => p.name === MSG_GATEWAY);
-  if (faults.some((f) => f.kind === "stall") && (!gateway || !isAlive(gateway)))
-    throw new FaultError(`a stall needs the local stack's ${MSG_GATEWAY} process, and it is not running`);
+  if (faults.some((f) => f.kind === "stall")) {
+    if (!gateway || !isAlive(gateway))
+      throw new FaultError(`a stall needs the local stack's ${MSG_GATEWAY} process, and it is not running`);
+    // The stall stops the first message gateway: every direct socket goes to it, so none escapes.
+    routed = { ...routed, openimWsInstances: [routed.openimWs] };
+  }
 
   return {
     endpoints: routed,

@@ -20,6 +20,8 @@ export interface LoadOverrides {
   drain?: string;
   workers?: string;
   interval?: string;
+  /** setup: every user logged in and connected before the clock starts; iteration: by the scenario. */
+  connect?: string;
 }
 
 export interface LoadSettings {
@@ -68,6 +70,13 @@ export function driverSpec(value: string, configured: ConfiguredDrivers = {}): D
   return /[/\\]|\.[cm]?[jt]s$/.test(value) ? { name: value, module: value } : { name: value };
 }
 
+function connectWhen(text: string | undefined): LoadSettings["connect"] | undefined {
+  if (text === undefined) return undefined;
+  if (text !== "setup" && text !== "iteration")
+    throw new SettingsError(`--connect ${text}: expected setup (before the clock starts) or iteration`);
+  return text;
+}
+
 export function resolveSettings(
   options: ScenarioOptions,
   o: LoadOverrides,
@@ -104,7 +113,7 @@ export function resolveSettings(
     model,
     users,
     topology,
-    connect: options.connect ?? SCENARIO_DEFAULTS.connect,
+    connect: connectWhen(o.connect) ?? options.connect ?? SCENARIO_DEFAULTS.connect,
     maxInFlightPerUser: options.maxInFlightPerUser ?? SCENARIO_DEFAULTS.maxInFlightPerUser,
     drainMs:
       duration("--drain", o.drain) ?? duration("options.drain", options.drain) ?? SCENARIO_DEFAULTS.drainMs,

@@ -66,6 +66,11 @@ export function loadCommand(): Command {
     .option("--think <d>", "closed model: pause after each operation")
     .option("--group-size <n>", "members per group (group scenarios)")
     .option(
+      "--connect <when>",
+      "setup: log every user in and connect before the clock starts (a hold of N connections: with\n" +
+        "--ramp 0:0s,0:5m); iteration: when the scenario does (default: the scenario's)",
+    )
+    .option(
       "--threshold <expr>",
       "pass/fail, e.g. 'e2e.p99<200' or 'lost==0' (repeatable); crossed → exit 99",
       collect,
