@@ -41,9 +41,11 @@ export function renderNginxServer(routes: NginxRoutes): string {
   // instance restarts its clients' reconnections refill it instead of piling onto the others.
   // No stickiness (no ip_hash or hash by user): a user's sockets may land on different
   // instances, as in production, where OpenIM's push reaches every instance through etcd.
+  // The zone shares the counts between nginx's workers (docker's image runs several).
   const upstream = spread
     ? `
   upstream openim_msg_gateway {
+    zone openim_msg_gateway 64k;
     least_conn;
 ${instances.map((a) => `    server ${a};`).join("\n")}
   }
