@@ -12,6 +12,12 @@ import { newResultsDir } from "../../run/results-file.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** A path as short as it can be said: relative to where cutover runs when below it. */
+function shown(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
+}
+
 function renderCommand(): Command {
   return new Command("render")
     .description(
@@ -95,10 +101,9 @@ Examples:
         .slice(2)
         .map((a) => (/^[\w./:=,@%+-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`));
       const files = writeManifests(input, outDir, `cutover ${argv.join(" ")}`);
-      for (const file of files)
-        process.stdout.write(`${pc.green("✓")} ${path.relative(process.cwd(), file) || file}\n`);
+      for (const file of files) process.stdout.write(`${pc.green("✓")} ${shown(file)}\n`);
       process.stdout.write(
-        `${input.shards} shards of ${input.scenario.name} as job/${input.name}; next: ${path.relative(process.cwd(), path.join(outDir, NEXT_STEPS_FILE))}\n`,
+        `${input.shards} shards of ${input.scenario.name} as job/${input.name}; next: ${shown(path.join(outDir, NEXT_STEPS_FILE))}\n`,
       );
     });
 }
