@@ -1,3 +1,4 @@
+import { KUBERNETES_VERSION } from "./kubeconform.js";
 import { names, type RenderInput } from "./render-manifests.js";
 
 export const MANIFESTS_FILE = "manifests.yaml";
@@ -48,6 +49,9 @@ export function nextSteps(input: RenderInput, renderCommand: string): string {
     ...(input.results.kind === "volume"
       ? [`- \`${COLLECT_FILE}\`: a pod that mounts the results claim, to copy the shards out.`]
       : [`- Results: each shard uploads its folder to ${input.results.url}/shard-<i>/.`]),
+    "",
+    "Kubernetes 1.29 or later (the Job's backoffLimitPerIndex); a test checks the objects against the",
+    `v${KUBERNETES_VERSION} API schema.`,
     "",
     `The image ${input.image} is built from the cutover checkout (or its installed package folder)`,
     "and pushed where the cluster pulls from:",
