@@ -109,6 +109,9 @@ test("the rendered Indexed Job, run as 3 local pods behind the barrier, merges e
     manifests,
     "--barrier-port",
     String(port),
+    // Tokens from the admin API: the gateway's DH logins would only lengthen the setup here.
+    "--driver",
+    "openim-direct",
     "--rate",
     String(RATE),
     "--users",
@@ -116,7 +119,7 @@ test("the rendered Indexed Job, run as 3 local pods behind the barrier, merges e
     "--duration",
     `${DURATION_S}s`,
     "--drain",
-    "10s",
+    "5s",
     "--workers",
     "1",
     "--warmup",

@@ -350,6 +350,13 @@ function mergeIntervals(
   const out: IntervalSummary[] = [];
   for (let k = 0; k < length; k++) {
     const rows = shards.map((s) => s.results.intervals?.[k]).filter((r) => r !== undefined);
+    // Levels, not counts: a shard whose last interval ended earlier still holds what it held then.
+    const level = (f: (r: IntervalSummary) => number) =>
+      shards.reduce((a, s) => {
+        const own = s.results.intervals ?? [];
+        const r = own[Math.min(k, own.length - 1)];
+        return a + (r ? f(r) : 0);
+      }, 0);
     const slot = slots.get(k) ?? new Map<string, Histogram>();
     const sum = (f: (r: IntervalSummary) => number | undefined) => rows.reduce((a, r) => a + (f(r) ?? 0), 0);
     const pct = (tag: string, p: number) => {
@@ -371,8 +378,8 @@ function mergeIntervals(
       ackP99: pct("ack", 99),
       e2eP50: pct("e2e", 50),
       e2eP99: pct("e2e", 99),
-      inFlight: sum((r) => r.inFlight),
-      connected: sum((r) => r.connected),
+      inFlight: level((r) => r.inFlight),
+      connected: level((r) => r.connected),
       ...(requests > 0 ? { requests, httpP50: pct("http", 50), httpP99: pct("http", 99) } : {}),
     });
     for (const h of slot.values()) h.destroy();
