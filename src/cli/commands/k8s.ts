@@ -21,8 +21,8 @@ function shown(file: string): string {
 function renderCommand(): Command {
   return new Command("render")
     .description(
-      "write the manifests that run a scenario as N shards: an Indexed Job (pod i is shard i/N, started\n" +
-        "together behind shard 0's barrier), a headless Service, the scenario and config as a ConfigMap,\n" +
+      "write the manifests that run a scenario as N shards: an Indexed Job (pod i is shard i/N, started " +
+        "together behind shard 0's barrier), a headless Service, the scenario and config as a ConfigMap, " +
         "a results volume or bucket, and NEXT-STEPS.md with the commands from apply to merge",
     )
     .argument("<scenario>", `a scenario from scenarios/ (${builtinScenarios().join(", ")}) or a path to one`)
@@ -111,7 +111,7 @@ Examples:
 function uploadCommand(): Command {
   return new Command("upload")
     .description(
-      "upload a results folder to an S3-compatible bucket (what each pod does after its load);\n" +
+      "upload a results folder to an S3-compatible bucket (what each pod does after its load); " +
         "endpoint and credentials from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION",
     )
     .argument("<dir>", "the folder, e.g. a shard's --out")
