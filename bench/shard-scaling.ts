@@ -57,6 +57,7 @@ function cutover(argv: string[]): Promise<{ code: number; output: string }> {
 }
 
 const common = [
+  "load",
   args.scenario ?? "direct-chat",
   "--stack",
   "local",

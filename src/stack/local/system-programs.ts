@@ -11,7 +11,7 @@ export interface SystemProgram {
   /** Debian package for `doctor --fix`; undefined when it is not an apt package here. */
   aptPackage?: string;
   /** Needed now by the local stack, or only by a part that comes later (legacy stack, browser SDK). */
-  requiredFor: "local stack" | "legacy stack" | "browser SDK suite" | "docker stack";
+  requiredFor: "local stack" | "legacy stack" | "browser SDK suite" | "docker stack" | "k8s manifest check";
   /** Part of the local stack's legacy pipeline only: not needed when it is left out (`up --no-legacy`). */
   legacy?: boolean;
   /** Where the program is when it is not on PATH (Debian keeps PostgreSQL's server programs off it). */
@@ -84,6 +84,22 @@ export const SYSTEM_PROGRAMS: SystemProgram[] = [
     requiredFor: "browser SDK suite",
   },
   {
+    // The Kubernetes schema check converts the release's OpenAPI spec with a PyPI tool, in a venv
+    // (src/k8s/kubeconform.ts); Debian ships venv's pip bootstrap apart from python3.
+    name: "python3-venv",
+    command: "python3",
+    versionArgs: ["--version"],
+    aptPackage: "python3-venv",
+    requiredFor: "k8s manifest check",
+    locate: () => {
+      const python = whichPath("python3");
+      if (!python) return undefined;
+      return spawnSync(python, ["-c", "import ensurepip, venv"], { timeout: 15_000 }).status === 0
+        ? python
+        : undefined;
+    },
+  },
+  {
     // Optional: validates containers/compose.yaml without an engine; `--stack docker` also takes `docker compose`.
     name: "docker-compose",
     command: "docker-compose",
@@ -94,13 +110,15 @@ export const SYSTEM_PROGRAMS: SystemProgram[] = [
 ];
 
 /**
- * What `doctor --fix` installs without --all: the local stack's programs, and Chromium,
- * because the official-sdk conformance suite (run by `npm test`, so by CI) drives the wasm
- * SDK in it — no browser can be downloaded here, so Debian's package is the only way.
+ * What `doctor --fix` installs without --all: the local stack's programs, Chromium, because
+ * the official-sdk conformance suite (run by `npm test`, so by CI) drives the wasm SDK in it —
+ * no browser can be downloaded here, so Debian's package is the only way — and python3-venv
+ * for the Kubernetes manifest check `npm test` runs.
  */
 export const FIXED_BY_DEFAULT: ReadonlyArray<SystemProgram["requiredFor"]> = [
   "local stack",
   "browser SDK suite",
+  "k8s manifest check",
 ];
 
 export interface ProgramCheck {
