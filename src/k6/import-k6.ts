@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { metricResults } from "../load/results.js";
+import { ledgerFigures, metricResults } from "../load/results.js";
 import { loadScenario, type ResolvedScenario } from "../load/scenario.js";
 import { collectThresholds, counterValues, evaluateThresholds, type Threshold } from "../load/thresholds.js";
 import type { Counters } from "../metrics/counters.js";
@@ -334,20 +334,7 @@ export async function importK6(o: ImportK6Options): Promise<ImportedK6> {
     },
     counters,
     errors: errorTable(counters),
-    accounting: {
-      expected: counters.expectedDeliveries,
-      delivered: counters.delivered,
-      lost: counters.lost,
-      balanced: counters.delivered + counters.lost === counters.expectedDeliveries,
-    },
-    droppedIterations: {
-      count: counters.droppedIterations,
-      ...(counters.droppedIterations > 0
-        ? {
-            note: `k6 dropped ${counters.droppedIterations} iterations (no free VU): the target rate was not offered`,
-          }
-        : {}),
-    },
+    ...ledgerFigures(counters, "k6 (no free VU)"),
     metrics,
     intervals: acc.intervals(),
     thresholds,

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { type ErrorCounts, PROTOCOL_ERROR_PREFIX } from "../metrics/counters.js";
+import { type Counters, type ErrorCounts, PROTOCOL_ERROR_PREFIX } from "../metrics/counters.js";
 import { type DriftVerdict, detectDrift } from "../metrics/drift.js";
 import { encodeHistogram, type Histogram, summarize } from "../metrics/histogram.js";
 import type { ResourceSample } from "../metrics/proc-sampler.js";
@@ -73,6 +73,33 @@ export function protocolErrorCounts(...books: ErrorCounts[]): Record<string, num
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/**
+ * The delivery books and the dropped operations from counters: what every results file says
+ * whoever wrote it (one run, a merge of shards, an import of k6). `whoDropped` finishes the
+ * sentence "… could not start N of M scheduled operations".
+ */
+export function ledgerFigures(
+  c: Counters,
+  whoDropped: string,
+): Pick<LoadResults, "accounting" | "droppedIterations"> {
+  return {
+    accounting: {
+      expected: c.expectedDeliveries,
+      delivered: c.delivered,
+      lost: c.lost,
+      balanced: c.delivered + c.lost === c.expectedDeliveries,
+    },
+    droppedIterations: {
+      count: c.droppedIterations,
+      ...(c.droppedIterations > 0
+        ? {
+            note: `${whoDropped} could not start ${c.droppedIterations} of ${c.scheduled} scheduled operations: the target rate was not offered`,
+          }
+        : {}),
+    },
+  };
+}
+
 export function modelForResults(model: Model) {
   return model.kind === "closed" ? { ...model, vus: model.vus ?? null } : model;
 }
@@ -117,20 +144,7 @@ export function phaseFigures(f: RunFigures): Partial<LoadResults> {
     counters: c,
     errors: phase.errors,
     ...(protocolErrors ? { protocolErrors } : {}),
-    accounting: {
-      expected: c.expectedDeliveries,
-      delivered: c.delivered,
-      lost: c.lost,
-      balanced: c.delivered + c.lost === c.expectedDeliveries,
-    },
-    droppedIterations: {
-      count: c.droppedIterations,
-      ...(c.droppedIterations > 0
-        ? {
-            note: `the generator could not start ${c.droppedIterations} of ${c.scheduled} scheduled operations (every user had maxInFlightPerUser operations in flight): the target rate was not offered`,
-          }
-        : {}),
-    },
+    ...ledgerFigures(c, "the generator (every user had maxInFlightPerUser operations in flight)"),
     metrics,
     intervals: phase.intervals,
     thresholds,

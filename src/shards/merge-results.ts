@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { IntervalSummary } from "../load/aggregate.js";
-import { METRIC_DESCRIPTIONS, metricResult, totalErrors } from "../load/results.js";
+import { ledgerFigures, METRIC_DESCRIPTIONS, metricResult, totalErrors } from "../load/results.js";
 import { counterValues, evaluateThresholds, parseThreshold } from "../load/thresholds.js";
 import {
   addCounters,
@@ -215,20 +215,7 @@ export function mergeShards(input: ShardFile[], o: { outDir: string; argv: strin
     counters,
     errors,
     ...(Object.keys(protocolErrors).length > 0 ? { protocolErrors } : {}),
-    accounting: {
-      expected: counters.expectedDeliveries,
-      delivered: counters.delivered,
-      lost: counters.lost,
-      balanced: counters.delivered + counters.lost === counters.expectedDeliveries,
-    },
-    droppedIterations: {
-      count: counters.droppedIterations,
-      ...(counters.droppedIterations > 0
-        ? {
-            note: `the generators could not start ${counters.droppedIterations} of ${counters.scheduled} scheduled operations: the target rate was not offered`,
-          }
-        : {}),
-    },
+    ...ledgerFigures(counters, "the generators"),
     metrics,
     intervalLog: path.join(o.outDir, "intervals.hlog"),
     intervals,
