@@ -157,6 +157,39 @@ export function loadView(r: LoadResults): ReportView {
     });
   }
   tables.push(...driftTables(r));
+  if (r.shards && r.shards.length > 0)
+    tables.push({
+      title: "Shards",
+      note: `merged from ${r.shards.length} shards by cutover merge: the totals above are their sums; each shard's users, and so each latency, lived on one machine`,
+      head: [
+        "shard",
+        "status",
+        "users",
+        "sent",
+        "delivered",
+        "expected",
+        "lost",
+        "duplicated",
+        "out of order",
+        "dropped",
+        "errors",
+        "sent/s",
+      ],
+      rows: r.shards.map((s) => [
+        num(s.index),
+        c(s.status, s.status === "passed" ? "better" : "worse"),
+        num(s.users),
+        num(s.sent),
+        num(s.delivered),
+        num(s.expectedDeliveries),
+        num(s.lost),
+        num(s.duplicated),
+        num(s.outOfOrder),
+        num(s.droppedIterations),
+        num(s.errors),
+        num(s.achievedRate.toFixed(1)),
+      ]),
+    });
 
   const charts: ChartSpec[] = [];
   const spectrum = metrics.filter(([name]) =>

@@ -8,6 +8,7 @@ import { emptyCounters } from "../metrics/counters.js";
 import { HdrIntervalLog } from "../metrics/hdr-log.js";
 import { newHistogram, recordUs } from "../metrics/histogram.js";
 import type { LoadResults } from "../report/results-schema.js";
+import { loadView } from "../report/view-model.js";
 import { seededRandom } from "../util/seeded-random.js";
 import { findShardFiles, mergeShards } from "./merge-results.js";
 
@@ -158,6 +159,9 @@ describe("cutover merge", () => {
     expect(results.status).toBe("passed");
     expect(results.shard).toBeUndefined();
     expect(results.parameters.workers).toBe(3);
+    // The report shows each shard's books beside the totals.
+    const shardsTable = loadView(results).tables.find((t) => t.title === "Shards");
+    expect(shardsTable?.rows.map((row) => row.map((cell) => cell.text)[6])).toEqual(["0", "1", "2"]);
   });
 
   it("refuses shards that are not one run, one line each", () => {
