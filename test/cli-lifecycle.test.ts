@@ -114,9 +114,10 @@ describe("cutover up / status / down", { timeout: 300_000 }, () => {
     expect(down.code).toBe(0);
     expect(down.stdout).toMatch(new RegExp(`stopped ${processes.length} processes`));
     for (const p of processes) expect(isAlive(p), p.name).toBe(false);
-    const flat = Object.values(ports).flatMap((v) =>
-      typeof v === "number" ? [v] : Object.values(v as Record<string, number>),
-    );
+    // Every port number in the plan, however nested (the RPC ports by service, a ws/rpc pair per message gateway).
+    const numbers = (v: unknown): number[] =>
+      typeof v === "number" ? [v] : v && typeof v === "object" ? Object.values(v).flatMap(numbers) : [];
+    const flat = numbers(ports);
     for (const port of flat) expect(await isPortFree(port, "0.0.0.0"), `port ${port}`).toBe(true);
     expect(cutover("status").code).toBe(1);
   });
