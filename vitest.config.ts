@@ -8,6 +8,10 @@ export default defineConfig({
           name: "unit",
           include: ["src/**/*.test.ts"],
           testTimeout: 10_000,
+          // Vitest's default on 2 cores is one worker: the unit files (no shared stack) take both,
+          // then the integration files run one at a time against the stack.
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -19,6 +23,8 @@ export default defineConfig({
           globalSetup: ["test/setup/local-stack.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
