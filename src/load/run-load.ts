@@ -125,6 +125,9 @@ export function startLoad(o: RunLoadOptions): LoadRun {
 
   let interrupts = 0;
   let session: LoadSession | undefined;
+  let barrier: StartBarrier | undefined;
+  /** Once the shards are released, this one's absence is its own business; before, the others wait for it. */
+  let released = false;
   /** Once measuring, an interrupt finishes the books; before, there is nothing to finish. */
   let measuring = false;
   const stopped = () => interrupts > 0;
@@ -135,8 +138,6 @@ export function startLoad(o: RunLoadOptions): LoadRun {
     let monitor: ResourceMonitor | undefined;
     let log: HdrIntervalLog | undefined;
     let armed: ArmedFaults | undefined;
-    let barrier: StartBarrier | undefined;
-    let released = false;
     try {
       // Shard 0 serves the barrier from the start, so shards that come up first find it.
       if (o.barrier && results.shard)
@@ -336,6 +337,8 @@ export function startLoad(o: RunLoadOptions): LoadRun {
     done,
     interrupt() {
       interrupts++;
+      // Waiting at the barrier: tell every shard, which also ends this one's wait.
+      if (barrier && !released) void barrier.abort("interrupted");
       if (interrupts === 1 && measuring) {
         session?.stop();
         return "graceful";

@@ -157,6 +157,10 @@ async function loadOptions(scenarioArg: string, flags: LoadFlags): Promise<RunLo
   const shard = resolveShard(flags.shard);
   const barrierUrl = flags.barrier ?? process.env.CUTOVER_BARRIER;
   if (isSharded(shard)) {
+    if (scenario.http)
+      throw new UsageError(
+        `${scenario.name} is an HTTP scenario (autocannon): it runs in one process, not in shards`,
+      );
     if (capacity) throw new UsageError("--find-capacity runs in one process; it cannot be split into shards");
     if (!barrierUrl)
       throw new UsageError(
