@@ -59,6 +59,16 @@ describe("start barrier", () => {
     await zero?.close();
   });
 
+  it("an interrupted shard stops waiting at once, even when shard 0 is not there to tell", async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const one = await openBarrier({ url, shard: { index: 1, count: 2 }, identity, timeoutMs: 60_000 });
+    const waiting = one.ready();
+    await new Promise((r) => setTimeout(r, 300));
+    // Its own timeout is a minute: the test's 10 s bound fails it if the wait went on.
+    await one.abort("interrupted");
+    await expect(waiting).rejects.toThrow(/shard 1\/2: interrupted before the start/);
+  });
+
   it("names the shard that never came when the wait times out", async () => {
     const [zero] = await shards(2, { timeoutMs: 1500 });
     await expect(zero?.ready()).rejects.toThrow(

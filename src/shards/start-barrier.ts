@@ -65,10 +65,13 @@ const answer = z.union([
 export async function openBarrier(o: BarrierOptions): Promise<StartBarrier> {
   const url = parseBarrierURL(o.url);
   const server = o.shard.index === 0 ? await serveBarrier(url, o) : undefined;
+  // This shard's own wait ends at once on abort, whether or not shard 0 can be told.
+  const local = new AbortController();
   return {
-    ready: () => awaitStart(url, o),
+    ready: () => awaitStart(url, o, local.signal),
     abort: async (reason) => {
       await post(url, "/abort", { index: o.shard.index, reason }, 5000).catch(() => {});
+      local.abort(new BarrierError(`${shardLabel(o.shard)}: ${reason} before the start`));
     },
     close: async () => {
       await server?.close();
@@ -185,12 +188,13 @@ async function serveBarrier(url: URL, o: BarrierOptions): Promise<{ close(): Pro
 }
 
 /** Every shard's side (shard 0's too, over loopback): say ready until the start comes back, bounded. */
-async function awaitStart(url: URL, o: BarrierOptions): Promise<number> {
+async function awaitStart(url: URL, o: BarrierOptions, signal: AbortSignal): Promise<number> {
   const deadline = Date.now() + o.timeoutMs;
   const me = shardLabel(o.shard);
   let lastSeen: { waiting: number[]; count: number } | undefined;
   let lastError = "";
   while (Date.now() < deadline) {
+    if (signal.aborted) throw signal.reason;
     let reply: { status: number; body: unknown };
     const left = deadline - Date.now();
     const holdMs = Math.max(1, Math.min(HOLD_MS, left - 500));
@@ -200,8 +204,10 @@ async function awaitStart(url: URL, o: BarrierOptions): Promise<number> {
         "/ready",
         { index: o.shard.index, count: o.shard.count, identity: o.identity, holdMs },
         holdMs + 10_000,
+        signal,
       );
     } catch (err) {
+      if (signal.aborted) throw signal.reason;
       // Shard 0 may not be listening yet (its pod starts later), or a request timed out: ask again.
       lastError = errorMessage(err);
       await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
@@ -234,9 +240,10 @@ async function awaitStart(url: URL, o: BarrierOptions): Promise<number> {
   );
 }
 
-async function post(url: URL, route: string, body: object, timeoutMs: number) {
+async function post(url: URL, route: string, body: object, timeoutMs: number, signal?: AbortSignal) {
   const res = await request(new URL(route, url), {
     method: "POST",
+    ...(signal ? { signal } : {}),
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
     headersTimeout: timeoutMs,
