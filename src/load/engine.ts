@@ -155,6 +155,9 @@ export class LoadSession {
   private readonly senders: number[] = [];
   private phase: { id: number; agg: PhaseAggregate; waiter: Waiter } | undefined;
   private ready = new Map<number, WorkerToMain & { type: "ready" }>();
+  /** Each worker's latest count of users set up, for the progress line of a long setup. */
+  private readonly setupProgress = new Map<number, { done: number; failed: number }>();
+  private plannedUsers = 0;
   private readyWaiter: Waiter | undefined;
   private closedCount = 0;
   private closeWaiter: (() => void) | undefined;
@@ -195,6 +198,7 @@ export class LoadSession {
         `${o.users} users make no ${o.topology.kind} at all${o.shard && o.shard.count > 1 ? ` for ${shardLabel(o.shard)} (fewer units than shards)` : ""}`,
       );
     const used = units.reduce((a, u) => a + u.members.length, 0);
+    this.plannedUsers = used;
     const setupDriver = o.driverInstance
       ? await o.driverInstance()
       : await createDriver(o.driver, o.endpoints);
@@ -381,10 +385,29 @@ export class LoadSession {
 
   private onMessage(msg: WorkerToMain): void {
     switch (msg.type) {
-      case "ready":
+      case "ready": {
+        const c = msg.report.counters;
+        this.setupProgress.set(msg.worker, { done: c.connects, failed: c.loginErrors + c.connectErrors });
         this.ready.set(msg.worker, msg);
         if (this.ready.size === this.expectedWorkers) this.readyWaiter?.resolve();
         return;
+      }
+      case "setup-progress": {
+        this.setupProgress.set(msg.worker, { done: msg.done, failed: msg.failed });
+        // One line per round: when the first worker still setting up reports.
+        const first = [...Array(this.expectedWorkers).keys()].find((w) => !this.ready.has(w));
+        if (msg.worker !== first) return;
+        let done = 0;
+        let failed = 0;
+        for (const p of this.setupProgress.values()) {
+          done += p.done;
+          failed += p.failed;
+        }
+        this.opts.onProgress?.(
+          `setup: ${done} of ${this.plannedUsers} users logged in and connected${failed > 0 ? ` (${failed} failed)` : ""}`,
+        );
+        return;
+      }
       case "interval":
       case "phase-done": {
         const phase = this.phase;

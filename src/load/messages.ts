@@ -58,6 +58,8 @@ export type MainToWorker =
 
 export type WorkerToMain =
   | { type: "ready"; worker: number; report: WorkerReport }
+  /** Users logged in and connected so far during setup (a setup of thousands takes minutes). */
+  | { type: "setup-progress"; worker: number; done: number; failed: number }
   | { type: "interval"; worker: number; phase: number; index: number; report: WorkerReport }
   | { type: "phase-done"; worker: number; phase: number; index: number; report: WorkerReport }
   | { type: "closed"; worker: number }

@@ -18,6 +18,9 @@ import {
   type VuHost,
 } from "./virtual-user.js";
 
+/** How often a worker says how far its setup has got. */
+const SETUP_PROGRESS_MS = 10_000;
+
 /**
  * Everything one worker does, in a worker thread or (tests, --workers 0) in the main
  * thread: its users' sessions, the schedule of its share of the rate, its ledger, and the
@@ -78,14 +81,29 @@ export class WorkerRuntime implements VuHost {
   async setup(): Promise<void> {
     if (this.plan.connectAtSetup) {
       let next = 0;
+      let done = 0;
+      let failed = 0;
+      const progress = () =>
+        this.emit({
+          type: "setup-progress",
+          worker: this.plan.worker,
+          done,
+          failed,
+        });
+      const timer = setInterval(progress, SETUP_PROGRESS_MS);
       const lane = async () => {
         while (next < this.users.length) {
           const state = this.users[next++] as UserState;
           const op = new Operation(this, state, nowUs());
-          if (await op.login()) await op.connect();
+          if ((await op.login()) && (await op.connect())) done++;
+          else failed++;
         }
       };
-      await Promise.all(Array.from({ length: Math.max(1, this.plan.setupConcurrency) }, lane));
+      try {
+        await Promise.all(Array.from({ length: Math.max(1, this.plan.setupConcurrency) }, lane));
+      } finally {
+        clearInterval(timer);
+      }
     }
     this.emit({ type: "ready", worker: this.plan.worker, report: this.takeReport() });
   }
