@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { z } from "zod";
-import { defaultCacheDir } from "../stack/local/artifacts.js";
+import { defaultCacheDir, publish } from "../stack/local/artifacts.js";
 import { runCommand } from "../stack/local/run-command.js";
 
 /**
@@ -20,20 +20,6 @@ export const OPENAPI2JSONSCHEMA_VERSION = "1.1.37";
 
 const run = promisify(execFile);
 const goEnv = () => ({ ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" });
-
-/** Builds into a temporary folder and renames it into place, so a killed build leaves no half a cache. */
-async function publish(finalDir: string, build: (tmp: string) => Promise<void>): Promise<void> {
-  const tmp = `${finalDir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  try {
-    await build(tmp);
-    rmSync(finalDir, { recursive: true, force: true });
-    renameSync(tmp, finalDir);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
 
 export function kubeconformBinary(cacheDir = defaultCacheDir()): string {
   return path.join(cacheDir, "kubeconform", KUBECONFORM_VERSION, "kubeconform");

@@ -56,7 +56,7 @@ function isFresh(output: string, sources: string): boolean {
 }
 
 /** Builds into a temporary folder and renames it into place, so a killed build never leaves half a cache. */
-async function publish(finalDir: string, build: (tmpDir: string) => Promise<void>): Promise<void> {
+export async function publish(finalDir: string, build: (tmpDir: string) => Promise<void>): Promise<void> {
   const tmp = `${finalDir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
