@@ -3,7 +3,7 @@ import path from "node:path";
 import type { CutoverConfig } from "../config/schema.js";
 import { emptyCounters } from "../metrics/counters.js";
 import { HdrIntervalLog } from "../metrics/hdr-log.js";
-import { summarizeResources } from "../metrics/proc-sampler.js";
+import { type ResourceSample, summarizeResources } from "../metrics/proc-sampler.js";
 import { type ResourceMonitor, startResourceMonitor } from "../metrics/resource-monitor.js";
 import { type LoadResults, loadResultsSchema } from "../report/results-schema.js";
 import { describeEnvironment } from "../run/environment.js";
@@ -72,6 +72,8 @@ export interface LoadEvents {
   /** A phase's intervals are over (the live line can end). */
   phaseEnd?: () => void;
   capacityStep?: (step: CapacityStepResult) => void;
+  /** Each resource sample of the SUT's processes as it is kept (local stacks on Linux only). */
+  sut?: (sample: ResourceSample) => void;
 }
 
 export interface LoadOutcome {
@@ -170,7 +172,10 @@ export function startLoad(o: RunLoadOptions): LoadRun {
           runStartMs,
           Math.max(1000, settings.intervalMs),
           3600,
-          (s) => log?.resources(s),
+          (s) => {
+            log?.resources(s);
+            events.sut?.(s);
+          },
         );
       log = new HdrIntervalLog(hlogFile, runStartMs, [
         `cutover load ${scenario.name} via ${settings.driver.name}; tags are metrics (ack, e2e, e2e_last, login, connect, iteration, schedule_lag)`,
