@@ -22,11 +22,15 @@ export interface InboundMessage {
   text: string | undefined;
   /** performance.now() at arrival, in this process. */
   receivedAt: number;
+  /** Unix ms the server stamped on the message (OpenIM's sendTime), where the stack says. */
+  serverTime?: number;
 }
 
 export interface SendAck {
   clientMsgID: string;
   serverMsgID?: string;
+  /** Unix ms the server stamped on the message, where the stack says: splits send→ack in two. */
+  serverTime?: number;
 }
 
 export interface DriverSession {

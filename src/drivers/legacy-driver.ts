@@ -118,6 +118,7 @@ export class LegacySession implements DriverSession {
             clientMsgID: frame.clientMsgID,
             text: frame.text,
             receivedAt,
+            serverTime: frame.sendTime,
           });
         } else if (frame.type === "hello" && !greeted) {
           greeted = true;
@@ -142,7 +143,7 @@ export class LegacySession implements DriverSession {
   async send(to: Recipient, text: string): Promise<SendAck> {
     if (this.ended) throw new Error(`${this.userID} is disconnected`);
     const ack = await this.client.send(this.login.jwt, to, text, newClientMsgID());
-    return { clientMsgID: ack.clientMsgID, serverMsgID: ack.serverMsgID };
+    return { clientMsgID: ack.clientMsgID, serverMsgID: ack.serverMsgID, serverTime: ack.sendTime };
   }
 
   async disconnect(): Promise<void> {

@@ -9,6 +9,7 @@ function toInbound(msg: ReceivedMsg, receivedAt: number): InboundMessage {
     clientMsgID: msg.clientMsgID,
     text: decodeText(msg),
     receivedAt,
+    serverTime: Number(msg.sendTime) || undefined,
   };
 }
 
@@ -65,7 +66,11 @@ export class OpenImSession implements DriverSession {
     const ack = await this.client.sendText(
       "userID" in to ? { recvID: to.userID, text } : { groupID: to.groupID, text },
     );
-    return { clientMsgID: ack.clientMsgID, serverMsgID: ack.serverMsgID };
+    return {
+      clientMsgID: ack.clientMsgID,
+      serverMsgID: ack.serverMsgID,
+      serverTime: ack.sendTime || undefined,
+    };
   }
 
   async disconnect(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { InboundMessage } from "../drivers/driver.js";
-import { nowUs, perfToUs } from "../metrics/clock.js";
+import { nowUs, perfToUs, wallMsToUs } from "../metrics/clock.js";
 import type { Counters } from "../metrics/counters.js";
 import { GrowableBitset } from "./bitset.js";
 import { parseStamp } from "./stamp.js";
@@ -15,6 +15,7 @@ interface Pending {
   intendedUs: number;
   remaining: number;
   lastArrivalUs: number;
+  firstArrivalUs: number;
 }
 
 interface Stream {
@@ -25,7 +26,10 @@ interface Stream {
   seen: Map<number, GrowableBitset>;
 }
 
-export type LatencySink = (metric: "e2e" | "e2e_last", us: number) => void;
+export type LatencySink = (
+  metric: "e2e" | "e2e_last" | "server_to_push" | "fanout_spread",
+  us: number,
+) => void;
 
 export class DeliveryLedger {
   private readonly streams = new Map<string, Stream>();
@@ -50,7 +54,12 @@ export class DeliveryLedger {
   expect(sender: number, target: string, intendedUs: number): number {
     const stream = this.stream(sender, target);
     const n = stream.next++;
-    stream.pending.set(n, { intendedUs, remaining: stream.recipients.length, lastArrivalUs: 0 });
+    stream.pending.set(n, {
+      intendedUs,
+      remaining: stream.recipients.length,
+      lastArrivalUs: 0,
+      firstArrivalUs: Number.POSITIVE_INFINITY,
+    });
     this.pendingMessages++;
     this.books().sent++;
     this.books().expectedDeliveries += stream.recipients.length;
@@ -89,10 +98,16 @@ export class DeliveryLedger {
     const arrivedUs = msg.receivedAt > 0 ? perfToUs(msg.receivedAt) : nowUs();
     this.books().delivered++;
     this.record("e2e", arrivedUs - pending.intendedUs);
+    // The server's stamp splits e2e: what came before it, and the pipeline after it to this client.
+    if (msg.serverTime) this.record("server_to_push", Math.max(0, arrivedUs - wallMsToUs(msg.serverTime)));
     pending.lastArrivalUs = Math.max(pending.lastArrivalUs, arrivedUs);
+    pending.firstArrivalUs = Math.min(pending.firstArrivalUs, arrivedUs);
     pending.remaining--;
     if (pending.remaining === 0) {
-      if (stream.recipients.length > 1) this.record("e2e_last", pending.lastArrivalUs - pending.intendedUs);
+      if (stream.recipients.length > 1) {
+        this.record("e2e_last", pending.lastArrivalUs - pending.intendedUs);
+        this.record("fanout_spread", pending.lastArrivalUs - pending.firstArrivalUs);
+      }
       stream.pending.delete(stamp.n);
       this.pendingMessages--;
     }

@@ -87,6 +87,27 @@ describe("the accounting adds up", () => {
     // Only messages that reached all five members have a time to the last one.
     expect(r.histograms.get("e2e_last")?.totalCount).toBeLessThan(c.sent);
     expect(r.histograms.get("e2e_last")?.totalCount).toBeGreaterThan(0);
+    expect(r.histograms.get("fanout_spread")?.totalCount).toBe(r.histograms.get("e2e_last")?.totalCount);
+  });
+
+  test("the server's stamp splits each latency into stages: a slow way in shows in to_server, not after it", async () => {
+    // The fake stamps after its latency: all 25 ms are before the server's timestamp.
+    const fake = new FakeChatStack({ latencyMs: 25 });
+    const r = await run(fake, {
+      fn: chat,
+      users: 10,
+      topology: { kind: "pairs" },
+      model: { kind: "constant-arrival-rate", rate: 50, duration: "1s" },
+    });
+    const h = (name: string) => r.histograms.get(name);
+    expect(h("to_server")?.totalCount).toBe(r.counters.acked);
+    expect(h("server_to_ack")?.totalCount).toBe(r.counters.acked);
+    expect(h("server_to_push")?.totalCount).toBe(r.counters.delivered);
+    // ≥ 25 ms less the server stamp's truncation to whole milliseconds and a timer's rounding.
+    expect(h("to_server")?.getValueAtPercentile(50)).toBeGreaterThanOrEqual(23_000);
+    expect(h("server_to_push")?.getValueAtPercentile(50)).toBeLessThan(
+      h("to_server")?.getValueAtPercentile(50) ?? 0,
+    );
   });
 
   test("the soak's mix (every member chats with a partner and writes to the group) balances too", async () => {

@@ -91,13 +91,14 @@ export class FakeChatStack {
     this.truth.sends++;
     const clientMsgID = `m${this.nextMsg++}`;
     await this.wait();
+    const serverTime = Date.now();
     const conversationID = "groupID" in to ? `sg_${to.groupID}` : `si_${[from, to.userID].sort().join("_")}`;
     const seq = (this.seqs.get(conversationID) ?? 0) + 1;
     this.seqs.set(conversationID, seq);
     const members = "groupID" in to ? (this.groups.get(to.groupID) ?? []) : [to.userID];
     const recipients = members.filter((m) => m !== from || this.opts.echoToSender);
     for (const r of recipients) {
-      const msg = { conversationID, seq, sendID: from, clientMsgID, text };
+      const msg = { conversationID, seq, sendID: from, clientMsgID, text, serverTime };
       if (r === from) {
         this.inboxes.get(r)?.({ ...msg, receivedAt: performance.now() });
         continue;
@@ -116,7 +117,7 @@ export class FakeChatStack {
         inbox?.({ ...msg, receivedAt: performance.now() });
       }
     }
-    return { clientMsgID };
+    return { clientMsgID, serverTime };
   }
 
   private async wait(): Promise<void> {

@@ -28,6 +28,12 @@ export const METRIC_DESCRIPTIONS: Record<string, string> = {
   heartbeat: "heartbeat round trip: the client's ping to the server's first pong on an idle channel",
   iteration: "one whole operation of the scenario's function, from its intended start",
   schedule_lag: "generator lateness: from an operation's intended start to when it actually started",
+  to_server:
+    "stage: from when the client actually sent to the server's own timestamp on the message (OpenIM: sendTime, set in the msg service)",
+  server_to_ack: "stage: from the server's timestamp on the message to the ack's arrival at the sender",
+  server_to_push:
+    "stage: from the server's timestamp on the message to its arrival at each recipient (OpenIM: Kafka, msgtransfer, push, gateway)",
+  fanout_spread: "fan-out: from a message's first recipient to its last",
   http: "HTTP request→response (autocannon; measured from the actual send, see http.note)",
 };
 

@@ -1,5 +1,5 @@
 import type { ChatDriver, DriverSession, Recipient } from "../drivers/driver.js";
-import { nowUs } from "../metrics/clock.js";
+import { nowUs, wallMsToUs } from "../metrics/clock.js";
 import { type Counters, type ErrorCounts, errorCode } from "../metrics/counters.js";
 import type { DeliveryLedger } from "./delivery-ledger.js";
 import type { PlanUser } from "./messages.js";
@@ -46,6 +46,10 @@ export type MetricName =
   | "heartbeat"
   | "iteration"
   | "schedule_lag"
+  | "to_server"
+  | "server_to_ack"
+  | "server_to_push"
+  | "fanout_spread"
   | "http";
 
 /** What an operation needs from the worker it runs in. */
@@ -133,10 +137,17 @@ export class Operation implements VirtualUser {
     const n = host.ledger.expect(state.index, to.key, startUs);
     const stamp = encodeStamp({ run: host.run, sender: state.index, target: to.key, n, intendedUs: startUs });
     try {
-      await session.send(to.recipient, body ? `${stamp} ${body}` : stamp);
+      const sentUs = nowUs();
+      const ack = await session.send(to.recipient, body ? `${stamp} ${body}` : stamp);
       const now = nowUs();
       host.counters.acked++;
       host.record("ack", now - startUs);
+      if (ack.serverTime) {
+        // Where the ack's time went: on the way to the server's stamp, and from it back.
+        const stampedUs = wallMsToUs(ack.serverTime);
+        host.record("to_server", Math.max(0, stampedUs - sentUs));
+        host.record("server_to_ack", Math.max(0, now - stampedUs));
+      }
       this.cursorUs = now;
       return true;
     } catch (err) {

@@ -35,4 +35,20 @@ export function perfToUs(perfMs: number): number {
   return Math.round(perfMs * 1000) + perfOffsetUs;
 }
 
+// A server's timestamp (Unix ms, e.g. Go's time.Now().UnixMilli()) is on the wall clock; nowUs()
+// is monotonic. Their offset is read at the instant Date.now() ticks to the next millisecond,
+// where the wall clock is known to the microsecond, not only to the millisecond (spins ≤ 1 ms once).
+function measureWallOffsetUs(): number {
+  const start = Date.now();
+  let ms = start;
+  while (ms === start) ms = Date.now();
+  return ms * 1000 - nowUs();
+}
+const wallOffsetUs = measureWallOffsetUs();
+
+/** A Unix-ms server timestamp on the nowUs() clock (exact only where both share a clock: one machine). */
+export function wallMsToUs(unixMs: number): number {
+  return Math.round(unixMs * 1000) - wallOffsetUs;
+}
+
 export const usToMs = (us: number): number => us / 1000;
