@@ -30,6 +30,24 @@ export interface IntervalSummary {
   requests?: number;
   httpP50?: number;
   httpP99?: number;
+  /**
+   * Only on the summary handed to a live listener (never in the stored intervals, nor in results):
+   * what a live view needs beyond the figures above.
+   */
+  live?: IntervalLive;
+}
+
+/** What a live listener (the live line, the Prometheus endpoint) reads of an interval beyond its figures. */
+export interface IntervalLive {
+  /** The phase's books so far, summed over workers. */
+  counters: Counters;
+  /** What each counter grew by in this interval (a new phase starts again from zero). */
+  delta: Counters;
+  /**
+   * This interval's histograms (µs) merged over workers, by metric (ack, e2e, e2e_last, …). Freed
+   * once the listener returns: read them during the call, never keep them.
+   */
+  histograms: ReadonlyMap<string, Histogram>;
 }
 
 interface Slot {
@@ -157,9 +175,18 @@ export class PhaseAggregate {
     };
     // The books so far, beside the histograms: a run killed before it writes its results leaves them here.
     this.log?.counters(this.logOffsetSec, this.logOffsetSec + endSec, { ...counters, inFlight, connected });
+    const previous = this.previous;
     this.previous = counters;
     this.intervals.push(summary);
-    for (const h of slot.histograms.values()) h.destroy();
-    this.onInterval?.(summary);
+    try {
+      const delta = { ...counters };
+      for (const k of Object.keys(delta) as (keyof Counters)[]) delta[k] -= previous[k];
+      this.onInterval?.({
+        ...summary,
+        live: { counters: { ...counters }, delta, histograms: slot.histograms },
+      });
+    } finally {
+      for (const h of slot.histograms.values()) h.destroy();
+    }
   }
 }
