@@ -33,6 +33,8 @@ export interface LiveMetrics {
   /** http://HOST:PORT/metrics when serving. */
   readonly url: string | undefined;
   readonly port: number | undefined;
+  /** Starts serving (when the options did not); resolves to the URL. */
+  serve(listen: { host: string; port: number }): Promise<string>;
   /** One interval of a phase (the engine's interval event). */
   interval(s: IntervalSummary): void;
   /** A resource sample of the system under test. */
@@ -116,9 +118,13 @@ export async function startLiveMetrics(o: LiveMetricsOptions): Promise<LiveMetri
   m.ack.zero({});
   m.e2e.zero({});
 
+  let closed = false;
   let server: Server | undefined;
   let port: number | undefined;
-  if (o.listen) {
+  let url: string | undefined;
+  const serve = async (listen: { host: string; port: number }): Promise<string> => {
+    if (url) return url;
+    if (closed) throw new Error("live metrics are closed: nothing more to serve");
     const srv = createServer((req, res) => {
       if (req.method !== "GET" || (req.url ?? "/").split("?")[0] !== "/metrics") {
         res.writeHead(404, { "content-type": "text/plain" }).end("cutover serves /metrics\n");
@@ -133,19 +139,21 @@ export async function startLiveMetrics(o: LiveMetricsOptions): Promise<LiveMetri
       srv.once("error", (err: NodeJS.ErrnoException) =>
         reject(
           new UsageError(
-            `--metrics-port: cannot listen on ${o.listen?.host}:${o.listen?.port} (${err.code ?? err.message}); choose another port, or 0 for a free one`,
+            `--metrics-port: cannot listen on ${listen.host}:${listen.port} (${err.code ?? err.message}); choose another port, or 0 for a free one`,
           ),
         ),
       );
-      srv.listen(o.listen?.port, o.listen?.host, () => resolve());
+      srv.listen(listen.port, listen.host, () => resolve());
     });
     // Never what keeps the process alive: a run that is over is over, scraped or not.
     srv.unref();
     server = srv;
     port = (srv.address() as AddressInfo).port;
-  }
-  const host = o.listen?.host === "0.0.0.0" || o.listen?.host === "::" ? "127.0.0.1" : o.listen?.host;
-  const url = server ? `http://${host?.includes(":") ? `[${host}]` : host}:${port}/metrics` : undefined;
+    const host = listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host;
+    url = `http://${host.includes(":") ? `[${host}]` : host}:${port}/metrics`;
+    return url;
+  };
+  if (o.listen) await serve(o.listen);
 
   const gateway = o.pushUrl ? new Pushgateway(o.pushUrl, { timeout: PUSH_TIMEOUT_MS }, registry) : undefined;
   const groupings = { run: o.run, ...(o.shard ? { shard: o.shard.replace("/", "-of-") } : {}) };
@@ -178,10 +186,14 @@ export async function startLiveMetrics(o: LiveMetricsOptions): Promise<LiveMetri
     return pushing;
   };
 
-  let closed = false;
   return {
-    url,
-    port,
+    get url() {
+      return url;
+    },
+    get port() {
+      return port;
+    },
+    serve,
     interval(s: IntervalSummary): void {
       if (closed) return;
       m.sent.inc(s.sent);

@@ -1,7 +1,8 @@
 import { stripVTControlCharacters } from "node:util";
 import { describe, expect, test } from "vitest";
+import { emptyCounters } from "../metrics/counters.js";
 import type { IntervalSummary } from "./aggregate.js";
-import { clock, progressLine } from "./progress-line.js";
+import { bytes, clock, progressLine } from "./progress-line.js";
 
 function sink(isTTY: boolean) {
   const out: string[] = [];
@@ -47,6 +48,26 @@ describe("a long run's progress where nobody watches a terminal", () => {
     // Colour or not (picocolors follows CI and NO_COLOR), the text is the same.
     expect(stripVTControlCharacters(out[2] ?? "")).toContain(" 3s · 50 msg/s · ");
     expect(out[3]).toBe("\n");
+  });
+
+  test("a soak's line says what is still owed, what was lost once the books close, and the SUT's memory", () => {
+    const { stream, out } = sink(false);
+    const p = progressLine(stream, { totalSec: 60, everySec: 1 });
+    const live = (expectedDeliveries: number, delivered: number, lost: number) => ({
+      counters: { ...emptyCounters(), expectedDeliveries, delivered, lost },
+      delta: emptyCounters(),
+      histograms: new Map(),
+    });
+    p.sut({ t: 1, processes: [], totalCpuPercent: 80, totalRssBytes: 1.5 * 2 ** 30 });
+    p.interval({ ...interval(1), live: live(50, 46, 0) });
+    p.interval({ ...interval(2), live: live(100, 97, 2) });
+    expect(out[0]).toContain(" · delivered 70 · outstanding 4 · in flight 1 · ");
+    expect(out[0]).toMatch(/ · errors 0 · SUT 1\.50 GiB\n$/);
+    expect(stripVTControlCharacters(out[1] ?? "")).toContain(" · delivered 140 · outstanding 1 · lost 2 · ");
+  });
+
+  test("bytes() reads memory as people read it", () => {
+    expect([bytes(851_443_712), bytes(3 * 2 ** 30)]).toEqual(["812 MiB", "3.00 GiB"]);
   });
 
   test("clock() reads as people read a long run", () => {

@@ -1,4 +1,5 @@
 import pc from "picocolors";
+import type { ResourceSample } from "../metrics/proc-sampler.js";
 import type { IntervalSummary } from "./aggregate.js";
 
 /** 3725 s → "1h02m05s": a long run's clock as people read it. */
@@ -10,9 +11,17 @@ export function clock(sec: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, "0")}m${rest}` : m > 0 ? `${m}m${rest}` : `${s % 60}s`;
 }
 
+/** 851_443_712 → "812 MiB": memory as people read it. */
+export function bytes(n: number): string {
+  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${Math.round(n / 2 ** 20)} MiB`;
+}
+
 /**
- * The live line: elapsed (and what remains, when the run's length is known), rate, in flight,
- * p50/p99 of the last interval, errors and drops so far. On a terminal it rewrites itself each
+ * The live line: elapsed (and what remains, when the run's length is known), rate, sent and
+ * delivered, deliveries outstanding (owed and not yet made: during a phase the engine cannot
+ * tell late from lost, so this is the honest name; a delivery is counted lost when the drain
+ * window closes, and then the line says so), in flight, p50/p99 of the last interval, errors
+ * and drops so far, and the SUT's memory (RSS of the stack's processes, local stacks). On a terminal it rewrites itself each
  * interval; elsewhere (a CI log, a soak's nohup file) it is a plain line every `everySec`, as
  * k6 prints its progress where nobody watches a terminal.
  */
@@ -26,14 +35,26 @@ export function progressLine(
   let dropped = 0;
   let sent = 0;
   let delivered = 0;
+  let outstanding: number | undefined;
+  let lost = 0;
+  let sutRss: number | undefined;
   let shown = false;
   let lastPlain = 0;
   return {
+    /** The latest resource sample of the stack's processes. */
+    sut(sample: ResourceSample): void {
+      sutRss = sample.totalRssBytes;
+    },
     interval(s: IntervalSummary, label = ""): void {
       errors += s.errors;
       dropped += s.dropped;
       sent += s.sent;
       delivered += s.delivered;
+      if (s.live) {
+        const c = s.live.counters;
+        outstanding = Math.max(0, c.expectedDeliveries - c.delivered - c.lost);
+        lost = c.lost;
+      }
       if (!tty && s.t - lastPlain < everySec) return;
       const left = opts.totalSec !== undefined && !label ? ` (${clock(opts.totalSec - s.t)} left)` : "";
       const parts = [
@@ -41,12 +62,15 @@ export function progressLine(
         `${s.rate.toFixed(0)} msg/s`,
         `sent ${sent}`,
         `delivered ${delivered}`,
+        outstanding !== undefined ? `outstanding ${outstanding}` : "",
+        lost > 0 ? pc.red(`lost ${lost}`) : "",
         `in flight ${s.inFlight}`,
         s.connected > 0 ? `conns ${s.connected}` : "",
         `ack p50 ${s.ackP50.toFixed(1)} p99 ${s.ackP99.toFixed(1)} ms`,
         s.e2eP50 > 0 ? `e2e p50 ${s.e2eP50.toFixed(1)} p99 ${s.e2eP99.toFixed(1)} ms` : "",
         errors > 0 ? pc.red(`errors ${errors}`) : "errors 0",
         dropped > 0 ? pc.yellow(`dropped ${dropped}`) : "",
+        sutRss !== undefined ? `SUT ${bytes(sutRss)}` : "",
       ].filter(Boolean);
       if (!tty) {
         lastPlain = s.t;
@@ -61,6 +85,8 @@ export function progressLine(
       dropped = 0;
       sent = 0;
       delivered = 0;
+      outstanding = undefined;
+      lost = 0;
       lastPlain = 0;
     },
     end(): void {
