@@ -3,8 +3,20 @@ import path from "node:path";
 import { Command, Option } from "commander";
 import pc from "picocolors";
 import { driversHelp } from "../../drivers/registry.js";
+import type { IntervalSummary } from "../../load/aggregate.js";
 import { parseDuration } from "../../load/duration.js";
 import { defaultWorkers } from "../../load/engine.js";
+import {
+  type LiveMetrics,
+  parseMetricsListen,
+  parsePushUrl,
+  startLiveMetrics,
+} from "../../load/live-metrics.js";
+import {
+  type MetricsTargetFile,
+  metricsTargetsDir,
+  writeMetricsTarget,
+} from "../../load/metrics-target-file.js";
 import { peakRate } from "../../load/model.js";
 import { progressLine } from "../../load/progress-line.js";
 import { parseFault } from "../../load/run-faults.js";
@@ -17,6 +29,7 @@ import { outputLocations } from "../../run/output-locations.js";
 import { newResultsDir } from "../../run/results-file.js";
 import { isSharded, resolveShard, shardLabel } from "../../shards/shard.js";
 import { parseBarrierURL } from "../../shards/start-barrier.js";
+import { stackKindFor } from "../../stack/acquire.js";
 import { STACK_KINDS } from "../../stack/stack-kinds.js";
 import { CutoverError, EXIT, UsageError } from "../../util/errors.js";
 import { resolveStackOptions, type StackOptions, withStackOptions } from "../options.js";
@@ -36,6 +49,8 @@ type LoadFlags = StackOptions &
     barrier?: string;
     barrierTimeout?: string;
     rawSamples?: string;
+    metricsPort?: string;
+    metricsPush?: string;
   };
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -116,6 +131,14 @@ export function loadCommand(): Command {
       "also write every latency sample (µs, one per line, a file per metric and worker) here: an audit\n" +
         "trail for the percentiles, as k6's --out json is; large at high rates",
     )
+    .option(
+      "--metrics-port <port>",
+      "serve live metrics (Prometheus text) at http://127.0.0.1:PORT/metrics while the run goes: 0 = a free port, HOST:PORT to be scraped from elsewhere (default: a free port when the local stack runs Prometheus)",
+    )
+    .option(
+      "--metrics-push <url>",
+      "push live metrics to this Pushgateway every interval and at the end (job cutover, grouped by run)",
+    )
     .addHelpText(
       "after",
       `
@@ -127,6 +150,7 @@ Examples:
   $ cutover load group-fanout --group-size 50 --threshold 'e2e_last.p99<500'
   $ cutover load direct-chat --find-capacity --slo 'e2e.p99<200ms,lost=0'
   $ cutover load direct-chat --closed           # the same rate, closed model: compare the tails
+  $ cutover load soak --metrics-port 9464        # watch it in Prometheus/Grafana (dashboards/)
   $ cutover load direct-chat --rate 900 --shard 1/3 --barrier http://10.0.0.5:7070 --out out/shard-1
                                                 # one of three generators; then: cutover merge out/
 
@@ -168,6 +192,8 @@ async function loadOptions(scenarioArg: string, flags: LoadFlags): Promise<RunLo
       );
   }
   if (barrierUrl) parseBarrierURL(barrierUrl);
+  if (flags.metricsPort !== undefined) parseMetricsListen(flags.metricsPort);
+  if (flags.metricsPush !== undefined) parsePushUrl(flags.metricsPush);
   const barrierTimeoutMs = parseDuration(flags.barrierTimeout ?? "15m");
   if (barrierTimeoutMs === undefined || barrierTimeoutMs <= 0)
     throw new UsageError(`--barrier-timeout ${flags.barrierTimeout}: expected a duration such as 10m`);
@@ -190,14 +216,21 @@ async function loadOptions(scenarioArg: string, flags: LoadFlags): Promise<RunLo
 }
 
 /** How a run looks on a terminal: step lines on stderr, the live line, the summary on stdout. */
-function terminalEvents(totalSec?: number): LoadEvents {
+function terminalEvents(totalSec: number | undefined, live: LiveWatch | undefined): LoadEvents {
   const progress = progressLine(process.stderr, totalSec === undefined ? {} : { totalSec });
   const mark = { ok: pc.green("✓"), warn: pc.yellow("•"), bad: pc.red("✗"), info: pc.dim("…") } as const;
   return {
     stackProgress: progressPrinter(),
     note: (kind, text) =>
       process.stderr.write(kind === "info" ? `${pc.dim(text)}\n` : `${mark[kind]} ${text}\n`),
-    interval: (s, label) => progress.interval(s, label),
+    interval: (s, label) => {
+      live?.interval(s);
+      progress.interval(s, label);
+    },
+    sut: (sample) => {
+      live?.metrics.sut(sample);
+      progress.sut(sample);
+    },
     phaseEnd: () => progress.end(),
     capacityStep: (s) => {
       progress.end();
@@ -218,9 +251,10 @@ async function runLoadCommand(scenarioArg: string, flags: LoadFlags): Promise<nu
       : model.kind === "closed"
         ? model.durationMs
         : model.stages.reduce((a, s) => a + s.durationMs, 0);
+  const live = await watchLive(options, flags);
   const run = startLoad({
     ...options,
-    events: terminalEvents(totalMs === undefined ? undefined : totalMs / 1000),
+    events: terminalEvents(totalMs === undefined ? undefined : totalMs / 1000, live),
   });
   const onSignal = () => {
     if (run.interrupt() === "hard") process.exit(130);
@@ -236,5 +270,64 @@ async function runLoadCommand(scenarioArg: string, flags: LoadFlags): Promise<nu
     return exitCode;
   } finally {
     process.off("SIGINT", onSignal);
+    await live?.close();
   }
+}
+
+/** The run's live metrics: served and/or pushed as the flags say, and scraped by a local stack's Prometheus. */
+interface LiveWatch {
+  metrics: LiveMetrics;
+  interval(s: IntervalSummary): void;
+  close(): Promise<void>;
+}
+
+async function watchLive(options: RunLoadOptions, flags: LoadFlags): Promise<LiveWatch | undefined> {
+  const { config, runDir } = options.stack;
+  // Only a local stack's Prometheus runs on this machine and can scrape 127.0.0.1.
+  const local = stackKindFor(config, runDir) === "local";
+  if (flags.metricsPort === undefined && flags.metricsPush === undefined && !local) return undefined;
+  const say = (text: string) => process.stderr.write(`${pc.dim(text)}\n`);
+  const metrics = await startLiveMetrics({
+    scenario: options.scenario.name,
+    run: path.basename(options.outDir),
+    ...(options.shard && isSharded(options.shard)
+      ? { shard: `${options.shard.index}/${options.shard.count}` }
+      : {}),
+    ...(flags.metricsPort !== undefined ? { listen: parseMetricsListen(flags.metricsPort) } : {}),
+    ...(flags.metricsPush !== undefined ? { pushUrl: parsePushUrl(flags.metricsPush) } : {}),
+    onPushError: (text) => process.stderr.write(`${pc.yellow("•")} ${text}\n`),
+  });
+  if (metrics.url) say(`metrics: ${metrics.url}`);
+  if (flags.metricsPush !== undefined) say(`metrics: pushed to ${flags.metricsPush} (job cutover)`);
+  let target: MetricsTargetFile | undefined;
+  const offerToPrometheus = async () => {
+    const dir = local ? metricsTargetsDir(runDir) : undefined;
+    if (!dir) return;
+    const url = metrics.url ?? (await metrics.serve({ host: "127.0.0.1", port: 0 }));
+    if (flags.metricsPort === undefined) say(`metrics: ${url} (scraped by the stack's Prometheus)`);
+    target = writeMetricsTarget(dir, metrics.port as number);
+  };
+  await offerToPrometheus();
+  // A stack this command starts has no targets folder until it is up: look again at the first interval.
+  let again: Promise<void> | undefined;
+  let lookAgain = target === undefined;
+  return {
+    metrics,
+    interval(s) {
+      metrics.interval(s);
+      if (!lookAgain) return;
+      lookAgain = false;
+      again = offerToPrometheus().catch((err: unknown) => {
+        process.stderr.write(
+          `${pc.yellow("•")} metrics not offered to the stack's Prometheus: ${String(err)}\n`,
+        );
+      });
+    },
+    async close() {
+      lookAgain = false;
+      await again;
+      target?.remove();
+      await metrics.close();
+    },
+  };
 }
