@@ -8,6 +8,7 @@ import { type ResourceMonitor, startResourceMonitor } from "../metrics/resource-
 import { type LoadResults, loadResultsSchema } from "../report/results-schema.js";
 import { describeEnvironment } from "../run/environment.js";
 import { writeJsonAtomic } from "../run/results-file.js";
+import { closeServerWindow, openServerWindow } from "../server-metrics/server-side.js";
 import { isSharded, NO_SHARD, type Shard, shardLabel } from "../shards/shard.js";
 import { shardIdentity } from "../shards/shard-identity.js";
 import { openBarrier, type StartBarrier } from "../shards/start-barrier.js";
@@ -94,6 +95,10 @@ export interface LoadRun {
 
 /** Auto warm-up on a stack the run started: a cold OpenIM loses its first pushes. */
 const AUTO_WARMUP_MS = 60_000;
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
+}
 
 export function startLoad(o: RunLoadOptions): LoadRun {
   const events = o.events ?? {};
@@ -273,6 +278,15 @@ export function startLoad(o: RunLoadOptions): LoadRun {
           results.shard.startAt = new Date(startAtMs).toISOString();
           note("ok", `all ${shard.count} shards ready; the schedule starts at ${results.shard.startAt}`);
         }
+        const serverWindow = await openServerWindow(
+          e.prometheus,
+          o.capacity
+            ? "a capacity search has many steps: read the server's metrics per step in Prometheus"
+            : isSharded(shard)
+              ? "a sharded run: each shard would count every shard's messages; read them in Prometheus over the merged window"
+              : undefined,
+          (line) => note("info", line),
+        );
         phase = o.capacity
           ? await capacityPhase(session, o.capacity, results, {
               log,
@@ -291,6 +305,16 @@ export function startLoad(o: RunLoadOptions): LoadRun {
               ...(startAtMs !== undefined ? { startAtMs } : {}),
             });
         events.phaseEnd?.();
+        if (!("unavailable" in serverWindow)) note("info", "reading the server's books from Prometheus");
+        results.server = await closeServerWindow(
+          serverWindow,
+          {
+            ...pick(phase.counters, ["sent", "acked", "expectedDeliveries", "delivered", "lost"]),
+            connected: phase.intervals.at(-1)?.connected ?? 0,
+          },
+          (line) => note("info", line),
+        );
+        if ("summary" in results.server) note("ok", `server books: ${results.server.summary}`);
       }
       monitor?.stop();
       const drift = driftVerdicts(phase, monitor, scenario.options.drift);

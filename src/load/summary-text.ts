@@ -38,7 +38,7 @@ export function summaryText(r: LoadResults): string {
   for (const [name, m] of Object.entries(r.metrics ?? {})) {
     if (name === "iteration") continue;
     lines.push(
-      `  ${name.padEnd(13)} ${m.phase === "setup" ? pc.dim("setup ") : "      "}p50 ${m.p50.toFixed(2)}  p90 ${m.p90.toFixed(2)}  p99 ${m.p99.toFixed(2)}` +
+      `  ${name.padEnd(14)} ${m.phase === "setup" ? pc.dim("setup ") : "      "}p50 ${m.p50.toFixed(2)}  p90 ${m.p90.toFixed(2)}  p99 ${m.p99.toFixed(2)}` +
         `  p99.9 ${m.p99_9.toFixed(2)}  max ${m.max.toFixed(2)} ms  (n=${m.count})`,
     );
   }

@@ -218,6 +218,49 @@ export const shardBooksSchema = z.object({
   generatorCpuSeconds: z.number(),
 });
 
+const nullableNumber = z.number().nullable();
+
+/** The server's side of a run, from its own metrics through Prometheus (src/server-metrics). */
+export const serverSideSchema = z.object({
+  source: z.string(),
+  window: z.object({ start: z.string(), end: z.string(), scrapeIntervalSec: z.number() }),
+  counters: z.array(z.object({ metric: z.string(), what: z.string(), value: nullableNumber })),
+  gatewayPushes: z.array(z.object({ instance: z.string(), value: nullableNumber })),
+  reconciliation: z.array(
+    z.object({
+      stage: z.string(),
+      server: nullableNumber,
+      clients: z.number(),
+      difference: nullableNumber,
+      ok: z.boolean(),
+      explanation: z.string(),
+    }),
+  ),
+  summary: z.string(),
+  onlineUsers: z.object({ server: nullableNumber, clientsConnected: z.number(), note: z.string() }),
+  targetsDown: z.array(z.string()),
+  resources: z
+    .object({
+      stepSec: z.number(),
+      processes: z.array(
+        z.object({
+          job: z.string(),
+          instance: z.string(),
+          rssStartMB: nullableNumber,
+          rssEndMB: nullableNumber,
+          rssMaxMB: nullableNumber,
+          cpuMean: nullableNumber,
+          cpuMax: nullableNumber,
+          goroutinesMax: nullableNumber,
+          gcPerMinute: nullableNumber,
+        }),
+      ),
+      memory: z.array(z.object({ job: z.string(), points: z.array(z.tuple([z.number(), z.number()])) })),
+    })
+    .optional(),
+});
+export type ServerSide = z.infer<typeof serverSideSchema>;
+
 export const loadResultsSchema = z.object({
   kind: z.literal(LOAD_RESULTS_KIND),
   schemaVersion: z.literal(LOAD_RESULTS_VERSION),
@@ -317,6 +360,11 @@ export const loadResultsSchema = z.object({
   thresholds: z.array(thresholdOutcomeSchema).optional(),
   drift: z.array(driftSchema).optional(),
   resources: resourcesSchema.optional(),
+  /**
+   * The server's books and resources over the measured window, from its Prometheus; or why
+   * they are not here (`unavailable`: no Prometheus for this stack, a sharded run, …).
+   */
+  server: z.union([serverSideSchema, z.object({ unavailable: z.string() })]).optional(),
   generator: z
     .object({
       cpuSeconds: z.number(),

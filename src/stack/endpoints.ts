@@ -28,6 +28,11 @@ export const stackEndpointsSchema = z.object({
   gatewayAdmin: z.object({ userID: z.string(), password: z.string() }).optional(),
   kafka: z.string().optional(),
   etcd: z.string().optional(),
+  /**
+   * A Prometheus server that scrapes the stack's OpenIM (its HTTP API base URL): the local and
+   * docker stacks run their own; an external stack names the team's (`target.prometheus`).
+   */
+  prometheus: z.string().optional(),
   /** The legacy pipeline being retired, when the stack runs it: REST and WebSocket through nginx's /legacy/. */
   legacy: z
     .object({

@@ -10,7 +10,12 @@ export interface Artifacts {
   s3Standin: string;
   mongoStandinJar: string;
   kafkaLibs: string;
+  /** The real Prometheus server (a single binary) that scrapes OpenIM, the gateway and cutover. */
+  prometheus: string;
 }
+
+/** Prometheus 3.16.0: the Go module's v0.316.0 (Prometheus 3 tags its module v0.3XX.Y for v3.XX.Y). */
+export const PROMETHEUS_MODULE_VERSION = "v0.316.0";
 
 export const OPENIM_COMMANDS = [
   "openim-api",
@@ -84,6 +89,8 @@ export function planArtifacts(cacheDir: string, openimVersion: string, kafkaVers
   const mongoDir = path.join(cacheDir, "mongo-standin");
   const mongoJar = path.join(mongoDir, "mongo-standin.jar");
   const kafkaLibs = path.join(cacheDir, "kafka", kafkaVersion, "libs");
+  const prometheusDir = path.join(cacheDir, "prometheus", PROMETHEUS_MODULE_VERSION);
+  const prometheusBin = path.join(prometheusDir, "prometheus");
 
   const openimReady = OPENIM_COMMANDS.every((cmd) => existsSync(path.join(openimBin, cmd)));
   const goEnv = { ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" };
@@ -168,13 +175,38 @@ export function planArtifacts(cacheDir: string, openimVersion: string, kafkaVers
               ),
             ),
     },
+    {
+      name: `Prometheus ${PROMETHEUS_MODULE_VERSION} (cmd/prometheus)`,
+      path: prometheusBin,
+      build: existsSync(prometheusBin)
+        ? undefined
+        : (log) =>
+            publish(prometheusDir, (tmp) =>
+              // Its web UI's assets are not in the module; the HTTP API (what cutover queries) is.
+              runCommand(
+                "go",
+                ["install", `github.com/prometheus/prometheus/cmd/prometheus@${PROMETHEUS_MODULE_VERSION}`],
+                {
+                  env: { ...process.env, GOBIN: tmp, GOTOOLCHAIN: "local", GOFLAGS: "" },
+                  log,
+                  timeoutMs: 20 * 60_000,
+                },
+              ),
+            ),
+    },
   ];
 }
 
 export function artifactPaths(steps: ArtifactStep[]): Artifacts {
-  const [openim, s3, mongo, kafka] = steps;
-  if (!openim || !s3 || !mongo || !kafka) throw new Error("artifact plan is incomplete");
-  return { openimBin: openim.path, s3Standin: s3.path, mongoStandinJar: mongo.path, kafkaLibs: kafka.path };
+  const [openim, s3, mongo, kafka, prometheus] = steps;
+  if (!openim || !s3 || !mongo || !kafka || !prometheus) throw new Error("artifact plan is incomplete");
+  return {
+    openimBin: openim.path,
+    s3Standin: s3.path,
+    mongoStandinJar: mongo.path,
+    kafkaLibs: kafka.path,
+    prometheus: prometheus.path,
+  };
 }
 
 /** Where OpenIM's stock config/ folder is: the module cache copy of the pinned version. */

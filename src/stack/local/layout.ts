@@ -11,6 +11,9 @@ export interface RunDirLayout {
   openimLogs: string;
   data: string;
   nginx: string;
+  /** Prometheus's config; cutover load drops its scrape target in `targets/` (file_sd). */
+  prometheus: string;
+  prometheusTargets: string;
 }
 
 export function runDirLayout(runDir: string): RunDirLayout {
@@ -24,6 +27,8 @@ export function runDirLayout(runDir: string): RunDirLayout {
     openimLogs: path.join(root, "logs", "openim"),
     data: path.join(root, "data"),
     nginx: path.join(root, "nginx"),
+    prometheus: path.join(root, "prometheus"),
+    prometheusTargets: path.join(root, "prometheus", "targets"),
   };
 }
 
@@ -35,6 +40,7 @@ export function createRunDir(layout: RunDirLayout): void {
     layout.openimLogs,
     layout.data,
     layout.nginx,
+    layout.prometheusTargets,
   ]) {
     mkdirSync(dir, { recursive: true });
   }

@@ -25,6 +25,7 @@ import { openimAnswers, openimDelivers } from "./openim-ready.js";
 import { pickFreePorts } from "./ports.js";
 import { assignPorts, type LocalPorts, portCount } from "./ports-plan.js";
 import { isAlive, type ProcessRecord, startProcess, stopProcess, tailLog } from "./processes.js";
+import { prometheusService } from "./prometheus.js";
 import {
   dependencyServices,
   gatewayService,
@@ -59,6 +60,7 @@ function endpointsFor(config: CutoverConfig, ports: LocalPorts, parts: ServiceSp
     gateway: `http://127.0.0.1:${ports.gateway}`,
     kafka: `127.0.0.1:${ports.kafka}`,
     etcd: `http://127.0.0.1:${ports.etcd}`,
+    prometheus: `http://127.0.0.1:${ports.prometheus}`,
     adminSecret: config.openim.adminSecret,
     adminUserID: config.openim.adminUserID,
     parts: parts
@@ -155,6 +157,7 @@ function resetRunDir(layout: RunDirLayout, keepMongo: boolean): void {
     renameSync(layout.logs, previous);
   }
   rmSync(layout.config, { recursive: true, force: true });
+  rmSync(layout.prometheus, { recursive: true, force: true });
   createRunDir(layout);
   for (const dir of ["redis", "etcd", "kafka", "mongo"])
     mkdirSync(path.join(layout.data, dir), { recursive: true });
@@ -300,6 +303,7 @@ async function startAll(
   const deps = [
     ...dependencyServices({ layout, ports, artifacts, kafka, mongoPersist: local.mongo.persist }),
     gatewayService(gatewayConfigFile),
+    prometheusService(artifacts, layout, ports),
   ];
   const byName = (name: string): ServiceSpec => {
     const spec = deps.find((d) => d.name === name);
@@ -312,6 +316,7 @@ async function startAll(
     mongo: () => tcpOpen(ports.mongo),
     s3: () => tcpOpen(ports.s3),
     nginx: () => httpGetOk(`http://127.0.0.1:${ports.nginx}/healthz`),
+    prometheus: () => httpGetOk(`http://127.0.0.1:${ports.prometheus}/-/ready`),
   };
   // The legacy pipeline starts beside everything else; it only needs Redis, which it waits for itself.
   const legacy = local.legacy

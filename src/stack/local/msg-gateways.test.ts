@@ -2,7 +2,13 @@ import { describe, expect, test } from "vitest";
 import type { Artifacts } from "./artifacts.js";
 import { openimServices } from "./services.js";
 
-const artifacts: Artifacts = { openimBin: "/bin/openim", s3Standin: "", mongoStandinJar: "", kafkaLibs: "" };
+const artifacts: Artifacts = {
+  openimBin: "/bin/openim",
+  s3Standin: "",
+  mongoStandinJar: "",
+  kafkaLibs: "",
+  prometheus: "",
+};
 
 describe("several message gateways", () => {
   test("one openim-msggateway process per instance, each with its index (-i); instance 0 keeps the one-gateway name", () => {

@@ -32,7 +32,7 @@ describe("OpenIM config for a run", () => {
     });
   });
 
-  test("every service uses the run's own ports and no Prometheus", () => {
+  test("every service uses the run's own ports, its Prometheus endpoint included", () => {
     const api = editOpenImConfig(
       "openim-api.yml",
       { api: { listenIP: "0.0.0.0", ports: [10002] }, prometheus: { enable: true } },
@@ -40,8 +40,17 @@ describe("OpenIM config for a run", () => {
     );
     expect(api).toMatchObject({
       api: { listenIP: "127.0.0.1", ports: [ports.openimApi] },
-      prometheus: { enable: false },
+      prometheus: { enable: true, ports: [ports.metrics["openim-api"]] },
     });
+    expect(api).not.toHaveProperty("rpc");
+    const transfer = editOpenImConfig(
+      "openim-msgtransfer.yml",
+      { prometheus: { enable: true, ports: [12020] } },
+      input,
+    );
+    expect(transfer).toEqual({ prometheus: { enable: true, ports: [ports.metrics["openim-msgtransfer"]] } });
+    const crontask = editOpenImConfig("openim-crontask.yml", { cronExecuteTime: "0 2 * * *" }, input);
+    expect(crontask).not.toHaveProperty("prometheus");
     const gw = editOpenImConfig("openim-msggateway.yml", { longConnSvr: { ports: [10001] }, rpc: {} }, input);
     expect(gw).toMatchObject({
       longConnSvr: { ports: [ports.openimWs] },
@@ -55,22 +64,28 @@ describe("OpenIM config for a run", () => {
       3,
     );
     expect(three.msgGateways).toHaveLength(3);
-    expect(three.msgGateways[0]).toEqual({ ws: three.openimWs, rpc: three.rpc["openim-msggateway"] });
+    expect(three.msgGateways[0]).toEqual({
+      ws: three.openimWs,
+      rpc: three.rpc["openim-msggateway"],
+      metrics: three.metrics["openim-msggateway"],
+    });
     const all = [
       ...Object.values(three).filter((v) => typeof v === "number"),
       ...Object.values(three.rpc),
-      ...three.msgGateways.slice(1).flatMap((g) => [g.ws, g.rpc]),
+      ...Object.values(three.metrics),
+      ...three.msgGateways.slice(1).flatMap((g) => [g.ws, g.rpc, g.metrics]),
     ];
     expect(new Set(all).size).toBe(portCount(3));
     const gw = editOpenImConfig(
       "openim-msggateway.yml",
-      { longConnSvr: { ports: [10001] }, rpc: { ports: [10140, 10141] } },
+      { longConnSvr: { ports: [10001] }, rpc: { ports: [10140, 10141] }, prometheus: { ports: [12140] } },
       { ...input, ports: three },
     );
     // `-i <index>` picks longConnSvr.ports[index] and rpc.ports[index] (server: internal/msggateway/init.go Start)
     expect(gw).toMatchObject({
       longConnSvr: { ports: three.msgGateways.map((g) => g.ws) },
       rpc: { ports: three.msgGateways.map((g) => g.rpc) },
+      prometheus: { enable: true, ports: three.msgGateways.map((g) => g.metrics) },
     });
   });
 

@@ -33,6 +33,8 @@ function section(doc: Yaml, key: string): Yaml {
 }
 
 const CONFIG_FOR: Partial<Record<OpenImCommand, string>> = {
+  "openim-api": "openim-api.yml",
+  "openim-msgtransfer": "openim-msgtransfer.yml",
   "openim-msggateway": "openim-msggateway.yml",
   "openim-push": "openim-push.yml",
   "openim-rpc-user": "openim-rpc-user.yml",
@@ -46,7 +48,7 @@ const CONFIG_FOR: Partial<Record<OpenImCommand, string>> = {
 
 /**
  * Edits one parsed file of OpenIM's stock config for this run: loopback addresses, the
- * run's ports, no Prometheus (its fixed ports would collide between runs), no outside push
+ * run's ports (Prometheus endpoints included), no outside push
  * service, and — unless `shipped` — the gateway's send webhooks on. Pure, so it is unit-tested.
  */
 export function editOpenImConfig(
@@ -56,7 +58,18 @@ export function editOpenImConfig(
 ): Yaml {
   const { ports } = input;
   const loopback = (port: number) => [`127.0.0.1:${port}`];
-  if ("prometheus" in doc) section(doc, "prometheus").enable = false;
+  const command = Object.entries(CONFIG_FOR).find(([, name]) => name === file)?.[0] as
+    | OpenImCommand
+    | undefined;
+  if ("prometheus" in doc) {
+    // Each service's metrics on the run's own port (the stock ones would collide between runs),
+    // scraped by the stack's Prometheus; one port per instance, as `ports` has one per instance.
+    const metrics = section(doc, "prometheus");
+    const port = command ? ports.metrics[command] : undefined;
+    metrics.enable = port !== undefined;
+    if (command === "openim-msggateway") metrics.ports = ports.msgGateways.map((g) => g.metrics);
+    else if (port !== undefined) metrics.ports = [port];
+  }
   switch (file) {
     case "discovery.yml":
       doc.enable = "etcd";
@@ -120,10 +133,7 @@ export function editOpenImConfig(
       doc.enable = "none";
       break;
   }
-  const command = Object.entries(CONFIG_FOR).find(([, name]) => name === file)?.[0] as
-    | OpenImCommand
-    | undefined;
-  if (command) {
+  if (command && command !== "openim-api" && command !== "openim-msgtransfer") {
     const rpc = section(doc, "rpc");
     rpc.registerIP = "127.0.0.1";
     rpc.listenIP = "127.0.0.1";

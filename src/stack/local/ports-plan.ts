@@ -27,7 +27,14 @@ export interface LocalPorts {
    * Every msggateway instance's WebSocket and RPC port, by index (`-i`); instance 0's are
    * `openimWs` and `rpc["openim-msggateway"]`, so one-instance code keeps reading those.
    */
-  msgGateways: Array<{ ws: number; rpc: number }>;
+  msgGateways: Array<{ ws: number; rpc: number; metrics: number }>;
+  /** The Prometheus server of the stack. */
+  prometheus: number;
+  /**
+   * Each OpenIM service's Prometheus endpoint (`prometheus.ports` in its config; msggateway:
+   * its instance 0, the others in `msgGateways`). crontask has none in v3.8.3.
+   */
+  metrics: Partial<Record<OpenImCommand, number>>;
 }
 
 const RPC_SERVICES = [
@@ -42,11 +49,18 @@ const RPC_SERVICES = [
   "openim-rpc-third",
 ] as const satisfies readonly OpenImCommand[];
 
-/** The ports of a stack with one msggateway. */
-export const PORT_COUNT = 18 + RPC_SERVICES.length;
+/** The OpenIM services with a Prometheus endpoint (every config with a `prometheus:` section). */
+export const METRICS_SERVICES = [
+  "openim-api",
+  "openim-msgtransfer",
+  ...RPC_SERVICES,
+] as const satisfies readonly OpenImCommand[];
 
-/** Each msggateway beyond the first takes a WebSocket and an RPC port of its own. */
-export const portCount = (msgGateways = 1): number => PORT_COUNT + 2 * (msgGateways - 1);
+/** The ports of a stack with one msggateway. */
+export const PORT_COUNT = 19 + RPC_SERVICES.length + METRICS_SERVICES.length;
+
+/** Each msggateway beyond the first takes a WebSocket, an RPC and a metrics port of its own. */
+export const portCount = (msgGateways = 1): number => PORT_COUNT + 3 * (msgGateways - 1);
 
 export function assignPorts(free: number[], msgGateways = 1): LocalPorts {
   const count = portCount(msgGateways);
@@ -71,11 +85,18 @@ export function assignPorts(free: number[], msgGateways = 1): LocalPorts {
     rabbitmq: take(),
     rabbitmqDist: take(),
     epmd: take(),
+    prometheus: take(),
     rpc: {},
+    metrics: {},
     msgGateways: [],
   };
   for (const service of RPC_SERVICES) ports.rpc[service] = take();
-  ports.msgGateways.push({ ws: ports.openimWs, rpc: ports.rpc["openim-msggateway"] as number });
-  for (let i = 1; i < msgGateways; i++) ports.msgGateways.push({ ws: take(), rpc: take() });
+  for (const service of METRICS_SERVICES) ports.metrics[service] = take();
+  ports.msgGateways.push({
+    ws: ports.openimWs,
+    rpc: ports.rpc["openim-msggateway"] as number,
+    metrics: ports.metrics["openim-msggateway"] as number,
+  });
+  for (let i = 1; i < msgGateways; i++) ports.msgGateways.push({ ws: take(), rpc: take(), metrics: take() });
   return ports;
 }
