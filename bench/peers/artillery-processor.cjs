@@ -1,0 +1,61 @@
+/**
+ * Artillery processor for bench/peers (CommonJS: Artillery 2.0.21 `require`s it).
+ *
+ * Artillery's ws engine `send` step always sends text (its payload goes through
+ * lodash's toString before ws.send), and OpenIM's gateway reads requests only from binary
+ * frames (a text frame is a ping to it). So the send is a function step that writes the
+ * user's pre-built SendMsg frame as binary on the socket the engine opened (context.ws),
+ * and counts it as the engine's own send step does (websocket.messages_sent).
+ *
+ * Per virtual user: waitForStart (sleeps to the shared start instant plus the user's offset),
+ * a loop of sendFrame + think, a drain think, report (one JSON line appended to a file).
+ */
+const { appendFileSync } = require("node:fs");
+
+const START_AT_MS = Number(process.env.PEERS_START_AT_MS);
+const REPORT_FILE = process.env.PEERS_REPORT_FILE;
+
+function waitForStart(context, _ee, next) {
+  const v = context.vars;
+  v.$peer = { frame: Buffer.from(v.frame, "base64"), sent: 0, first: 0, last: 0, received: 0 };
+  v.$peer.connectedAt = Date.now();
+  const peer = v.$peer;
+  // Counted only, never read: whether the frames come back (acks and pushes) at all.
+  context.ws.on("message", () => {
+    peer.received++;
+  });
+  setTimeout(next, Math.max(0, START_AT_MS + Number(v.offsetMs) - Date.now()));
+}
+
+function sendFrame(context, ee, next) {
+  const peer = context.vars.$peer;
+  const now = Date.now();
+  if (peer.first === 0) peer.first = now;
+  peer.last = now;
+  peer.sent++;
+  ee.emit("counter", "websocket.messages_sent", 1);
+  ee.emit("rate", "websocket.send_rate");
+  context.ws.send(peer.frame, { binary: true }, (err) => {
+    if (err) ee.emit("error", err.message || String(err));
+    next();
+  });
+}
+
+function report(context, _ee, next) {
+  const peer = context.vars.$peer;
+  if (REPORT_FILE)
+    appendFileSync(
+      REPORT_FILE,
+      `${JSON.stringify({
+        index: Number(context.vars.index),
+        sent: peer.sent,
+        received: peer.received,
+        first: peer.first,
+        last: peer.last,
+        connectedAt: peer.connectedAt,
+      })}\n`,
+    );
+  next();
+}
+
+module.exports = { waitForStart, sendFrame, report };

@@ -1,0 +1,254 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { measureChild } from "./measure.js";
+import type { PeerRow } from "./row.js";
+import { type FramedUser, perUser, type Target, type Workload } from "./workload.js";
+
+/**
+ * Tsung (Debian's package, its websocket plugin `ts_websocket`): one Tsung user per chat user,
+ * started 10 ms apart (static users: an arrival phase is Poisson and may start fewer), each reading its userID, token and pre-built SendMsg frame
+ * from a CSV file (setdynvars, in order), connecting to the gateway with its token, sleeping to
+ * the shared start instant plus its offset (a few lines of Erlang in an eval setdynvars: Tsung
+ * has no absolute start time), then sending the frame every interval (a <for> of a request and a
+ * thinktime). Installed with apt-get when missing, as `cutover doctor --fix` installs packages.
+ *
+ * `ack`: "no_ack" sends without waiting (the rate holds; Tsung then times nothing, it counts
+ * request_noack); "parse" waits for the next frame on the socket after each send and times that
+ * (Tsung's only latency: a mean, stddev, max and min per 10 s and from the start).
+ */
+export type TsungAck = "no_ack" | "parse";
+
+export function ensureTsung(log: (line: string) => void): string {
+  const found = spawnSync("sh", ["-c", "command -v tsung"], { encoding: "utf8" });
+  if (found.status === 0 && found.stdout.trim() !== "") return found.stdout.trim();
+  log("installing Tsung (apt-get install -y tsung; brings Erlang) …");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const r = spawnSync("apt-get", ["install", "-y", "tsung"], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env,
+    timeout: 15 * 60_000,
+  });
+  if (r.status !== 0)
+    throw new Error(`apt-get install -y tsung failed (exit ${r.status}); run apt-get update first`);
+  log("Tsung installed");
+  return "tsung";
+}
+
+const xmlEscape = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+export function tsungConfig(o: {
+  target: Target;
+  workload: Workload;
+  csv: string;
+  startAtMs: number;
+  ack: TsungAck;
+}): string {
+  const w = o.workload;
+  const { intervalMs, messages } = perUser(w);
+  const ws = new URL(o.target.endpoints.openimWs);
+  const base = ws.pathname === "" ? "/" : ws.pathname;
+  // The query the bare script and cutover send (buildGatewayUrl), token and user per Tsung user.
+  const query =
+    "sendID=%%_uid%%&token=%%_token%%&platformID=3&operationID=peer-%%_uid%%&sdkType=js&isBackground=false&isMsgResp=false";
+  const waitCode = `fun({_Pid, DynVars}) -> {ok, Off} = ts_dynvars:lookup(offset, DynVars), Wait = ${o.startAtMs} + list_to_integer(binary_to_list(Off)) - erlang:system_time(millisecond), if Wait > 0 -> timer:sleep(Wait); true -> ok end, integer_to_list(Wait) end.`;
+  return `<?xml version="1.0"?>
+<!DOCTYPE tsung SYSTEM "/usr/share/tsung/tsung-1.0.dtd">
+<tsung loglevel="warning" version="1.0" dumptraffic="false">
+  <clients>
+    <client host="localhost" use_controller_vm="true" maxusers="${w.users + 10}"/>
+  </clients>
+  <servers>
+    <server host="${ws.hostname}" port="${ws.port}" type="tcp"/>
+  </servers>
+  <load>
+${Array.from({ length: w.users }, (_, i) => `    <user session="direct-chat" start_time="${i * 10}" unit="millisecond"/>`).join("\n")}
+  </load>
+  <options>
+    <option name="file_server" id="users" value="${xmlEscape(o.csv)}"/>
+  </options>
+  <sessions>
+    <session name="direct-chat" probability="100" type="ts_websocket">
+      <setdynvars sourcetype="file" fileid="users" delimiter=";" order="iter">
+        <var name="uid"/>
+        <var name="token"/>
+        <var name="offset"/>
+        <var name="frame"/>
+      </setdynvars>
+      <request subst="true">
+        <websocket type="connect" path="${xmlEscape(`${base}?${query}`)}"></websocket>
+      </request>
+      <setdynvars sourcetype="eval" code="${xmlEscape(waitCode)}">
+        <var name="waited"/>
+      </setdynvars>
+      <transaction name="sends">
+      <for from="1" to="${messages}" incr="1" var="k">
+        <request subst="true">
+          <websocket type="message"${o.ack === "no_ack" ? ' ack="no_ack"' : ""}>%%_frame%%</websocket>
+        </request>
+        <thinktime value="${(intervalMs / 1000).toFixed(3)}" random="false"/>
+      </for>
+      </transaction>
+      <thinktime value="${(w.drainMs / 1000).toFixed(3)}" random="false"/>
+    </session>
+  </sessions>
+</tsung>
+`;
+}
+
+interface Sample {
+  count: number;
+  mean: number;
+  stddev: number;
+  max: number;
+  min: number;
+}
+
+interface TsungStats {
+  counters: Record<string, number>;
+  /** Over the whole run: "from beginning" mean and count, the largest max and smallest min. */
+  samples: Record<string, Sample>;
+  /** The first dump's request samples (count, mean), before any later dump. */
+  firstRequest?: { count: number; mean: number; counters: Record<string, number> };
+}
+
+/** tsung.log: counters are `name interval total`; samples `name count mean stddev max min meanfb countfb`. */
+export function parseTsungLog(text: string): TsungStats {
+  const counters: Record<string, number> = {};
+  const samples: Record<string, Sample> = {};
+  let dumps = 0;
+  let firstRequest: TsungStats["firstRequest"];
+  for (const line of text.split("\n")) {
+    if (line.startsWith("# stats: dump")) {
+      if (dumps === 1 && samples.request && !firstRequest)
+        firstRequest = {
+          count: samples.request.count,
+          mean: samples.request.mean,
+          counters: { ...counters },
+        };
+      dumps++;
+      continue;
+    }
+    const m = /^stats: (\S+) (.*)$/.exec(line.trim());
+    if (!m) continue;
+    const name = m[1] as string;
+    const f = (m[2] as string).split(" ").map(Number);
+    if (f.length === 2) counters[name] = f[1] as number;
+    else if (f.length >= 7) {
+      const [count, mean, stddev, max, min, meanfb, countfb] = f as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
+      const prev = samples[name];
+      // The interval's own numbers plus what came before (meanfb/countfb: before this interval).
+      const total = countfb + count;
+      samples[name] = {
+        count: total,
+        mean: total > 0 ? (meanfb * countfb + mean * count) / total : 0,
+        stddev,
+        max: Math.max(prev?.max ?? 0, max),
+        min: count > 0 ? Math.min(prev?.min ?? Number.POSITIVE_INFINITY, min) : (prev?.min ?? min),
+      };
+    }
+  }
+  return { counters, samples, ...(firstRequest ? { firstRequest } : {}) };
+}
+
+export async function runTsung(o: {
+  target: Target;
+  workload: Workload;
+  users: FramedUser[];
+  dir: string;
+  startAtMs: number;
+  windowEndAtMs: number;
+  ack: TsungAck;
+  log: (line: string) => void;
+}): Promise<PeerRow> {
+  const tsung = ensureTsung(o.log);
+  const w = o.workload;
+  mkdirSync(o.dir, { recursive: true });
+  const csv = path.join(o.dir, "users.csv");
+  // The frame is the envelope's JSON: no ';' in it (ids, base64 and x's), so ';' delimits.
+  writeFileSync(
+    csv,
+    `${o.users.map((u) => `${u.userID};${u.token};${Math.round(u.offsetMs)};${u.frame.toString("utf8")}`).join("\n")}\n`,
+  );
+  const conf = path.join(o.dir, "direct-chat.xml");
+  writeFileSync(
+    conf,
+    tsungConfig({ target: o.target, workload: w, csv, startAtMs: o.startAtMs, ack: o.ack }),
+  );
+  const logDir = path.join(o.dir, "log");
+  mkdirSync(logDir, { recursive: true });
+  const m = await measureChild({
+    command: tsung,
+    // -l: logs under the bench's folder, not ~/.tsung; -n: no web GUI on :8091.
+    args: ["-n", "-f", conf, "-l", logDir, "start"],
+    cwd: o.dir,
+    env: { ...process.env, HOME: o.dir },
+    startAtMs: o.startAtMs,
+    windowEndAtMs: o.windowEndAtMs,
+    timeoutMs: o.windowEndAtMs - Date.now() + 60_000,
+  });
+  writeFileSync(path.join(o.dir, "stdout.txt"), m.stdout);
+  writeFileSync(path.join(o.dir, "stderr.txt"), m.stderr);
+  const runDirs = existsSync(logDir) ? readdirSync(logDir) : [];
+  const runLog = runDirs.length > 0 ? path.join(logDir, runDirs.sort().at(-1) as string, "tsung.log") : "";
+  const stats = runLog && existsSync(runLog) ? parseTsungLog(readFileSync(runLog, "utf8")) : undefined;
+  const c = stats?.counters ?? {};
+  const request = stats?.samples.request;
+  const handshakes = c.websocket_succ ?? 0;
+  // With ack=parse every send is a request sample, and so is each connect's handshake. The
+  // handshakes all fall before the start instant: when the first dump holds them alone, they
+  // come out of the mean exactly; otherwise the mean below still has them in it.
+  let sent = c.request_noack ?? 0;
+  let sendMean: number | undefined;
+  let handshakesOut = false;
+  if (o.ack === "parse" && request) {
+    sent = Math.max(0, request.count - handshakes);
+    const first = stats?.firstRequest;
+    if (first && first.count === handshakes && sent > 0) {
+      sendMean = (request.mean * request.count - first.mean * first.count) / sent;
+      handshakesOut = true;
+    } else sendMean = request.mean;
+  }
+  const errors: Record<string, number> = {};
+  for (const [k, v] of Object.entries(c)) if (k.startsWith("error_")) errors[k] = v;
+  if (m.exitCode !== 0) errors[`exit ${m.exitCode}`] = 1;
+  if (!stats) errors["no tsung.log"] = 1;
+  const sends = stats?.samples.tr_sends;
+  const { intervalMs } = perUser(w);
+  return {
+    tool: `Tsung 1.7.0 (websocket, ${o.ack})`,
+    target: o.target.name,
+    path: "ws",
+    intendedRate: w.rate,
+    sent,
+    received: null,
+    // A transaction round each user's sends: its mean length is how long one user took for them all.
+    sendSeconds: sends ? Math.max(w.durationMs, sends.mean) / 1000 : null,
+    windowCpuSeconds: m.windowCpuSeconds,
+    totalCpuSeconds: m.totalCpuSeconds,
+    peakRssBytes: m.peakRssBytes,
+    latencies:
+      o.ack === "parse" && request && sendMean !== undefined
+        ? { "send→next frame": { mean: Math.round(sendMean * 10) / 10, max: request.max, min: request.min } }
+        : {},
+    latencyNote:
+      o.ack === "parse"
+        ? `request time = send → the next frame on that socket (whatever it is: the ack, or a push from the peer); tsung.log gives per 10 s a mean, stddev, max and min, no percentiles${handshakesOut ? "" : " (this mean still includes the connects' handshakes)"}; max/min include the handshakes`
+        : "none: with ack=no_ack Tsung times nothing (it counts request_noack); with ack=parse it times send → next frame, as a mean/stddev/max/min only",
+    errors,
+    notes: [
+      `bytes sent ${c.size_sent ?? "?"}, received ${c.size_rcv ?? "?"} (Tsung counts bytes, not frames); websocket handshakes ok ${c.websocket_succ ?? "?"}`,
+      `each user's cadence is send + thinktime ${intervalMs.toFixed(0)} ms (a closed loop per user)`,
+    ],
+    artifacts: o.dir,
+  };
+}
