@@ -1,5 +1,6 @@
+import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import type { JsHistogram } from "hdr-histogram-js";
 import { describe, expect, test } from "vitest";
 import type { StackEndpoints } from "../stack/endpoints.js";
@@ -55,6 +56,15 @@ async function runWith(
   } finally {
     await session.close();
   }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createTcpServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 function countUpTo(h: JsHistogram, us: number): number {
@@ -178,7 +188,7 @@ describe("cutover's live metrics, scraped while a run goes", () => {
       expect(bodies.length).toBeGreaterThanOrEqual(2);
       for (const b of bodies) {
         expect(b.method).toBe("PUT");
-        expect(b.url).toBe("/metrics/job/cutover/run/run-7/shard/0-of-2");
+        expect(b.url).toBe("/metrics/job/cutover/run/run-7/shard%40base64/MC8y"); // shard="0/2"
       }
       const last = bodies.at(-1)?.body ?? "";
       expect(value(last, "cutover_sent_total", { run: "run-7" })).toBe(r.counters.sent);
@@ -187,6 +197,42 @@ describe("cutover's live metrics, scraped while a run goes", () => {
       receiver.close();
     }
   });
+
+  // A real Pushgateway when one is at hand: `GOTOOLCHAIN=local go install github.com/prometheus/pushgateway@v1.11.5`.
+  const pushgateway = process.env.CUTOVER_PUSHGATEWAY_BIN;
+  test.skipIf(!pushgateway)(
+    "a real Pushgateway (CUTOVER_PUSHGATEWAY_BIN) serves what was pushed, with the series' own labels",
+    async () => {
+      const port = await freePort();
+      const gw = spawn(pushgateway as string, [`--web.listen-address=127.0.0.1:${port}`], {
+        stdio: "ignore",
+      });
+      try {
+        const base = `http://127.0.0.1:${port}`;
+        for (let i = 0; i < 100; i++) {
+          if (
+            await fetch(`${base}/-/ready`).then(
+              (r) => r.ok,
+              () => false,
+            )
+          )
+            break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const live = await startLiveMetrics({ scenario: "live", run: "run-8", shard: "1/2", pushUrl: base });
+        const r = await runWith(live);
+        await live.close();
+        const text = await (await fetch(`${base}/metrics`)).text();
+        const labels = { job: "cutover", run: "run-8", shard: "1/2", scenario: "live" };
+        expect(value(text, "cutover_sent_total", labels)).toBe(r.counters.sent);
+        expect(value(text, "cutover_delivered_total", labels)).toBe(r.counters.delivered);
+        expect(value(text, "cutover_e2e_latency_seconds_count", labels)).toBe(r.counters.delivered);
+      } finally {
+        gw.kill();
+      }
+    },
+    20_000,
+  );
 
   test("a push that fails is said once and the run goes on", async () => {
     const said: string[] = [];

@@ -156,7 +156,12 @@ export async function startLiveMetrics(o: LiveMetricsOptions): Promise<LiveMetri
   if (o.listen) await serve(o.listen);
 
   const gateway = o.pushUrl ? new Pushgateway(o.pushUrl, { timeout: PUSH_TIMEOUT_MS }, registry) : undefined;
-  const groupings = { run: o.run, ...(o.shard ? { shard: o.shard.replace("/", "-of-") } : {}) };
+  // The grouping key names the series' own labels, so a push and a scrape read alike; "1/3" cannot be a
+  // path segment, so the shard goes base64url-encoded, which the Pushgateway decodes (`shard@base64`).
+  const groupings = {
+    run: o.run,
+    ...(o.shard ? { "shard@base64": Buffer.from(o.shard).toString("base64url") } : {}),
+  };
   const failuresSaid = new Set<string>();
   let pushing: Promise<void> | undefined;
   let again = false;
