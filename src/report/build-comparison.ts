@@ -7,7 +7,8 @@ import { compareMetric, sensitivity } from "../stats/verdict.js";
 import type { ComparisonResults } from "./comparison-schema.js";
 import type { LoadResults } from "./results-schema.js";
 
-const HISTOGRAMS = ["e2e", "ack"] as const;
+// e2e and ack are plotted; the stages make the "where the time goes" bars of both sides.
+const HISTOGRAMS = ["e2e", "ack", "schedule_lag", "to_server", "server_to_ack", "server_to_push"] as const;
 
 function side(label: string, files: string[], runs: LoadResults[]) {
   const merged: Record<string, string> = {};

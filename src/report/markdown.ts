@@ -18,6 +18,18 @@ export function renderMarkdown(view: ReportView): string {
     for (const row of t.rows) out.push(`| ${row.map(show).join(" | ")} |`);
     out.push("");
   }
+  if (view.stageBars) {
+    const { title, note, bars } = view.stageBars;
+    const stages = [...new Set(bars.flatMap((b) => b.segments.map((x) => x.stage)))];
+    out.push(`### ${title}`, "", `_${note}_`, "", `| | ${stages.map(cell).join(" | ")} | e2e p50 |`);
+    out.push(`|---|${stages.map(() => "---").join("|")}|---|`);
+    for (const b of bars) {
+      const at = (stage: string) => b.segments.find((x) => x.stage === stage)?.ms;
+      const ms = (v: number | undefined) => (v === undefined ? "—" : v.toFixed(1));
+      out.push(`| ${cell(b.label)} | ${stages.map((st) => ms(at(st))).join(" | ")} | ${ms(b.totalMs)} |`);
+    }
+    out.push("");
+  }
   for (const b of view.blocks) out.push(`### ${b.title}`, "", "```", b.text, "```", "");
   if (view.caveats.length > 0)
     out.push("### Where these numbers come from", "", ...view.caveats.map((c) => `- ${c}`), "");

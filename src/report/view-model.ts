@@ -6,6 +6,8 @@ import type { ComparisonResults } from "./comparison-schema.js";
 import { driftCharts, driftTables } from "./drift-view.js";
 import { PARTIAL_VERDICT, partialBlock } from "./partial-view.js";
 import type { LoadResults } from "./results-schema.js";
+import { serverCharts, serverTables } from "./server-view.js";
+import { mergedP50, resultsP50, STAGE_NOTE, type StageBar, type StageBars, stageBar } from "./stage-bars.js";
 
 /** What every report format shows, derived from results files only. */
 export interface Cell {
@@ -31,6 +33,8 @@ export interface ReportView {
   tables: Table[];
   charts: ChartSpec[];
   blocks: Array<{ title: string; text: string }>;
+  /** Where a latency's time goes, one stacked bar per run or stack. */
+  stageBars?: StageBars;
 }
 
 const ms = (v: number | undefined) =>
@@ -156,6 +160,7 @@ export function loadView(r: LoadResults): ReportView {
       ]),
     });
   }
+  tables.push(...serverTables(r));
   tables.push(...driftTables(r));
   if (r.shards && r.shards.length > 0)
     tables.push({
@@ -236,6 +241,7 @@ export function loadView(r: LoadResults): ReportView {
       ]),
     );
   }
+  charts.push(...serverCharts(r));
   charts.push(...driftCharts(r));
   // Every time chart shares the run's clock with the fault events: draw each fault where it struck.
   const marks = (r.faultEvents ?? []).map((e) => ({ t: e.t, label: e.what }));
@@ -248,7 +254,9 @@ export function loadView(r: LoadResults): ReportView {
       rows: marks.map((m) => [num(m.t.toFixed(1)), c(m.label)]),
     });
   const partial = partialBlock(r);
+  const bar = stageBar(`${r.target.driver} on ${r.target.stack}`, resultsP50(r.metrics));
   return {
+    ...(bar ? { stageBars: { title: "Where the e2e time goes", note: STAGE_NOTE, bars: [bar] } } : {}),
     title: `cutover load · ${r.scenario.name}`,
     subtitle: `${r.target.driver} on the ${r.target.stack} stack · ${r.startedAt}${r.run ? ` · ${(r.run.elapsedMs / 1000).toFixed(1)} s at ${r.run.achievedRate.toFixed(1)}/s (target ${r.run.targetRate}/s)` : ""}`,
     verdict: partial
@@ -346,7 +354,20 @@ export function comparisonView(r: ComparisonResults): ReportView {
       );
     }
   }
+  const bars = [
+    stageBar(`${r.baseline.label} (${r.baseline.driver})`, mergedP50(r.baseline.merged)),
+    stageBar(`${r.candidate.label} (${r.candidate.driver})`, mergedP50(r.candidate.merged)),
+  ].filter((b): b is StageBar => b !== undefined);
   return {
+    ...(bars.length > 0
+      ? {
+          stageBars: {
+            title: "Where the e2e time goes, per stack (all runs merged)",
+            note: STAGE_NOTE,
+            bars,
+          },
+        }
+      : {}),
     title: `cutover compare · ${r.scenario}`,
     subtitle: `${r.baseline.runs.length} × ${r.baseline.label} (${r.baseline.driver}) against ${r.candidate.runs.length} × ${r.candidate.label} (${r.candidate.driver}) · ${r.createdAt}`,
     verdict: gateFailed
