@@ -89,6 +89,11 @@ const externalStackSchema = z
       .strict()
       .optional(),
     /**
+     * The team's Prometheus (HTTP API base URL) scraping OpenIM with `prometheus.enable: true`:
+     * every load then reads the server's books and processes over its window, as on a local stack.
+     */
+    prometheus: z.url().optional(),
+    /**
      * When the deployment is a cutover local stack on this machine (started by `cutover up` in
      * another run dir): that run dir, so suites may read its gateway config and its logs are scanned.
      */

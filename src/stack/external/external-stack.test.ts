@@ -21,6 +21,7 @@ describe("external stack: endpoints from the config", () => {
         adminUserID: "opsAdmin",
         redis: "rediss://:pw@cache.example.test:6380",
         gatewayAdmin: { userID: "ops", password: "pw" },
+        prometheus: "https://prom.example.test/",
         localRunDir: runDir,
       }),
     );
@@ -33,6 +34,7 @@ describe("external stack: endpoints from the config", () => {
       openimWs: "wss://im-ws.example.test",
       redis: "rediss://:pw@cache.example.test:6380",
       gatewayAdmin: { userID: "ops", password: "pw" },
+      prometheus: "https://prom.example.test",
       adminSecret: "secret",
       adminUserID: "opsAdmin",
       parts: [expect.objectContaining({ name: "deployment", what: "staging at https://chat.example.test" })],

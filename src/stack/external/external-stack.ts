@@ -79,6 +79,7 @@ export function externalTarget(config: CutoverConfig): ExternalTarget {
     redis: profile.redisAccess && ext.redis ? ext.redis : "",
     ...(ext.gateway ? { gateway: ext.gateway.replace(/\/+$/, "") } : {}),
     ...(ext.gatewayAdmin ? { gatewayAdmin: ext.gatewayAdmin } : {}),
+    ...(ext.prometheus ? { prometheus: ext.prometheus.replace(/\/+$/, "") } : {}),
     adminSecret: profile.adminAccess ? (ext.adminSecret ?? "") : "",
     adminUserID: ext.adminUserID ?? config.openim.adminUserID,
     parts: [
