@@ -45,10 +45,11 @@ export interface LiveMetrics {
   close(): Promise<void>;
 }
 
-/** Seconds: fine where chat latency lives (1–500 ms), coarse out to a minute. */
+/** Seconds: 5 ms apart where OpenIM's end-to-end latency lives (20–80 ms), coarser out to a minute. */
 export const LATENCY_BUCKETS = [
-  0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.125, 0.15,
-  0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60,
+  0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04, 0.045, 0.05, 0.055, 0.06,
+  0.065, 0.07, 0.075, 0.08, 0.09, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30,
+  60,
 ];
 
 const PUSH_TIMEOUT_MS = 5000;
