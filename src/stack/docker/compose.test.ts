@@ -8,6 +8,7 @@ import { OPENIM_TOPICS } from "../local/kafka.js";
 import { composeFilePath, readComposeFile } from "./compose-file.js";
 import { failedService } from "./docker-stack.js";
 import { DOCKER_NGINX_ROUTES, renderDockerNginxConf } from "./nginx-conf.js";
+import { renderDockerPrometheusConf } from "./prometheus-conf.js";
 import {
   assignDockerPorts,
   composeEnvironment,
@@ -25,7 +26,7 @@ const services = compose.services;
 
 const input: DockerStackInput = {
   host: "127.0.0.1",
-  ports: assignDockerPorts([21000, 21001, 21002, 21003, 21004, 21005, 21006]),
+  ports: assignDockerPorts([21000, 21001, 21002, 21003, 21004, 21005, 21006, 21007]),
   adminSecret: "s3cret",
   adminUserID: "imAdmin",
   gatewayAdmin: { userID: "cutover_admin", password: "admin-password" },
@@ -43,6 +44,8 @@ describe("containers/compose.yaml: images", () => {
     etcd: /^quay\.io\/coreos\/etcd:v3\.5\.13$/,
     nginx: /^nginx:\d+\.\d+\.\d+-alpine$/,
     gateway: /^cutover-gateway:\d+\.\d+\.\d+$/,
+    // The one the local stack builds from the Go module proxy (module v0.316.0).
+    prometheus: /^prom\/prometheus:v3\.16\.0$/,
   };
 
   test("every service is one of the stack's parts, with the version OpenIM's v3.8.3 compose pins", () => {
@@ -111,6 +114,17 @@ describe("nginx: the local stack's routing", () => {
     expect(conf).toContain(`proxy_pass http://${DOCKER_NGINX_ROUTES.gateway};`);
     expect(conf).not.toContain("10002");
     expect(services.nginx!.volumes).toContain("./nginx.conf:/etc/nginx/conf.d/default.conf:ro,z");
+  });
+});
+
+describe("Prometheus: the local stack's scrape jobs", () => {
+  test("containers/prometheus.yml is rendered from the same jobs, at OpenIM's stock metrics ports inside openim-server", () => {
+    const committed = readFileSync(path.join(packageRoot(), "containers", "prometheus.yml"), "utf8");
+    expect(committed, "regenerate: npx tsx src/stack/docker/write-prometheus-conf.ts").toBe(
+      renderDockerPrometheusConf(),
+    );
+    expect(committed).toContain("openim-server:12280"); // openim-rpc-msg.yml prometheus.ports[0]
+    expect(services.prometheus!.volumes).toContain("./prometheus.yml:/etc/prometheus/prometheus.yml:ro,z");
   });
 });
 

@@ -176,7 +176,16 @@ describe("a stack `up` left running, taken by a later command", () => {
         ...dockerEndpoints(
           {
             host: "127.0.0.1",
-            ports: { nginx: 1, gateway: 2, openimApi: 3, openimWs: 4, redis: 5, etcd: 6, minio: 7 },
+            ports: {
+              nginx: 1,
+              gateway: 2,
+              openimApi: 3,
+              openimWs: 4,
+              redis: 5,
+              etcd: 6,
+              minio: 7,
+              prometheus: 8,
+            },
             adminSecret: "s",
             adminUserID: "imAdmin",
             gatewayAdmin: { userID: "a", password: "p" },

@@ -37,6 +37,13 @@ export const PUBLISHED_PORTS = [
   { key: "redis", service: "redis", containerPort: 6379, variable: "CUTOVER_REDIS_PORT", fallback: 16379 },
   { key: "etcd", service: "etcd", containerPort: 2379, variable: "CUTOVER_ETCD_PORT", fallback: 12379 },
   { key: "minio", service: "minio", containerPort: 9000, variable: "CUTOVER_MINIO_PORT", fallback: 10005 },
+  {
+    key: "prometheus",
+    service: "prometheus",
+    containerPort: 9090,
+    variable: "CUTOVER_PROMETHEUS_PORT",
+    fallback: 19090,
+  },
 ] as const;
 
 export type PublishedKey = (typeof PUBLISHED_PORTS)[number]["key"];
@@ -110,6 +117,7 @@ export function dockerEndpoints(input: DockerStackInput, parts: StackEndpoints["
     gateway: `http://${host}:${ports.gateway}`,
     gatewayAdmin: input.gatewayAdmin,
     etcd: `http://${host}:${ports.etcd}`,
+    prometheus: `http://${host}:${ports.prometheus}`,
     adminSecret: input.adminSecret,
     adminUserID: input.adminUserID,
     parts,
@@ -133,6 +141,7 @@ const PART_NAMES: Record<string, { name: string; what: (image: string) => string
       `cutover reference gateway (DH + JWT login, imToken cache, REST proxy, moderation hooks; ${image} built by containers/gateway.Dockerfile)`,
   },
   nginx: { name: "nginx", what: (image) => `nginx (official image ${image})` },
+  prometheus: { name: "prometheus", what: (image) => `Prometheus (official image ${image})` },
 };
 
 /** Parts from the compose file's services and images, so reports always name what actually ran. */
