@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
@@ -23,5 +24,15 @@ describe("a local stack's Prometheus finds a running load through file_sd", () =
     target.remove();
     target.remove();
     expect(existsSync(target.file)).toBe(false);
+  });
+
+  test("a killed load's file is cleared by the next one; a running load's is left alone", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "cutover-sd-"));
+    const gone = spawnSync(process.execPath, ["-e", "process.pid"]).pid as number;
+    writeFileSync(path.join(dir, `cutover-${gone}.json`), "[]");
+    writeFileSync(path.join(dir, `cutover-${process.ppid}.json`), "[]");
+    const target = writeMetricsTarget(dir, 45678, 4243);
+    expect(readdirSync(dir).sort()).toEqual([`cutover-${process.ppid}.json`, "cutover-4243.json"].sort());
+    target.remove();
   });
 });

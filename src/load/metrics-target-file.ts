@@ -1,4 +1,4 @@
-import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 /**
@@ -23,8 +23,15 @@ export interface MetricsTargetFile {
   remove(): void;
 }
 
-/** Writes `cutover-<pid>.json` naming 127.0.0.1:`port` as a target of job `cutover`. */
+/**
+ * Writes `cutover-<pid>.json` naming 127.0.0.1:`port` as a target of job `cutover`; first removes
+ * the files of loads that are gone without removing theirs (killed), so no dead target stays listed.
+ */
 export function writeMetricsTarget(dir: string, port: number, pid = process.pid): MetricsTargetFile {
+  for (const name of readdirSync(dir)) {
+    const other = Number(/^cutover-(\d+)\.json$/.exec(name)?.[1]);
+    if (other && other !== pid && !alive(other)) rmSync(path.join(dir, name), { force: true });
+  }
   const file = path.join(dir, `cutover-${pid}.json`);
   const body = `${JSON.stringify([{ targets: [`127.0.0.1:${port}`], labels: { job: "cutover" } }])}\n`;
   // Prometheus reads the folder as files change: it must never see half a file (the temporary name matches no *.json).
@@ -40,4 +47,14 @@ export function writeMetricsTarget(dir: string, port: number, pid = process.pid)
   };
   process.on("exit", remove);
   return { file, remove };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, under another user.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
