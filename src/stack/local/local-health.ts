@@ -12,6 +12,8 @@ import type { RunState } from "./state.js";
 
 export type { HealthCheck };
 
+import { promTargets } from "../../server-metrics/prom-api.js";
+
 /** The gateway answers, and a real DH + JWT login through nginx comes back with an imToken. */
 async function gatewayLogin(endpoints: StackEndpoints): Promise<string> {
   if (!endpoints.gateway) throw new Error("this stack has no gateway");
@@ -48,6 +50,16 @@ function msgGatewayChecks(endpoints: StackEndpoints): Array<Promise<HealthCheck>
 }
 
 /** Checks every component for real; the stack is healthy only when every check passes. */
+/** The server's books need every OpenIM service scraped: a target down is a book that cannot be read. */
+async function prometheusScrapes(prometheus: string): Promise<string> {
+  const targets = (await promTargets(prometheus)).filter((t) => t.job.startsWith("openim-"));
+  const down = targets.filter((t) => t.health !== "up");
+  if (targets.length === 0) throw new Error("scrapes no OpenIM service");
+  if (down.length > 0)
+    throw new Error(`cannot scrape ${down.map((t) => `${t.job} (${t.lastError || t.health})`).join(", ")}`);
+  return `scrapes all ${targets.length} OpenIM metrics endpoints`;
+}
+
 export async function checkLocalHealth(state: RunState): Promise<HealthCheck[]> {
   const endpoints = state.endpoints;
   const processChecks: HealthCheck[] = state.processes.map((p) => ({
@@ -82,6 +94,9 @@ export async function checkLocalHealth(state: RunState): Promise<HealthCheck[]> 
     }),
     check("gateway", () => gatewayLogin(endpoints)),
     ...msgGatewayChecks(endpoints),
+    ...(endpoints.prometheus
+      ? [check("prometheus", () => prometheusScrapes(endpoints.prometheus as string))]
+      : []),
   ]);
   const ws = await check("websocket via nginx", () => {
     if (!adminToken) throw new Error("skipped: no admin token");
