@@ -4,9 +4,9 @@ import { emptyCounters } from "../metrics/counters.js";
 import type { IntervalSummary } from "./aggregate.js";
 import { bytes, clock, progressLine } from "./progress-line.js";
 
-function sink(isTTY: boolean) {
+function sink(isTTY: boolean, columns?: number) {
   const out: string[] = [];
-  const stream = { isTTY, write: (text: string) => out.push(text) } as unknown as NodeJS.WriteStream;
+  const stream = { isTTY, columns, write: (text: string) => out.push(text) } as unknown as NodeJS.WriteStream;
   return { stream, out };
 }
 
@@ -64,6 +64,21 @@ describe("a long run's progress where nobody watches a terminal", () => {
     expect(out[0]).toContain(" · delivered 70 · outstanding 4 · in flight 1 · ");
     expect(out[0]).toMatch(/ · errors 0 · SUT 1\.50 GiB\n$/);
     expect(stripVTControlCharacters(out[1] ?? "")).toContain(" · delivered 140 · outstanding 1 · lost 2 · ");
+  });
+
+  test("on a narrow terminal the line gives up its details first, never the clock, rate or e2e p99", () => {
+    const lines = [100, 80].map((columns) => {
+      const { stream, out } = sink(true, columns);
+      const p = progressLine(stream, { totalSec: 1800 });
+      p.sut({ t: 1, processes: [], totalCpuPercent: 80, totalRssBytes: 2 ** 31 });
+      const live = { counters: emptyCounters(), delta: emptyCounters(), histograms: new Map() };
+      p.interval({ ...interval(61), live });
+      return stripVTControlCharacters(out[0] ?? "").replace("\r", "");
+    });
+    expect(lines).toEqual([
+      "▸ 1m01s (28m59s left) · 50 msg/s · outstanding 0 · e2e p50 60.0 p99 120.0 ms · SUT 2.00 GiB",
+      "▸ 1m01s (28m59s left) · 50 msg/s · e2e p50 60.0 p99 120.0 ms · SUT 2.00 GiB",
+    ]);
   });
 
   test("bytes() reads memory as people read it", () => {

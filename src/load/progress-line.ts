@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from "node:util";
 import pc from "picocolors";
 import type { ResourceSample } from "../metrics/proc-sampler.js";
 import type { IntervalSummary } from "./aggregate.js";
@@ -21,9 +22,10 @@ export function bytes(n: number): string {
  * delivered, deliveries outstanding (owed and not yet made: during a phase the engine cannot
  * tell late from lost, so this is the honest name; a delivery is counted lost when the drain
  * window closes, and then the line says so), in flight, p50/p99 of the last interval, errors
- * and drops so far, and the SUT's memory (RSS of the stack's processes, local stacks). On a terminal it rewrites itself each
- * interval; elsewhere (a CI log, a soak's nohup file) it is a plain line every `everySec`, as
- * k6 prints its progress where nobody watches a terminal.
+ * and drops so far, and the SUT's memory (RSS of the stack's processes, local stacks). On a
+ * terminal it rewrites itself each interval, giving up its lesser details to stay on one line;
+ * elsewhere (a CI log, a soak's nohup file) it is a plain line every `everySec`, as k6 prints
+ * its progress where nobody watches a terminal.
  */
 export function progressLine(
   stream: NodeJS.WriteStream = process.stderr,
@@ -57,27 +59,36 @@ export function progressLine(
       }
       if (!tty && s.t - lastPlain < everySec) return;
       const left = opts.totalSec !== undefined && !label ? ` (${clock(opts.totalSec - s.t)} left)` : "";
-      const parts = [
-        `${label}${clock(s.t)}${left}`,
-        `${s.rate.toFixed(0)} msg/s`,
-        `sent ${sent}`,
-        `delivered ${delivered}`,
-        outstanding !== undefined ? `outstanding ${outstanding}` : "",
-        lost > 0 ? pc.red(`lost ${lost}`) : "",
-        `in flight ${s.inFlight}`,
-        s.connected > 0 ? `conns ${s.connected}` : "",
-        `ack p50 ${s.ackP50.toFixed(1)} p99 ${s.ackP99.toFixed(1)} ms`,
-        s.e2eP50 > 0 ? `e2e p50 ${s.e2eP50.toFixed(1)} p99 ${s.e2eP99.toFixed(1)} ms` : "",
-        errors > 0 ? pc.red(`errors ${errors}`) : "errors 0",
-        dropped > 0 ? pc.yellow(`dropped ${dropped}`) : "",
-        sutRss !== undefined ? `SUT ${bytes(sutRss)}` : "",
-      ].filter(Boolean);
+      // Each part with the order it gives way in when a terminal is too narrow (0: never).
+      const parts: [string, number][] = [
+        [`${label}${clock(s.t)}${left}`, 0],
+        [`${s.rate.toFixed(0)} msg/s`, 0],
+        [`sent ${sent}`, 6],
+        [`delivered ${delivered}`, 5],
+        [outstanding !== undefined ? `outstanding ${outstanding}` : "", 3],
+        [lost > 0 ? pc.red(`lost ${lost}`) : "", 0],
+        [`in flight ${s.inFlight}`, 8],
+        [s.connected > 0 ? `conns ${s.connected}` : "", 9],
+        [`ack p50 ${s.ackP50.toFixed(1)} p99 ${s.ackP99.toFixed(1)} ms`, 7],
+        [s.e2eP50 > 0 ? `e2e p50 ${s.e2eP50.toFixed(1)} p99 ${s.e2eP99.toFixed(1)} ms` : "", 1],
+        [errors > 0 ? pc.red(`errors ${errors}`) : "errors 0", errors > 0 ? 0 : 4],
+        [dropped > 0 ? pc.yellow(`dropped ${dropped}`) : "", 0],
+        [sutRss !== undefined ? `SUT ${bytes(sutRss)}` : "", 2],
+      ];
+      const present = parts.filter(([text]) => text);
       if (!tty) {
         lastPlain = s.t;
-        stream.write(`${parts.join(" · ")}\n`);
+        stream.write(`${present.map(([text]) => text).join(" · ")}\n`);
         return;
       }
-      stream.write(`\r\x1b[2K${pc.dim("▸")} ${parts.join(pc.dim(" · "))}`);
+      // A line wider than the terminal wraps, and rewriting it would leave its first half behind.
+      const width = (stream.columns ?? 0) - 3;
+      const visible = (list: [string, number][]) =>
+        stripVTControlCharacters(list.map(([text]) => text).join(" · ")).length;
+      let fitted = present;
+      for (let rank = 9; width > 0 && rank > 0 && visible(fitted) > width; rank--)
+        fitted = fitted.filter(([, r]) => r !== rank);
+      stream.write(`\r\x1b[2K${pc.dim("▸")} ${fitted.map(([text]) => text).join(pc.dim(" · "))}`);
       shown = true;
     },
     reset(): void {
