@@ -22,6 +22,8 @@ const CUTOVER = [
   "cutover_outstanding_deliveries",
   "cutover_sut_rss_bytes",
   "cutover_sut_cpu_percent",
+  "cutover_generator_rss_bytes",
+  "cutover_generator_cpu_percent",
   "cutover_ack_latency_seconds",
   "cutover_e2e_latency_seconds",
 ];

@@ -150,14 +150,21 @@ describe("cutover's live metrics, scraped while a run goes", () => {
     await expect(fetch(url)).rejects.toThrow();
   });
 
-  test("a shard's series carry its shard; the SUT's memory is a gauge", async () => {
+  test("a shard's series carry its shard; the SUT's and the generator's memory are gauges", async () => {
     const live = await startLiveMetrics({ scenario: "soak", run: "r1", shard: "1/3" });
     expect(live.url).toBeUndefined();
-    live.sut({ t: 1, processes: [], totalCpuPercent: 42, totalRssBytes: 123_456_789 });
+    live.sut({
+      t: 1,
+      processes: [],
+      totalCpuPercent: 42,
+      totalRssBytes: 123_456_789,
+      generator: { cpuPercent: 97, rssBytes: 80_000_000 },
+    });
     const text = await live.text();
     expect(value(text, "cutover_sut_rss_bytes", { scenario: "soak", run: "r1", shard: "1/3" })).toBe(
       123_456_789,
     );
+    expect(value(text, "cutover_generator_cpu_percent", { shard: "1/3" })).toBe(97);
     expect(value(text, "cutover_sent_total", { shard: "1/3" })).toBe(0);
     await live.close();
   });

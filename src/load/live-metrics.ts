@@ -110,6 +110,11 @@ export async function startLiveMetrics(o: LiveMetricsOptions): Promise<LiveMetri
     ),
     sutRss: gauge("sut_rss_bytes", "Resident memory of the stack's processes, summed (local stacks)."),
     sutCpu: gauge("sut_cpu_percent", "CPU of the stack's processes, percent of one core (local stacks)."),
+    genRss: gauge("generator_rss_bytes", "Resident memory of cutover itself, worker threads included."),
+    genCpu: gauge(
+      "generator_cpu_percent",
+      "CPU of cutover itself, percent of one core: near the cores it has, its latencies include its own queueing.",
+    ),
     ack: latency("ack_latency_seconds", "From the intended send time to the server's ack."),
     e2e: latency("e2e_latency_seconds", "From the intended send time to arrival at each recipient."),
   };
@@ -223,6 +228,10 @@ export async function startLiveMetrics(o: LiveMetricsOptions): Promise<LiveMetri
       if (closed) return;
       m.sutRss.set(sample.totalRssBytes);
       m.sutCpu.set(sample.totalCpuPercent);
+      if (sample.generator) {
+        m.genRss.set(sample.generator.rssBytes);
+        m.genCpu.set(sample.generator.cpuPercent);
+      }
     },
     text: () => registry.metrics(),
     async close(): Promise<void> {
