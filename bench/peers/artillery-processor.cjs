@@ -7,13 +7,36 @@
  * user's pre-built SendMsg frame as binary on the socket the engine opened (context.ws),
  * and counts it as the engine's own send step does (websocket.messages_sent).
  *
- * Per virtual user: waitForStart (sleeps to the shared start instant plus the user's offset),
+ * Per virtual user: waitForStart (says it is connected, waits for the start instant the bench
+ * gives once every user is, then sleeps to its own offset after it),
  * a loop of sendFrame + think, a drain think, report (one JSON line appended to a file).
  */
-const { appendFileSync } = require("node:fs");
+const { appendFileSync, readFileSync } = require("node:fs");
 
-const START_AT_MS = Number(process.env.PEERS_START_AT_MS);
+const READY_FILE = process.env.PEERS_READY_FILE;
+const GO_FILE = process.env.PEERS_GO_FILE;
 const REPORT_FILE = process.env.PEERS_REPORT_FILE;
+
+/** The start instant the bench writes once every user is connected: one poller for all users, bounded. */
+let startAt;
+function startInstant() {
+  startAt ??= new Promise((resolve) => {
+    let polls = 0;
+    const timer = setInterval(() => {
+      let text = "";
+      try {
+        text = readFileSync(GO_FILE, "utf8").trim();
+      } catch {
+        // not there yet
+      }
+      if (text !== "" || ++polls > 6000) {
+        clearInterval(timer);
+        resolve(text !== "" ? Number(text) : Date.now());
+      }
+    }, 50);
+  });
+  return startAt;
+}
 
 function waitForStart(context, _ee, next) {
   const v = context.vars;
@@ -24,7 +47,8 @@ function waitForStart(context, _ee, next) {
   context.ws.on("message", () => {
     peer.received++;
   });
-  setTimeout(next, Math.max(0, START_AT_MS + Number(v.offsetMs) - Date.now()));
+  appendFileSync(READY_FILE, "ready\n");
+  startInstant().then((at) => setTimeout(next, Math.max(0, at + Number(v.offsetMs) - Date.now())));
 }
 
 function sendFrame(context, ee, next) {

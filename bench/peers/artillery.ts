@@ -71,8 +71,7 @@ export async function runArtillery(o: {
   workload: Workload;
   users: FramedUser[];
   dir: string;
-  startAtMs: number;
-  windowEndAtMs: number;
+  setupTimeoutMs: number;
   log: (line: string) => void;
 }): Promise<PeerRow> {
   const bin = ensureArtillery(o.log);
@@ -117,6 +116,8 @@ export async function runArtillery(o: {
   const scriptFile = path.join(o.dir, "direct-chat.yml");
   writeFileSync(scriptFile, JSON.stringify(script, null, 2)); // JSON is YAML
   const out = path.join(o.dir, "report.json");
+  const readyFile = path.join(o.dir, "ready");
+  const goFile = path.join(o.dir, "go");
   const m = await measureChild({
     command: process.execPath,
     args: [bin, "run", "--output", out, scriptFile],
@@ -124,12 +125,16 @@ export async function runArtillery(o: {
     env: {
       ...process.env,
       ARTILLERY_DISABLE_TELEMETRY: "true",
-      PEERS_START_AT_MS: String(o.startAtMs),
+      PEERS_READY_FILE: readyFile,
+      PEERS_GO_FILE: goFile,
       PEERS_REPORT_FILE: reportFile,
     },
-    startAtMs: o.startAtMs,
-    windowEndAtMs: o.windowEndAtMs,
-    timeoutMs: o.windowEndAtMs - Date.now() + 60_000,
+    readyFile,
+    readyCount: w.users,
+    goFile,
+    windowMs: w.durationMs + w.drainMs,
+    readyTimeoutMs: o.setupTimeoutMs,
+    exitGraceMs: 60_000,
   });
   writeFileSync(path.join(o.dir, "stdout.txt"), m.stdout);
   writeFileSync(path.join(o.dir, "stderr.txt"), m.stderr);
@@ -148,7 +153,7 @@ export async function runArtillery(o: {
   const first = Math.min(...vus.map((v) => v.first).filter((t) => t > 0));
   const last = Math.max(...vus.map((v) => v.last));
   const lateConnects = vus.filter(
-    (v) => v.connectedAt > o.startAtMs + (o.users[v.index]?.offsetMs ?? 0),
+    (v) => v.connectedAt > m.startAtMs + (o.users[v.index]?.offsetMs ?? 0),
   ).length;
   const summaries = Object.keys(aggregate.summaries ?? {});
   const errors: Record<string, number> = {};
@@ -162,7 +167,7 @@ export async function runArtillery(o: {
     sent,
     received: vus.reduce((a, v) => a + v.received, 0),
     sendSeconds: Number.isFinite(first)
-      ? Math.max(w.durationMs, last - o.startAtMs + 1000 / w.rate) / 1000
+      ? Math.max(w.durationMs, last - m.startAtMs + 1000 / w.rate) / 1000
       : null,
     windowCpuSeconds: m.windowCpuSeconds,
     totalCpuSeconds: m.totalCpuSeconds,
@@ -171,7 +176,7 @@ export async function runArtillery(o: {
     latencyNote: `none for messages: the ws engine emits only counters and rates (websocket.messages_sent, send_rate); the report's summaries are [${summaries.join(", ")}]`,
     errors,
     notes: [
-      `${vus.length} of ${w.users} virtual users finished; ${lateConnects} connected only after the start instant`,
+      `${vus.length} of ${w.users} virtual users finished; ${m.readyAtStart} connected when the start was given, ${lateConnects} after the start instant`,
       "a send is a processor function writing the pre-built frame as binary on the engine's socket (the send step sends text only)",
       "each user's cadence is send + think (a closed loop per user): a late send is not made up",
       "received = frames counted on each socket by the processor (Artillery counts none without capture/match)",

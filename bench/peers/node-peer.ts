@@ -5,9 +5,10 @@
  *   node --import tsx bench/peers/node-peer.ts JOB.json
  *
  * The job says which generator (cutover's engine, the bare `ws` script, cutover's rest-send,
- * bare autocannon), the target, the workload and the wall-clock instant the schedule starts.
- * Setup (users, logins, connections) happens before that instant; after the schedule and its
- * drain the process stays until `windowEndAtMs`, so the parent's last CPU reading finds it.
+ * bare autocannon), the target and the workload.
+ * Setup (users, logins, connections) happens first; then the tool says it is ready and waits
+ * for the start instant (measure.ts). After the schedule and its drain the process stays until
+ * the window's end, so the parent's last CPU reading finds it.
  * Prints one JSON line: what the generator itself could say (sent, received, latencies).
  */
 import { readFileSync } from "node:fs";
@@ -21,6 +22,7 @@ import type { HttpPlan } from "../../src/load/scenario-contract.js";
 import { newHistogram, summarize } from "../../src/metrics/histogram.js";
 import type { StackEndpoints } from "../../src/stack/endpoints.js";
 import { connectBare, runBare } from "../bare-ws-generator.js";
+import { readyThenWaitForGo } from "./measure.js";
 import type { MintedUser, Workload } from "./workload.js";
 
 export type NodePeerJob =
@@ -28,31 +30,36 @@ export type NodePeerJob =
       tool: "cutover-ws";
       endpoints: StackEndpoints;
       workload: Workload;
-      startAtMs: number;
-      windowEndAtMs: number;
+      sync: PeerSync;
     }
   | {
       tool: "bare-ws";
       endpoints: StackEndpoints;
       workload: Workload;
       users: MintedUser[];
-      startAtMs: number;
-      windowEndAtMs: number;
+      sync: PeerSync;
     }
   | {
       tool: "cutover-rest";
       plan: HttpPlan;
       workload: Workload;
-      startAtMs: number;
-      windowEndAtMs: number;
+      sync: PeerSync;
     }
   | {
       tool: "autocannon";
       plan: HttpPlan;
       workload: Workload;
-      startAtMs: number;
-      windowEndAtMs: number;
+      sync: PeerSync;
     };
+
+/** The files the parent and the tool meet at: the tool says it is ready, the parent gives the start instant. */
+export interface PeerSync {
+  readyFile: string;
+  goFile: string;
+  timeoutMs: number;
+}
+
+const waitForGo = (sync: PeerSync) => readyThenWaitForGo(sync.readyFile, sync.goFile, sync.timeoutMs);
 
 /** What a generator reported about itself; the parent adds CPU and RSS from /proc. */
 export interface NodePeerReport {
@@ -64,6 +71,7 @@ export interface NodePeerReport {
   /** The generator's own CPU over its measured phase (process.cpuUsage), beside the parent's /proc reading. */
   selfCpuSeconds: number;
   scheduleLateMs: number;
+  startAtMs: number;
   latencies: Record<string, { p50: number; p99: number; max: number; mean?: number }>;
   errors: Record<string, number>;
   notes: string[];
@@ -85,26 +93,31 @@ async function cutoverWs(job: Extract<NodePeerJob, { tool: "cutover-ws" }>): Pro
     },
   };
   let scheduledAt = 0;
-  const { phase } = await LoadSession.once(
-    {
-      scenario: chat,
-      endpoints: job.endpoints,
-      driver: { name: "openim-direct" },
-      workers: 0,
-      users: w.users,
-      topology: { kind: "pairs" },
-      connectAtSetup: true,
-      maxInFlightPerUser: 64,
-    },
-    {
+  const session = await LoadSession.open({
+    scenario: chat,
+    endpoints: job.endpoints,
+    driver: { name: "openim-direct" },
+    workers: 0,
+    users: w.users,
+    topology: { kind: "pairs" },
+    connectAtSetup: true,
+    maxInFlightPerUser: 64,
+  });
+  let phase: Awaited<ReturnType<LoadSession["runPhase"]>>;
+  let startAtMs: number;
+  try {
+    startAtMs = await waitForGo(job.sync);
+    phase = await session.runPhase({
       model: normalizeModel(chat.options.model),
       drainMs: w.drainMs,
-      startAtMs: job.startAtMs,
+      startAtMs,
       onScheduleStart: (at) => {
         scheduledAt = at;
       },
-    },
-  );
+    });
+  } finally {
+    await session.close();
+  }
   const latencies: NodePeerReport["latencies"] = {};
   for (const name of ["ack", "e2e"])
     latencies[name] = pick(summarize(phase.histograms.get(name) ?? newHistogram()));
@@ -114,7 +127,8 @@ async function cutoverWs(job: Extract<NodePeerJob, { tool: "cutover-ws" }>): Pro
     received: c.acked + c.delivered,
     sendSeconds: Math.max(w.durationMs, phase.scheduleMs) / 1000,
     selfCpuSeconds: phase.generator.cpuSeconds,
-    scheduleLateMs: Math.max(0, scheduledAt - job.startAtMs),
+    scheduleLateMs: Math.max(0, scheduledAt - startAtMs),
+    startAtMs,
     latencies,
     errors: {
       ...phase.errors,
@@ -143,8 +157,9 @@ async function bareWs(job: Extract<NodePeerJob, { tool: "bare-ws" }>): Promise<N
       send(data);
     };
   }
+  const startAtMs = await waitForGo(job.sync);
   // runBare starts its schedule 50 ms after it is called.
-  await sleepUntil(job.startAtMs - 50);
+  await sleepUntil(startAtMs - 50);
   const calledAt = Date.now();
   const r = await runBare(sockets, job.users, w.rate, w.durationMs, counter);
   for (const s of sockets as WebSocket[]) s.terminate();
@@ -154,7 +169,8 @@ async function bareWs(job: Extract<NodePeerJob, { tool: "bare-ws" }>): Promise<N
     received: r.inboundFrames,
     sendSeconds: Math.max(w.durationMs, span) / 1000,
     selfCpuSeconds: r.cpuSeconds,
-    scheduleLateMs: Math.max(0, calledAt + 50 - job.startAtMs),
+    scheduleLateMs: Math.max(0, calledAt + 50 - startAtMs),
+    startAtMs,
     latencies: {},
     errors: {},
     notes: ["counts inbound frames only (acks and pushes), decodes nothing: no latency"],
@@ -163,7 +179,8 @@ async function bareWs(job: Extract<NodePeerJob, { tool: "bare-ws" }>): Promise<N
 
 async function cutoverRest(job: Extract<NodePeerJob, { tool: "cutover-rest" }>): Promise<NodePeerReport> {
   const w = job.workload;
-  await sleepUntil(job.startAtMs);
+  const startAtMs = await waitForGo(job.sync);
+  await sleepUntil(startAtMs);
   const phase = await runHttpLoad({
     plan: job.plan,
     model: normalizeModel({ kind: "constant-arrival-rate", rate: w.rate, duration: w.durationMs }),
@@ -176,6 +193,7 @@ async function cutoverRest(job: Extract<NodePeerJob, { tool: "cutover-rest" }>):
     sendSeconds: Math.max(w.durationMs, phase.elapsedMs) / 1000,
     selfCpuSeconds: phase.generator.cpuSeconds,
     scheduleLateMs: 0,
+    startAtMs,
     latencies: { http: pick(summarize(phase.histograms.get("http") ?? newHistogram())) },
     errors: phase.errors,
     notes: [
@@ -187,7 +205,8 @@ async function cutoverRest(job: Extract<NodePeerJob, { tool: "cutover-rest" }>):
 async function bareAutocannon(job: Extract<NodePeerJob, { tool: "autocannon" }>): Promise<NodePeerReport> {
   const w = job.workload;
   const plan = job.plan;
-  await sleepUntil(job.startAtMs);
+  const startAtMs = await waitForGo(job.sync);
+  await sleepUntil(startAtMs);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await autocannon({
@@ -209,6 +228,7 @@ async function bareAutocannon(job: Extract<NodePeerJob, { tool: "autocannon" }>)
     sendSeconds: Math.max(w.durationMs, performance.now() - t0) / 1000,
     selfCpuSeconds: (cpu.user + cpu.system) / 1e6,
     scheduleLateMs: 0,
+    startAtMs,
     latencies: { http: { p50: l.p50, p99: l.p99, max: l.max, mean: l.mean } },
     errors: {
       ...(result.errors > 0 ? { errors: result.errors } : {}),
@@ -233,7 +253,8 @@ async function main() {
         : job.tool === "cutover-rest"
           ? await cutoverRest(job)
           : await bareAutocannon(job);
-  await sleepUntil(job.windowEndAtMs + 500);
+  // Alive until the parent's last CPU reading of the window (start + schedule + drain).
+  await sleepUntil(report.startAtMs + job.workload.durationMs + job.workload.drainMs + 500);
   process.stdout.write(`${JSON.stringify(report)}\n`);
   process.exit(0);
 }

@@ -6,7 +6,7 @@
  * memory are read from /proc the same way for all.
  *
  *   node --import tsx bench/peers/run.ts [--run-dir DIR] [--rate 200] [--duration 10s] [--users 100]
- *        [--drain 3s] [--lead 12s] [--targets no-work,openim]
+ *        [--drain 3s] [--setup-timeout 120s] [--pause 15s] [--targets no-work,openim]
  *        [--tools cutover,bare,artillery,tsung,tsung-parse,rest] [--out FILE]
  *
  * Writes bench/results/peers-<time>.json and bench/results/peers-latest.md.
@@ -43,7 +43,8 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "10s" },
     users: { type: "string", default: "100" },
     drain: { type: "string", default: "3s" },
-    lead: { type: "string", default: "12s" },
+    "setup-timeout": { type: "string", default: "120s" },
+    pause: { type: "string", default: "15s" },
     targets: { type: "string", default: "no-work,openim" },
     tools: { type: "string", default: TOOLS.join(",") },
     out: { type: "string" },
@@ -67,7 +68,9 @@ const workload: Workload = {
   drainMs: parseDuration(args.drain ?? "3s") ?? usage(`--drain ${args.drain}: not a duration`),
   textChars: 250,
 };
-const leadMs = parseDuration(args.lead ?? "12s") ?? usage(`--lead ${args.lead}: not a duration`);
+const setupTimeoutMs =
+  parseDuration(args["setup-timeout"] ?? "120s") ??
+  usage(`--setup-timeout ${args["setup-timeout"]}: not a duration`);
 if (!(workload.rate > 0 && workload.users >= 2 && workload.users % 2 === 0))
   usage("--rate must be > 0 and --users an even number ≥ 2 (users are paired)");
 const tools = (args.tools ?? "").split(",").filter((t) => t !== "") as Tool[];
@@ -78,11 +81,17 @@ for (const t of targetNames) if (t !== "no-work" && t !== "openim") usage(`--tar
 
 const workDir = mkdtempSync(path.join(os.tmpdir(), "cutover-peers-"));
 
-/** The window every tool is measured over, from an instant far enough ahead for its setup. */
-function window() {
-  const startAtMs = Date.now() + leadMs;
-  return { startAtMs, windowEndAtMs: startAtMs + workload.durationMs + workload.drainMs };
+/** Where a tool and this process meet (measure.ts): it says it is ready, we give the start instant. */
+function sync(name: string) {
+  mkdirSync(path.join(workDir, name), { recursive: true });
+  return {
+    readyFile: path.join(workDir, name, "ready"),
+    goFile: path.join(workDir, name, "go"),
+    timeoutMs: setupTimeoutMs + 30_000,
+  };
 }
+const windowMs = workload.durationMs + workload.drainMs;
+const pauseMs = parseDuration(args.pause ?? "15s") ?? usage(`--pause ${args.pause}: not a duration`);
 
 async function nodePeer(
   tool: string,
@@ -91,14 +100,17 @@ async function nodePeer(
   job: NodePeerJob,
   latencyNote: string,
 ): Promise<PeerRow> {
-  const file = path.join(workDir, `${job.tool}-${target.name}.json`);
+  const file = path.join(workDir, `${job.tool}-${target.name}`, "job.json");
   writeFileSync(file, JSON.stringify(job));
   const m = await measureChild({
     command: process.execPath,
     args: ["--import", "tsx", path.join(here, "node-peer.ts"), file],
-    startAtMs: job.startAtMs,
-    windowEndAtMs: job.windowEndAtMs,
-    timeoutMs: job.windowEndAtMs - Date.now() + 90_000,
+    readyFile: job.sync.readyFile,
+    readyCount: 1,
+    goFile: job.sync.goFile,
+    windowMs,
+    readyTimeoutMs: setupTimeoutMs,
+    exitGraceMs: 60_000,
     onLine: (line) => log(`  ${tool}: ${line}`),
   });
   const last = m.stdout.trim().split("\n").at(-1) ?? "";
@@ -154,7 +166,12 @@ async function runTool(tool: Tool, target: Target): Promise<PeerRow[]> {
           "cutover (engine, openim-direct)",
           target,
           "ws",
-          { tool: "cutover-ws", endpoints: target.endpoints, workload, ...window() },
+          {
+            tool: "cutover-ws",
+            endpoints: target.endpoints,
+            workload,
+            sync: sync(`cutover-ws-${target.name}`),
+          },
           "send→ack and end-to-end, HDR percentiles from intended send times",
         ),
       ];
@@ -165,7 +182,13 @@ async function runTool(tool: Tool, target: Target): Promise<PeerRow[]> {
           "bare ws script",
           target,
           "ws",
-          { tool: "bare-ws", endpoints: target.endpoints, workload, users, ...window() },
+          {
+            tool: "bare-ws",
+            endpoints: target.endpoints,
+            workload,
+            users,
+            sync: sync(`bare-ws-${target.name}`),
+          },
           "none: it only counts inbound frames",
         ),
       ];
@@ -176,7 +199,7 @@ async function runTool(tool: Tool, target: Target): Promise<PeerRow[]> {
         workload,
         await mintUsers(target.endpoints, workload.users, "peers_art"),
       );
-      return [await runArtillery({ target, workload, users, dir, ...window(), log })];
+      return [await runArtillery({ target, workload, users, dir, setupTimeoutMs, log })];
     }
     case "tsung":
     case "tsung-parse": {
@@ -186,7 +209,7 @@ async function runTool(tool: Tool, target: Target): Promise<PeerRow[]> {
         await mintUsers(target.endpoints, workload.users, "peers_tsung"),
       );
       const ack = tool === "tsung" ? "no_ack" : "parse";
-      return [await runTsung({ target, workload, users, dir, ...window(), ack, log })];
+      return [await runTsung({ target, workload, users, dir, setupTimeoutMs, ack, log })];
     }
     case "rest": {
       if (target.name !== "openim") return [];
@@ -195,7 +218,7 @@ async function runTool(tool: Tool, target: Target): Promise<PeerRow[]> {
         "cutover rest-send (autocannon inside)",
         target,
         "rest",
-        { tool: "cutover-rest", plan, workload, ...window() },
+        { tool: "cutover-rest", plan, workload, sync: sync(`cutover-rest-${target.name}`) },
         "per-response time into an HDR histogram (from actual send: autocannon's pacing)",
       );
       await sleep(2000);
@@ -203,7 +226,7 @@ async function runTool(tool: Tool, target: Target): Promise<PeerRow[]> {
         "autocannon 8 (API, bare)",
         target,
         "rest",
-        { tool: "autocannon", plan, workload, ...window() },
+        { tool: "autocannon", plan, workload, sync: sync(`autocannon-${target.name}`) },
         "autocannon's own histogram: p2.5…p99.9, mean, max (from actual send)",
       );
       return [cutover, bare];
@@ -277,8 +300,9 @@ async function main() {
         log(`  ${tool} against ${target.name} failed: ${why}`);
         skipped.push({ what: `${tool} against ${target.name}`, why });
       }
-      // Let the target finish what is still in flight before the next tool starts.
-      await sleep(target.name === "openim" ? 5000 : 1000);
+      // Let the target finish what is still in flight before the next tool starts: an OpenIM
+      // past its capacity works off a backlog for seconds after the last send.
+      await sleep(target.name === "openim" ? pauseMs : 1000);
     }
   };
 

@@ -35,6 +35,33 @@ export function ensureTsung(log: (line: string) => void): string {
   return "tsung";
 }
 
+/** The pids of epmd daemons running now (Erlang's name server: Tsung's VM starts one and leaves it). */
+function epmdDaemons(): Set<number> {
+  const out = new Set<number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (path.basename(cmd[0] ?? "") === "epmd" && cmd.includes("-daemon")) out.add(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Stops the epmd daemons that were not there before this run started Tsung (by pid: only ours). */
+function stopNewEpmd(before: Set<number>): void {
+  for (const pid of epmdDaemons()) {
+    if (before.has(pid)) continue;
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+}
+
 const xmlEscape = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -42,7 +69,10 @@ export function tsungConfig(o: {
   target: Target;
   workload: Workload;
   csv: string;
-  startAtMs: number;
+  readyFile: string;
+  goFile: string;
+  /** How many 50 ms polls for the start instant before starting anyway. */
+  goPolls: number;
   ack: TsungAck;
 }): string {
   const w = o.workload;
@@ -52,7 +82,26 @@ export function tsungConfig(o: {
   // The query the bare script and cutover send (buildGatewayUrl), token and user per Tsung user.
   const query =
     "sendID=%%_uid%%&token=%%_token%%&platformID=3&operationID=peer-%%_uid%%&sdkType=js&isBackground=false&isMsgResp=false";
-  const waitCode = `fun({_Pid, DynVars}) -> {ok, Off} = ts_dynvars:lookup(offset, DynVars), Wait = ${o.startAtMs} + list_to_integer(binary_to_list(Off)) - erlang:system_time(millisecond), if Wait > 0 -> timer:sleep(Wait); true -> ok end, integer_to_list(Wait) end.`;
+  // Tsung has no start instant: each user says it is connected, waits for the instant the
+  // bench writes (measure.ts), then sleeps to its own offset after it.
+  const waitCode = [
+    "fun({_Pid, DynVars}) ->",
+    "  {ok, Off} = ts_dynvars:lookup(offset, DynVars),",
+    // 10, not "\\n": the code travels in an XML attribute, where a newline becomes a space.
+    `  ok = file:write_file("${o.readyFile}", <<"ready", 10>>, [append]),`,
+    "  Poll = fun Poll(N) ->",
+    `    case file:read_file("${o.goFile}") of`,
+    "      {ok, B} when byte_size(B) > 1 -> binary_to_integer(string:trim(B));",
+    "      _ when N > 0 -> timer:sleep(50), Poll(N - 1);",
+    "      _ -> erlang:system_time(millisecond)",
+    "    end",
+    "  end,",
+    `  Start = Poll(${o.goPolls}),`,
+    "  Wait = Start + binary_to_integer(Off) - erlang:system_time(millisecond),",
+    "  if Wait > 0 -> timer:sleep(Wait); true -> ok end,",
+    "  integer_to_list(Wait)",
+    "end.",
+  ].join(" ");
   return `<?xml version="1.0"?>
 <!DOCTYPE tsung SYSTEM "/usr/share/tsung/tsung-1.0.dtd">
 <tsung loglevel="warning" version="1.0" dumptraffic="false">
@@ -165,8 +214,7 @@ export async function runTsung(o: {
   workload: Workload;
   users: FramedUser[];
   dir: string;
-  startAtMs: number;
-  windowEndAtMs: number;
+  setupTimeoutMs: number;
   ack: TsungAck;
   log: (line: string) => void;
 }): Promise<PeerRow> {
@@ -180,22 +228,36 @@ export async function runTsung(o: {
     `${o.users.map((u) => `${u.userID};${u.token};${Math.round(u.offsetMs)};${u.frame.toString("utf8")}`).join("\n")}\n`,
   );
   const conf = path.join(o.dir, "direct-chat.xml");
+  const readyFile = path.join(o.dir, "ready");
+  const goFile = path.join(o.dir, "go");
   writeFileSync(
     conf,
-    tsungConfig({ target: o.target, workload: w, csv, startAtMs: o.startAtMs, ack: o.ack }),
+    tsungConfig({
+      target: o.target,
+      workload: w,
+      csv,
+      readyFile,
+      goFile,
+      goPolls: Math.ceil((o.setupTimeoutMs + 30_000) / 50),
+      ack: o.ack,
+    }),
   );
   const logDir = path.join(o.dir, "log");
   mkdirSync(logDir, { recursive: true });
+  const epmdBefore = epmdDaemons();
   const m = await measureChild({
     command: tsung,
     // -l: logs under the bench's folder, not ~/.tsung; -n: no web GUI on :8091.
     args: ["-n", "-f", conf, "-l", logDir, "start"],
     cwd: o.dir,
     env: { ...process.env, HOME: o.dir },
-    startAtMs: o.startAtMs,
-    windowEndAtMs: o.windowEndAtMs,
-    timeoutMs: o.windowEndAtMs - Date.now() + 60_000,
-  });
+    readyFile,
+    readyCount: w.users,
+    goFile,
+    windowMs: w.durationMs + w.drainMs,
+    readyTimeoutMs: o.setupTimeoutMs,
+    exitGraceMs: 60_000,
+  }).finally(() => stopNewEpmd(epmdBefore));
   writeFileSync(path.join(o.dir, "stdout.txt"), m.stdout);
   writeFileSync(path.join(o.dir, "stderr.txt"), m.stderr);
   const runDirs = existsSync(logDir) ? readdirSync(logDir) : [];
@@ -246,7 +308,7 @@ export async function runTsung(o: {
         : "none: with ack=no_ack Tsung times nothing (it counts request_noack); with ack=parse it times send → next frame, as a mean/stddev/max/min only",
     errors,
     notes: [
-      `bytes sent ${c.size_sent ?? "?"}, received ${c.size_rcv ?? "?"} (Tsung counts bytes, not frames); websocket handshakes ok ${c.websocket_succ ?? "?"}`,
+      `${m.readyAtStart} of ${w.users} users connected when the start was given; bytes sent ${c.size_sent ?? "?"}, received ${c.size_rcv ?? "?"} (Tsung counts bytes, not frames); websocket handshakes ok ${c.websocket_succ ?? "?"}`,
       `each user's cadence is send + thinktime ${intervalMs.toFixed(0)} ms (a closed loop per user)`,
     ],
     artifacts: o.dir,
