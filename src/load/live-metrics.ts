@@ -82,8 +82,7 @@ export async function startLiveMetrics(o: LiveMetricsOptions): Promise<LiveMetri
   const registers = [registry];
   const counter = (name: string, help: string) => new Counter({ name: `cutover_${name}`, help, registers });
   const gauge = (name: string, help: string) => new Gauge({ name: `cutover_${name}`, help, registers });
-  const latency = (name: string, help: string) =>
-    new PromHistogram({ name: `cutover_${name}`, help, buckets: LATENCY_BUCKETS, registers });
+  const latency = (name: string, help: string) => new HdrFedHistogram(`cutover_${name}`, help, registers);
 
   const m = {
     sent: counter("sent_total", "Messages sent (stamped and handed to the stack)."),
@@ -121,8 +120,6 @@ export async function startLiveMetrics(o: LiveMetricsOptions): Promise<LiveMetri
   // Every series exists from the first scrape, zero until something happens.
   for (const c of [m.sent, m.acked, m.expected, m.delivered, m.lost, m.errors, m.dropped]) c.inc(0);
   for (const g of [m.inFlight, m.connected, m.outstanding]) g.set(0);
-  m.ack.zero({});
-  m.e2e.zero({});
 
   let closed = false;
   let server: Server | undefined;
@@ -219,8 +216,8 @@ export async function startLiveMetrics(o: LiveMetricsOptions): Promise<LiveMetri
         m.expected.inc(delta.expectedDeliveries);
         m.lost.inc(delta.lost);
         m.outstanding.set(Math.max(0, counters.expectedDeliveries - counters.delivered - counters.lost));
-        observeAll(m.ack, histograms.get("ack"));
-        observeAll(m.e2e, histograms.get("e2e"));
+        m.ack.add(histograms.get("ack"));
+        m.e2e.add(histograms.get("e2e"));
       }
       void push();
     },
@@ -249,16 +246,82 @@ export async function startLiveMetrics(o: LiveMetricsOptions): Promise<LiveMetri
   };
 }
 
-/** Every sample of an HDR histogram (µs) into a Prometheus one (seconds), by its HDR value. */
-function observeAll(into: PromHistogram, h: Histogram | undefined): void {
-  if (!h || h.totalCount === 0) return;
-  if (!(h instanceof JsHistogram))
-    throw new Error("live metrics read JS HDR histograms (cutover builds no other)");
-  const it = h.recordedValuesIterator;
-  it.reset();
-  while (it.hasNext()) {
-    const v = it.next();
-    const seconds = v.valueIteratedTo / 1e6;
-    for (let i = 0; i < v.countAtValueIteratedTo; i++) into.observe(seconds);
+type Exposition = Awaited<ReturnType<PromHistogram["get"]>>;
+
+/**
+ * A Prometheus histogram fed whole HDR histograms: each distinct HDR value (µs) is placed in its
+ * bucket with its count at once, rather than observed sample by sample (a 20,000 msg/s run would
+ * cost the main thread a tenth of its time in observe() calls). It registers and exposes itself
+ * as prom-client's own histogram does, with the same series (_bucket by le, _sum, _count).
+ */
+class HdrFedHistogram extends PromHistogram {
+  /** Samples per bucket (not cumulative); the last is +Inf. */
+  private readonly counts = new Array<number>(LATENCY_BUCKETS.length + 1).fill(0);
+  private sumUs = 0;
+  private total = 0;
+
+  constructor(
+    private readonly metricName: string,
+    private readonly helpText: string,
+    registers: Registry[],
+  ) {
+    super({ name: metricName, help: helpText, buckets: LATENCY_BUCKETS, registers });
   }
+
+  add(h: Histogram | undefined): void {
+    if (!h || h.totalCount === 0) return;
+    if (!(h instanceof JsHistogram))
+      throw new Error("live metrics read JS HDR histograms (cutover builds no other)");
+    const it = h.recordedValuesIterator;
+    it.reset();
+    while (it.hasNext()) {
+      const v = it.next();
+      const n = v.countAtValueIteratedTo;
+      const b = bucketOf(v.valueIteratedTo / 1e6);
+      this.counts[b] = (this.counts[b] ?? 0) + n;
+      this.sumUs += v.valueIteratedTo * n;
+      this.total += n;
+    }
+  }
+
+  override async get(): Promise<Exposition> {
+    return this.getForPromString();
+  }
+
+  /** What the registry formats (it prefers this to get()). */
+  async getForPromString(): Promise<Exposition> {
+    let cumulative = 0;
+    const bucket = `${this.metricName}_bucket`;
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] =
+      LATENCY_BUCKETS.map((le, i) => {
+        cumulative += this.counts[i] ?? 0;
+        return { labels: { le }, value: cumulative, metricName: bucket };
+      });
+    values.push(
+      { labels: { le: "+Inf" }, value: this.total, metricName: bucket },
+      { labels: {}, value: this.sumUs / 1e6, metricName: `${this.metricName}_sum` },
+      { labels: {}, value: this.total, metricName: `${this.metricName}_count` },
+    );
+    // prom-client's typings call the type an enum; at run time (and in the text format) it is this string.
+    const exposition = {
+      name: this.metricName,
+      help: this.helpText,
+      type: "histogram",
+      aggregator: "sum",
+      values,
+    };
+    return exposition as unknown as Exposition;
+  }
+}
+
+/** The index of the first bucket whose bound holds `seconds` (LATENCY_BUCKETS.length: +Inf). */
+function bucketOf(seconds: number): number {
+  let lo = 0;
+  let hi = LATENCY_BUCKETS.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (seconds <= (LATENCY_BUCKETS[mid] as number)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
