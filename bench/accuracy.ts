@@ -6,7 +6,7 @@ import { addLatency, ensureToxiproxy, proxyFor, startToxiproxy } from "../src/lo
 import { newHistogram, summarize } from "../src/metrics/histogram.js";
 import type { StackEndpoints } from "../src/stack/endpoints.js";
 import type { ProcessRecord } from "../src/stack/local/processes.js";
-import { noWorkEndpoints } from "./no-work-openim.js";
+import { noWorkEndpoints, startNoWorkServer } from "./no-work-openim.js";
 import type { NoWorkProcess } from "./no-work-openim-process.js";
 
 /**
@@ -247,4 +247,14 @@ export async function stallAccuracyNoWork(server: NoWorkProcess, o: { rate?: num
     expected:
       "open: p99 near 1 s and ~10 % of acks over 100 ms; closed: p99 near the unstalled value and ~0.2 % over 100 ms (its 4 users wait, the stall swallows their requests)",
   };
+}
+
+/** latencyAccuracyNoWork against a no-work server started in this process (tests: no child process to manage). */
+export async function latencyAccuracyBare(rounds = 3, o: { rate?: number; durationMs?: number } = {}) {
+  const server = await startNoWorkServer();
+  try {
+    return await latencyAccuracyNoWork(server, rounds, o);
+  } finally {
+    await server.close();
+  }
 }

@@ -366,7 +366,7 @@ async function fanout(nw: NoWorkProcess) {
 async function idleRss(endpoints: StackEndpoints, target: string) {
   if (idle <= 0) return null;
   await settle();
-  const before = process.memoryUsage().rss;
+  const before = process.memoryUsage();
   const session = await LoadSession.open({
     scenario: { ...chat, name: "bench-idle" },
     endpoints,
@@ -379,16 +379,19 @@ async function idleRss(endpoints: StackEndpoints, target: string) {
     setupConcurrency: 16,
   });
   await settle();
-  const cutoverBytes = (process.memoryUsage().rss - before) / idle;
+  const withCutover = process.memoryUsage();
   const connected = session.setup.counters.connects;
   await session.close();
   await settle();
+  // Both sides inside their window do the same: accounts and tokens over REST, then connect.
+  const before2 = process.memoryUsage();
   const list = await bareUsers(endpoints, idle);
-  const before2 = process.memoryUsage().rss;
   const sockets = await connectBare(endpoints.openimWs, list, () => {});
   await settle();
-  const bareBytes = (process.memoryUsage().rss - before2) / idle;
+  const withBare = process.memoryUsage();
   for (const s of sockets) s.terminate();
+  const cutoverBytes = (withCutover.rss - before.rss) / idle;
+  const bareBytes = (withBare.rss - before2.rss) / idle;
   return {
     connections: idle,
     cutoverConnected: connected,
@@ -396,7 +399,10 @@ async function idleRss(endpoints: StackEndpoints, target: string) {
     cutoverBytesPerConnection: Math.round(cutoverBytes),
     bareWsBytesPerConnection: Math.round(bareBytes),
     ratioToBareWs: round(cutoverBytes / bareBytes, 2),
-    note: "process RSS growth over the connections, after GC; includes each user's token and session state",
+    /** The JS heap alone (objects a session keeps), same windows. */
+    cutoverHeapBytesPerConnection: Math.round((withCutover.heapUsed - before.heapUsed) / idle),
+    bareWsHeapBytesPerConnection: Math.round((withBare.heapUsed - before2.heapUsed) / idle),
+    note: "process RSS growth over the connections, after GC; each side's window holds the same work (REST accounts and tokens, then connecting) and its sessions' state",
   };
 }
 

@@ -1,4 +1,5 @@
 import { decodeText, OpenImTransportError, OpenImWsClient, type ReceivedMsg } from "../protocol/index.js";
+import type { PushedMsg } from "../protocol/pb-lite.js";
 import type { DriverSession, InboundMessage, Recipient, SendAck } from "./driver.js";
 
 function toInbound(msg: ReceivedMsg, receivedAt: number): InboundMessage {
@@ -12,6 +13,22 @@ function toInbound(msg: ReceivedMsg, receivedAt: number): InboundMessage {
     serverTime: Number(msg.sendTime) || undefined,
   };
 }
+
+function pushedToInbound(msg: PushedMsg, receivedAt: number): InboundMessage {
+  return {
+    conversationID: msg.conversationID,
+    seq: msg.seq,
+    sendID: msg.sendID,
+    clientMsgID: msg.clientMsgID,
+    text: msg.text,
+    receivedAt,
+    serverTime: msg.sendTime || undefined,
+  };
+}
+
+/** Notifications (group created, member joined, …: contentType 1000–5000) are the server's, not a user's. */
+const isUserMessage = (m: { notification: boolean; contentType: number }) =>
+  !m.notification && (m.contentType < 1000 || m.contentType > 5000);
 
 /** A logged-in user on OpenIM's message gateway, whichever way the token was obtained. */
 export class OpenImSession implements DriverSession {
@@ -37,12 +54,14 @@ export class OpenImSession implements DriverSession {
       platformID: this.platformID,
       reconnect: { maxAttempts: 5 },
     });
+    // Live pushes read light (head and text only); catch-up pulls and early pushes come whole.
+    client.on("pushed", (messages) => {
+      const at = performance.now();
+      for (const m of messages) if (isUserMessage(m)) onMessage(pushedToInbound(m, at));
+    });
     client.on("push", (messages) => {
       const at = performance.now();
-      // Notifications (group created, member joined, …: contentType 1000–5000) are the server's, not a user's.
-      for (const m of messages) {
-        if (!m.notification && (m.contentType < 1000 || m.contentType > 5000)) onMessage(toInbound(m, at));
-      }
+      for (const m of messages) if (isUserMessage(m)) onMessage(toInbound(m, at));
     });
     if (onHeartbeat) client.on("heartbeat", ({ rttMs }) => onHeartbeat(rttMs));
     client.on("error", (err) => {

@@ -1,6 +1,6 @@
 import { PbCoder } from "@openim/protocol";
 import { describe, expect, test } from "vitest";
-import { buildTextMsg } from "./msg-data.js";
+import { buildTextMsg, encodeTextMsg } from "./msg-data.js";
 import { encodePushOfSent, encodeSendMsgResp, PbWriter, readMsgHead } from "./pb-lite.js";
 
 describe("pb-lite", () => {
@@ -52,5 +52,19 @@ describe("pb-lite", () => {
     expect(new PbWriter(1).stringField(1, "x".repeat(300)).finish().length).toBe(303);
     const cut = readMsgHead(bytes).contentStart + 2; // inside the content field
     expect(() => readMsgHead(bytes.subarray(0, cut))).toThrow(RangeError);
+  });
+});
+
+describe("encodeTextMsg", () => {
+  test("writes exactly the bytes the generated coder writes for buildTextMsg", () => {
+    for (const p of [
+      { sendID: "a", recvID: "b", text: 'hi ~c1|x|1|u2|3|4~ é "q"' },
+      { sendID: "a", groupID: "g1", text: "x".repeat(300), senderNickname: "n", ex: "e" },
+    ]) {
+      const full = { ...p, senderPlatformID: 3, clientMsgID: "c".repeat(32), createTime: 1_765_000_000_000 };
+      expect(Buffer.from(encodeTextMsg(full))).toEqual(
+        Buffer.from(PbCoder.MsgData.encode(buildTextMsg(full)).finish()),
+      );
+    }
   });
 });

@@ -13,6 +13,23 @@ const WIRE_I32 = 5;
 
 const utf8Decoder = new TextDecoder();
 
+/**
+ * IDs are short ASCII: a loop of fromCharCode is several times cheaper than a TextDecoder call
+ * (a crossing into C++ each) for them. Anything else is decoded as UTF-8 (invalid bytes become U+FFFD).
+ */
+function utf8Slice(buf: Uint8Array, start: number, end: number): string {
+  if (end - start <= 64) {
+    let s = "";
+    for (let i = start; i < end; i++) {
+      const c = buf[i] as number;
+      if (c >= 0x80) return utf8Decoder.decode(buf.subarray(start, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return utf8Decoder.decode(buf.subarray(start, end));
+}
+
 /** The MsgData fields a receiver or a no-work server needs, and where the content bytes lie. */
 export interface MsgHead {
   sendID: string;
@@ -63,7 +80,7 @@ export class PbReader {
 
   string(): string {
     const end = this.lengthEnd();
-    const s = utf8Decoder.decode(this.buf.subarray(this.pos, end));
+    const s = utf8Slice(this.buf, this.pos, end);
     this.pos = end;
     return s;
   }
@@ -159,11 +176,31 @@ export class PbWriter {
 
   stringField(field: number, value: string): this {
     if (value === "") return this;
+    if (value.length < 128 && this.asciiField(field, value)) return this;
     const n = Buffer.byteLength(value);
     this.tag(field, WIRE_LEN).varint(n);
     this.room(n);
     this.len += this.buf.write(value, this.len);
     return this;
+  }
+
+  /** A short ASCII string written byte by byte (no native call); false, with nothing written, if it is not ASCII. */
+  private asciiField(field: number, value: string): boolean {
+    const at = this.len;
+    this.tag(field, WIRE_LEN).varint(value.length);
+    this.room(value.length);
+    const buf = this.buf;
+    let o = this.len;
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 0x80) {
+        this.len = at;
+        return false;
+      }
+      buf[o++] = c;
+    }
+    this.len = o;
+    return true;
   }
 
   bytesField(field: number, bytes: Uint8Array, start = 0, end = bytes.length): this {
@@ -172,6 +209,11 @@ export class PbWriter {
     this.buf.set(bytes.subarray(start, end), this.len);
     this.len += end - start;
     return this;
+  }
+
+  /** What was written, without a copy (the writer must not be written to again). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.len);
   }
 
   /** A copy of what was written. */
@@ -211,4 +253,132 @@ export function encodePushOfSent(
     .stringField(1, conversationID)
     .bytesField(2, msg);
   return new PbWriter(entry.len + 8).bytesField(1, entry.finish()).finish();
+}
+
+/** UserSendMsgResp read without the generated decoder. */
+export function readSendMsgResp(buf: Uint8Array): {
+  serverMsgID: string;
+  clientMsgID: string;
+  sendTime: number;
+} {
+  const r = new PbReader(buf);
+  const out = { serverMsgID: "", clientMsgID: "", sendTime: 0 };
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    const field = Math.floor(tag / 8);
+    const wire = tag & 7;
+    if (wire === WIRE_LEN && field === 1) out.serverMsgID = r.string();
+    else if (wire === WIRE_LEN && field === 2) out.clientMsgID = r.string();
+    else if (wire === WIRE_VARINT && field === 3) out.sendTime = r.varint();
+    else r.skip(wire);
+  }
+  return out;
+}
+
+/** A pushed message as a receiver under load needs it: its head and its text, nothing else decoded. */
+export interface PushedMsg extends Omit<MsgHead, "contentStart" | "contentEnd"> {
+  conversationID: string;
+  /** True when it came from the notificationMsgs map (`n_` conversations). */
+  notification: boolean;
+  /** The text of a `{"content":"…"}` body (contentType 101 only); undefined otherwise. */
+  text: string | undefined;
+}
+
+const TEXT_CONTENT_TYPE = 101;
+const CONTENT_OPEN = Buffer.from('{"content":"');
+const CONTENT_CLOSE = Buffer.from('"}');
+const BACKSLASH = 0x5c;
+
+/**
+ * The text of a text body. A body with nothing to unescape (what load messages are) is
+ * sliced out as it stands; anything else goes through JSON.parse as content.ts does.
+ */
+function textOf(buf: Uint8Array, start: number, end: number): string | undefined {
+  const open = CONTENT_OPEN.length;
+  if (
+    end - start >= open + CONTENT_CLOSE.length &&
+    startsWith(buf, start, CONTENT_OPEN) &&
+    buf[end - 2] === CONTENT_CLOSE[0] &&
+    buf[end - 1] === CONTENT_CLOSE[1]
+  ) {
+    const inner = buf.subarray(start + open, end - 2);
+    if (inner.indexOf(BACKSLASH) < 0 && inner.indexOf(0x22) < 0) {
+      try {
+        return fatalDecoder.decode(inner);
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  try {
+    const parsed: unknown = JSON.parse(fatalDecoder.decode(buf.subarray(start, end)));
+    const text = (parsed as { content?: unknown } | null)?.content;
+    return typeof parsed === "object" && typeof text === "string" ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const fatalDecoder = new TextDecoder("utf-8", { fatal: true });
+
+function startsWith(buf: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Every message of a PushMessages (2001's data), flattened, msgs before notificationMsgs. */
+export function readPushMessages(buf: Uint8Array): PushedMsg[] {
+  const out: PushedMsg[] = [];
+  const notes: PushedMsg[] = [];
+  const r = new PbReader(buf);
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    const field = Math.floor(tag / 8);
+    const wire = tag & 7;
+    if (wire !== WIRE_LEN || (field !== 1 && field !== 2)) {
+      r.skip(wire);
+      continue;
+    }
+    const entryEnd = r.lengthEnd();
+    const e = new PbReader(buf, r.pos, entryEnd);
+    r.pos = entryEnd;
+    let conversationID = "";
+    let pullStart = 0;
+    let pullEnd = 0;
+    while (e.pos < e.end) {
+      const t = e.varint();
+      if (t === (1 << 3) + WIRE_LEN) conversationID = e.string();
+      else if (t === (2 << 3) + WIRE_LEN) {
+        pullEnd = e.lengthEnd();
+        pullStart = e.pos;
+        e.pos = pullEnd;
+      } else e.skip(t & 7);
+    }
+    const p = new PbReader(buf, pullStart, pullEnd);
+    while (p.pos < p.end) {
+      const t = p.varint();
+      if (t !== (1 << 3) + WIRE_LEN) {
+        p.skip(t & 7);
+        continue;
+      }
+      const msgEnd = p.lengthEnd();
+      const h = readMsgHead(buf, p.pos, msgEnd);
+      p.pos = msgEnd;
+      // Written out field by field: an object spread here costs more than the whole read.
+      (field === 1 ? out : notes).push({
+        sendID: h.sendID,
+        recvID: h.recvID,
+        groupID: h.groupID,
+        clientMsgID: h.clientMsgID,
+        serverMsgID: h.serverMsgID,
+        sessionType: h.sessionType,
+        contentType: h.contentType,
+        seq: h.seq,
+        sendTime: h.sendTime,
+        conversationID,
+        notification: field === 2,
+        text: h.contentType === TEXT_CONTENT_TYPE ? textOf(buf, h.contentStart, h.contentEnd) : undefined,
+      });
+    }
+  }
+  return notes.length > 0 ? out.concat(notes) : out;
 }

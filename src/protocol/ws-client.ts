@@ -7,17 +7,20 @@ import {
   encodeGetMaxSeqReq,
   encodeSetAppBackgroundStatusReq,
 } from "./hand-coders.js";
-import { conversationIDOf, newOperationID } from "./ids.js";
-import { buildTextMsg, type MsgData } from "./msg-data.js";
+import { groupConversationID, newClientMsgID, newOperationID, singleConversationID } from "./ids.js";
+import { encodeTextMsg, type MsgData } from "./msg-data.js";
+import { type PushedMsg, readPushMessages, readSendMsgResp } from "./pb-lite.js";
 import { endFlags, flattenConversationMaps, type ReceivedMsg } from "./received.js";
 import { chunkRanges, SeqTracker } from "./seq-tracker.js";
 import { dialGateway, rawToBuffer } from "./ws-dial.js";
 import {
   decodeResponseFrame,
   encodeRequestFrame,
+  encodeRequestFrameAfter,
   FrameDecodeError,
   MAX_INFLATED_FRAME_BYTES,
   ReqIdentifier,
+  requestFrameHead,
   TEXT_PING,
   textFrameType,
   type WsResponse,
@@ -118,6 +121,11 @@ export type PushSource = "push" | "catch-up";
 
 export interface OpenImWsEvents {
   push: [messages: ReceivedMsg[], source: PushSource];
+  /**
+   * Pushes (2001) read light — head fields and text, no full MsgData — instead of 'push', when
+   * this has a listener. Catch-up pulls and pushes held before any listener still come as 'push'.
+   */
+  pushed: [messages: PushedMsg[]];
   /** The first answer (text or control pong) to a heartbeat ping, with its round trip. */
   heartbeat: [info: { rttMs: number }];
   kicked: [];
@@ -135,7 +143,9 @@ interface Pending {
   operationID: string;
   resolve: (resp: WsResponse) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  /** performance.now() past which the request fails with a timeout. */
+  deadline: number;
+  timeoutMs: number;
 }
 
 type State = "open" | "reconnecting" | "closed";
@@ -170,6 +180,12 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
   private readonly gzip: boolean;
   private readonly seqs = new SeqTracker();
   private readonly pending = new Map<string, Pending>();
+  /**
+   * One timer per client for the earliest request deadline, not one per request: under load a
+   * Timeout object per message is allocation and timer-list work for a timer that almost never fires.
+   */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineAt = Number.POSITIVE_INFINITY;
   private ws: WebSocket | undefined;
   private state: State = "open";
   private msgIncr = 0;
@@ -243,46 +259,40 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
     }
     this.msgIncr += 1;
     const msgIncr = String(this.msgIncr);
-    const frame = encodeRequestFrame(
-      {
-        reqIdentifier,
-        token: this.opts.token,
-        sendID: opts.sendID ?? this.userID,
-        operationID,
-        msgIncr,
-        data,
-      },
-      { gzip: this.gzip },
-    );
+    const sendID = opts.sendID ?? this.userID;
+    // The envelope's constant head (reqIdentifier, token, sendID) is written once per kind of request.
+    const frame =
+      this.gzip || sendID !== this.userID
+        ? encodeRequestFrame(
+            { reqIdentifier, token: this.opts.token, sendID, operationID, msgIncr, data },
+            { gzip: this.gzip },
+          )
+        : encodeRequestFrameAfter(this.envelopeHead(reqIdentifier), operationID, msgIncr, data);
     const timeoutMs = opts.timeoutMs ?? this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     return new Promise<WsResponse>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(msgIncr);
-        reject(
-          new OpenImTransportError({
-            kind: "timeout",
-            reqIdentifier,
-            operationID,
-            message: `no reply within ${timeoutMs} ms`,
-          }),
-        );
-      }, timeoutMs);
-      this.pending.set(msgIncr, { reqIdentifier, operationID, resolve, reject, timer });
-      ws.send(frame, { binary: true }, (err) => {
-        if (err)
-          this.settle(
-            msgIncr,
-            new OpenImTransportError({
-              kind: "network",
-              reqIdentifier,
-              operationID,
-              message: err.message,
-              cause: err,
-            }),
-          );
-      });
+      const deadline = performance.now() + timeoutMs;
+      this.pending.set(msgIncr, { reqIdentifier, operationID, resolve, reject, deadline, timeoutMs });
+      this.armDeadline(deadline);
+      // One write callback per client, not a closure per message: a failed write means a dead
+      // socket, and every request in flight on it fails the same way.
+      ws.send(frame, { binary: true }, this.onWriteDone);
     });
   }
+
+  private readonly onWriteDone = (err?: Error | null): void => {
+    if (!err) return;
+    for (const [msgIncr, p] of this.pending)
+      this.settle(
+        msgIncr,
+        new OpenImTransportError({
+          kind: "network",
+          reqIdentifier: p.reqIdentifier,
+          operationID: p.operationID,
+          message: err.message,
+          cause: err,
+        }),
+      );
+  };
 
   async sendMessage(msg: MsgData, opts?: RequestOptions): Promise<SendMsgResult> {
     const resp = await this.request(ReqIdentifier.SendMsg, PbCoder.MsgData.encode(msg).finish(), opts);
@@ -292,9 +302,33 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
   }
 
   async sendText(p: SendTextParams, opts?: RequestOptions): Promise<SendTextResult> {
-    const msg = buildTextMsg({ ...p, sendID: this.userID, senderPlatformID: this.platformID });
-    const ack = await this.sendMessage(msg, opts);
-    return { ...ack, conversationID: conversationIDOf(msg) ?? "", createTime: msg.createTime };
+    // The MsgData's bytes written directly (the same bytes as encoding buildTextMsg's object),
+    // and the ack read with pb-lite: the per-message path of every load run.
+    const createTime = p.createTime ?? Date.now();
+    // Fields spelled out, no spreads: an object spread per message costs more than the encoding.
+    const data = encodeTextMsg({
+      sendID: this.userID,
+      senderPlatformID: this.platformID,
+      recvID: p.recvID,
+      groupID: p.groupID,
+      text: p.text,
+      clientMsgID: p.clientMsgID ?? newClientMsgID(),
+      createTime,
+      senderNickname: p.senderNickname,
+      ex: p.ex,
+    });
+    const resp = await this.request(ReqIdentifier.SendMsg, data, opts);
+    const ack = this.decode(resp, readSendMsgResp);
+    const conversationID = p.groupID
+      ? groupConversationID(p.groupID)
+      : singleConversationID(this.userID, p.recvID ?? "");
+    return {
+      serverMsgID: ack.serverMsgID,
+      clientMsgID: ack.clientMsgID,
+      sendTime: ack.sendTime,
+      conversationID,
+      createTime,
+    };
   }
 
   async getNewestSeq(opts?: RequestOptions): Promise<NewestSeqs> {
@@ -700,6 +734,14 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
     }
     switch (resp.reqIdentifier) {
       case ReqIdentifier.PushMsg: {
+        if (this.listenerCount("pushed") > 0) {
+          // The light path: heads and texts only (pb-lite), for listeners that need no more.
+          const fresh = this.decode(resp, readPushMessages).filter((m) =>
+            this.seqs.markSeen(m.conversationID, m.seq),
+          );
+          if (fresh.length > 0) this.emit("pushed", fresh);
+          return;
+        }
         const push = this.decode(resp, (b) => PbCoder.PushMessages.decode(b));
         const fresh = flattenConversationMaps(push.msgs, push.notificationMsgs).filter((m) =>
           this.seqs.markSeen(m.conversationID, m.seq),
@@ -751,9 +793,55 @@ export class OpenImWsClient extends EventEmitter<OpenImWsEvents> {
     const p = this.pending.get(msgIncr);
     if (!p) return;
     this.pending.delete(msgIncr);
-    clearTimeout(p.timer);
+    if (this.pending.size === 0) this.disarmDeadline();
     if (outcome instanceof Error) p.reject(outcome);
     else p.resolve(outcome);
+  }
+
+  private readonly envelopeHeads = new Map<number, string>();
+
+  private envelopeHead(reqIdentifier: number): string {
+    let head = this.envelopeHeads.get(reqIdentifier);
+    if (head === undefined) {
+      head = requestFrameHead(reqIdentifier, this.opts.token, this.userID);
+      this.envelopeHeads.set(reqIdentifier, head);
+    }
+    return head;
+  }
+
+  private armDeadline(at: number): void {
+    if (at >= this.deadlineAt) return;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineAt = at;
+    this.deadlineTimer = setTimeout(() => this.expireDue(), Math.max(0, at - performance.now()));
+  }
+
+  private disarmDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.deadlineAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** Fails every request past its deadline, then waits for the next earliest one. */
+  private expireDue(): void {
+    this.deadlineTimer = undefined;
+    this.deadlineAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [msgIncr, p] of this.pending) {
+      if (p.deadline <= now) {
+        this.pending.delete(msgIncr);
+        p.reject(
+          new OpenImTransportError({
+            kind: "timeout",
+            reqIdentifier: p.reqIdentifier,
+            operationID: p.operationID,
+            message: `no reply within ${p.timeoutMs} ms`,
+          }),
+        );
+      } else if (p.deadline < next) next = p.deadline;
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.armDeadline(next);
   }
 
   private rejectPending(why: string, protocolError?: ProtocolErrorKind): void {
