@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
+import type { GatewayMetrics } from "./gateway-metrics.js";
 
 /**
  * The single source of a user's imToken per platform. Under OpenIM's default multi-login
@@ -31,7 +32,11 @@ const WAIT_STEP_MS = 25;
 // Deletes the lock only if it is still ours, so a slow minter never frees another's lock.
 const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
-export function imTokenCache(redis: Redis, mint: Mint) {
+export function imTokenCache(
+  redis: Redis,
+  mint: Mint,
+  metrics: Pick<GatewayMetrics, "imTokenCache" | "imTokenMints">,
+) {
   const inflight = new Map<string, Promise<CachedToken>>();
 
   async function read(userID: string, platformID: number): Promise<CachedToken | undefined> {
@@ -50,7 +55,12 @@ export function imTokenCache(redis: Redis, mint: Mint) {
         try {
           const again = await read(userID, platformID);
           if (again) return again;
-          const { token, expireTimeSeconds } = await mint(userID, platformID);
+          // The one place this process asks OpenIM for a token: each mint is a get_user_token call.
+          const { token, expireTimeSeconds } = await mint(userID, platformID).catch((err: unknown) => {
+            metrics.imTokenMints.inc({ result: "error" });
+            throw err;
+          });
+          metrics.imTokenMints.inc({ result: "ok" });
           const value: CachedToken = { token, expiresAt: Date.now() + expireTimeSeconds * 1000 };
           await redis.set(imTokenKey(userID, platformID), JSON.stringify(value), "EX", expireTimeSeconds);
           return value;
@@ -69,6 +79,9 @@ export function imTokenCache(redis: Redis, mint: Mint) {
     /** The cached imToken, minting (once, across replicas) on a miss. */
     async get(userID: string, platformID: number): Promise<CachedToken> {
       const cached = await read(userID, platformID);
+      // A lookup that found a valid token is a hit; every other one is a miss, whether it mints,
+      // joins this process's mint in flight or finds another replica's token after the lock.
+      metrics.imTokenCache.inc({ result: cached ? "hit" : "miss" });
       if (cached) return cached;
       const k = imTokenKey(userID, platformID);
       let pending = inflight.get(k);

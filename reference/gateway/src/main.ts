@@ -3,9 +3,11 @@ import { createRestClient } from "../../../src/protocol/index.js";
 import { adminTokenSource } from "./admin-token.js";
 import { readGatewayConfig } from "./config.js";
 import { dhSessions } from "./dh-sessions.js";
+import { gatewayMetrics } from "./gateway-metrics.js";
 import { jwtCodec } from "./jwt.js";
 import { moderation } from "./moderation.js";
 import { openimBridge } from "./openim-bridge.js";
+import { processRegistry } from "./process-metrics.js";
 import { buildGateway } from "./server.js";
 import { userStore } from "./user-store.js";
 import { watchdog } from "./watchdog.js";
@@ -24,16 +26,18 @@ async function main(): Promise<void> {
   const admin = adminTokenSource(rest, config.adminSecret, config.adminUserID);
   const users = userStore(redis);
   for (const a of config.admins) await users.upsert(a.userID, a.password, "admin");
+  const metrics = gatewayMetrics(processRegistry());
   const { app } = buildGateway({
     config,
     redis,
     rest,
     admin,
     users,
-    bridge: openimBridge(rest, admin, redis),
+    bridge: openimBridge(rest, admin, redis, metrics),
     sessions: dhSessions(redis, config.handshakeTtlSeconds),
     jwt: jwtCodec(config.jwt, config.faults),
-    moderation: moderation(users, config.moderation.bannedWords, config.moderation.denyErrCode),
+    moderation: moderation(users, config.moderation.bannedWords, config.moderation.denyErrCode, metrics),
+    metrics,
   });
   const stopWatchdog = watchdog(app, redis);
   const address = await app.listen({ host: config.listen.host, port: config.listen.port });

@@ -1,3 +1,4 @@
+import { type GatewayMetrics, hookLabel } from "./gateway-metrics.js";
 import type { UserStore } from "./user-store.js";
 
 /**
@@ -54,7 +55,12 @@ function textOf(content: string | undefined): string {
   }
 }
 
-export function moderation(users: UserStore, initialWords: string[], denyErrCode: number) {
+export function moderation(
+  users: UserStore,
+  initialWords: string[],
+  denyErrCode: number,
+  metrics: Pick<GatewayMetrics, "webhookCalls" | "webhookSeconds">,
+) {
   const bannedWords = new Set(initialWords.map((w) => w.toLowerCase()));
   const events: ModerationEvent[] = [];
   const counts = { allowed: 0, denied: 0, afterSend: 0 };
@@ -71,40 +77,60 @@ export function moderation(users: UserStore, initialWords: string[], denyErrCode
     return {};
   }
 
+  type Result = "allow" | "deny" | "recorded" | "ignored";
+
+  async function answer(command: string, req: CallbackRequest): Promise<[CallbackResponse, Result]> {
+    const base = {
+      at: Date.now(),
+      command,
+      sendID: req.sendID,
+      recvID: req.recvID,
+      groupID: req.groupID,
+      clientMsgID: req.clientMsgID,
+      serverMsgID: req.serverMsgID,
+      seq: req.seq,
+    };
+    if (command.startsWith("callbackBeforeSend")) {
+      const { deny } = await decide(req);
+      if (deny) {
+        counts.denied += 1;
+        record({ ...base, decision: "deny", reason: deny });
+        const refusal: CallbackResponse = {
+          actionCode: 0,
+          errCode: denyErrCode,
+          errMsg: deny,
+          errDlt: "denied by the gateway's moderation hook",
+          nextCode: 1,
+        };
+        return [refusal, "deny"];
+      }
+      counts.allowed += 1;
+      record({ ...base, decision: "allow" });
+      return [ALLOW, "allow"];
+    }
+    if (command.startsWith("callbackAfterSend")) {
+      counts.afterSend += 1;
+      record({ ...base, decision: "recorded" });
+      return [ALLOW, "recorded"];
+    }
+    return [ALLOW, "ignored"];
+  }
+
   return {
     async handle(command: string, req: CallbackRequest): Promise<CallbackResponse> {
-      const base = {
-        at: Date.now(),
-        command,
-        sendID: req.sendID,
-        recvID: req.recvID,
-        groupID: req.groupID,
-        clientMsgID: req.clientMsgID,
-        serverMsgID: req.serverMsgID,
-        seq: req.seq,
-      };
-      if (command.startsWith("callbackBeforeSend")) {
-        const { deny } = await decide(req);
-        if (deny) {
-          counts.denied += 1;
-          record({ ...base, decision: "deny", reason: deny });
-          return {
-            actionCode: 0,
-            errCode: denyErrCode,
-            errMsg: deny,
-            errDlt: "denied by the gateway's moderation hook",
-            nextCode: 1,
-          };
-        }
-        counts.allowed += 1;
-        record({ ...base, decision: "allow" });
-        return ALLOW;
+      const hook = hookLabel(command);
+      const answered = metrics.webhookSeconds.startTimer({ hook });
+      // Stays "error" when deciding throws (Redis gone): the route answers 502 and OpenIM fails the send.
+      let result: Result | "error" = "error";
+      try {
+        const [response, decided] = await answer(command, req);
+        result = decided;
+        return response;
+      } finally {
+        // Counted once the answer is decided (or deciding failed), whatever the route then sends.
+        answered();
+        metrics.webhookCalls.inc({ hook, result });
       }
-      if (command.startsWith("callbackAfterSend")) {
-        counts.afterSend += 1;
-        record({ ...base, decision: "recorded" });
-      }
-      return ALLOW;
     },
     addWords(words: string[]): string[] {
       for (const w of words) bannedWords.add(w.toLowerCase());

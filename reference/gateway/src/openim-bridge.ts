@@ -7,6 +7,7 @@ import {
   registerUsers,
 } from "../../../src/protocol/index.js";
 import type { AdminTokenSource } from "./admin-token.js";
+import type { GatewayMetrics } from "./gateway-metrics.js";
 import { type ImTokenCache, imTokenCache } from "./imtoken-cache.js";
 
 /** Every OpenIM platform a user can hold a token for (10 is the admin platform). */
@@ -18,7 +19,12 @@ const registeredKey = (userID: string) => `gw:openim-registered:${userID}`;
  * Where the gateway meets OpenIM with the admin token: registering users the first time
  * they log in, minting imTokens through the cache, and logging users out everywhere.
  */
-export function openimBridge(rest: RestClient, admin: AdminTokenSource, redis: Redis) {
+export function openimBridge(
+  rest: RestClient,
+  admin: AdminTokenSource,
+  redis: Redis,
+  metrics: Pick<GatewayMetrics, "imTokenCache" | "imTokenMints">,
+) {
   async function ensureRegistered(userID: string, nickname: string): Promise<void> {
     if (await redis.exists(registeredKey(userID))) return;
     try {
@@ -29,8 +35,10 @@ export function openimBridge(rest: RestClient, admin: AdminTokenSource, redis: R
     await redis.set(registeredKey(userID), "1");
   }
 
-  const tokens: ImTokenCache = imTokenCache(redis, async (userID, platformID) =>
-    getUserToken(rest, await admin.get(), userID, platformID),
+  const tokens: ImTokenCache = imTokenCache(
+    redis,
+    async (userID, platformID) => getUserToken(rest, await admin.get(), userID, platformID),
+    metrics,
   );
 
   return {

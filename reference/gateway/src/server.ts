@@ -6,6 +6,7 @@ import { newOperationID, OpenImError, type RestClient } from "../../../src/proto
 import type { AdminTokenSource } from "./admin-token.js";
 import type { GatewayConfig } from "./config.js";
 import type { DhSessions } from "./dh-sessions.js";
+import type { GatewayMetrics } from "./gateway-metrics.js";
 import { credentialsSchema, HttpError, loginSchema, parse, userIDSchema } from "./http-input.js";
 import type { JwtCodec, SessionClaims } from "./jwt.js";
 import { addHandshakeAndRegistration } from "./login-routes.js";
@@ -23,6 +24,8 @@ export interface GatewayParts {
   sessions: DhSessions;
   jwt: JwtCodec;
   moderation: Moderation;
+  /** The process's registry and the gateway's books, served on GET /metrics. */
+  metrics: GatewayMetrics;
 }
 
 /** What reached the gateway, so a suite can prove the WebSocket path never does. */
@@ -47,8 +50,25 @@ async function envelope(
   }
 }
 
+/** The HTTP status the error handler answers a thrown error with. */
+function statusOf(err: unknown): number {
+  if (err instanceof HttpError) return err.status;
+  const status = (err as { statusCode?: number }).statusCode;
+  return status && status >= 400 && status < 500 ? status : 502;
+}
+
+/** OpenIM's errCode in an answer body, when it is OpenIM's JSON envelope. */
+function errCodeOf(raw: Buffer): number | undefined {
+  try {
+    const code = (JSON.parse(raw.toString("utf8")) as { errCode?: unknown }).errCode;
+    return typeof code === "number" ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function buildGateway(parts: GatewayParts): { app: FastifyInstance; traffic: TrafficCounters } {
-  const { config, bridge, users, sessions, jwt, moderation, admin, rest } = parts;
+  const { config, bridge, users, sessions, jwt, moderation, admin, rest, metrics } = parts;
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   const traffic: TrafficCounters = { requests: 0, upgradeAttempts: 0, msgGatewayRequests: 0, proxied: 0 };
   const openimPool = new Pool(new URL(config.openimApi).origin, { connections: 128 });
@@ -67,11 +87,9 @@ export function buildGateway(parts: GatewayParts): { app: FastifyInstance; traff
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof HttpError)
       return reply.status(err.status).send({ error: { code: err.code, message: err.message } });
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status && status >= 400 && status < 500) {
-      return reply.status(status).send({ error: { code: "bad_request", message: (err as Error).message } });
-    }
-    return reply.status(502).send({ error: { code: "upstream", message: (err as Error).message } });
+    const status = statusOf(err);
+    const code = status === 502 ? "upstream" : "bad_request";
+    return reply.status(status).send({ error: { code, message: (err as Error).message } });
   });
 
   // JWTs are stateless; logout revokes every token of that user+platform issued up to that instant.
@@ -105,11 +123,28 @@ export function buildGateway(parts: GatewayParts): { app: FastifyInstance; traff
 
   app.get("/healthz", async () => ({ ok: true, redis: (await parts.redis.ping()) === "PONG" }));
   app.get("/api/healthz", async () => ({ ok: true }));
+  // For the stack's Prometheus; nginx routes only /api/ here, so clients never reach it.
+  app.get("/metrics", async (_req, reply) =>
+    reply.header("content-type", metrics.register.contentType).send(await metrics.register.metrics()),
+  );
 
   // ---- auth: DH handshake, registration, login, logout
   const openSealed = addHandshakeAndRegistration(app, sessions, users);
 
   app.post("/api/auth/login", async (req) => {
+    try {
+      const answer = await login(req);
+      // Counted once the caller has its JWT and imToken: a login that failed anywhere before is not ok.
+      metrics.logins.inc({ result: "ok" });
+      return answer;
+    } catch (err) {
+      // bad_request, unauthorized (bad handshake or password), banned; anything else is OpenIM or Redis failing.
+      metrics.logins.inc({ result: err instanceof HttpError ? err.code : "error" });
+      throw err;
+    }
+  });
+
+  async function login(req: FastifyRequest) {
     const body = parse(loginSchema, req.body);
     const { userID, password } = await openSealed(credentialsSchema, body);
     const account = await users.verify(userID, password);
@@ -132,7 +167,7 @@ export function buildGateway(parts: GatewayParts): { app: FastifyInstance; traff
       role: account.role,
       expiresAt,
     };
-  });
+  }
 
   app.post("/api/auth/logout", async (req) => {
     const claims = await authenticate(req);
@@ -150,6 +185,20 @@ export function buildGateway(parts: GatewayParts): { app: FastifyInstance; traff
 
   // ---- REST proxy: the caller's JWT becomes their own imToken; OpenIM's answer passes through unchanged
   app.post("/api/im/*", async (req, reply: FastifyReply) => {
+    // The route label is OpenIM's route only once OpenIM has answered it (not with 404), so what a
+    // caller puts in the path cannot grow the label set; "other" for everything refused or unanswered.
+    const counted = { route: "other", status: 502 };
+    try {
+      return await proxy(req, reply, counted);
+    } catch (err) {
+      counted.status = statusOf(err);
+      throw err;
+    } finally {
+      metrics.proxyRequests.inc({ route: counted.route, status: String(counted.status) });
+    }
+  });
+
+  async function proxy(req: FastifyRequest, reply: FastifyReply, counted: { route: string; status: number }) {
     const claims = await authenticate(req);
     const route = (req.params as { "*": string })["*"];
     if (!/^[a-z_]+\/[a-z_]+(\/[a-z_]+)?$/i.test(route))
@@ -170,26 +219,27 @@ export function buildGateway(parts: GatewayParts): { app: FastifyInstance; traff
     let res = await forward(im.token);
     let raw = Buffer.from(await res.body.arrayBuffer());
     // A cached token OpenIM no longer accepts (kicked, expired, lost from its Redis): mint once more and retry.
-    const code = (() => {
-      try {
-        return (JSON.parse(raw.toString("utf8")) as { errCode?: number }).errCode;
-      } catch {
-        return undefined;
-      }
-    })();
+    let code = errCodeOf(raw);
     if (code === 1501 || code === 1506 || code === 1507) {
+      metrics.proxyTokenRetries.inc({ errcode: String(code) });
       await bridge.tokens.invalidate(claims.userID, claims.platformID);
       im = await bridge.tokens.get(claims.userID, claims.platformID);
       res = await forward(im.token);
       raw = Buffer.from(await res.body.arrayBuffer());
+      code = errCodeOf(raw);
     }
     traffic.proxied += 1;
+    counted.status = res.statusCode;
+    if (res.statusCode !== 404) counted.route = route;
+    // OpenIM answers its refusals with HTTP 200 and an errCode: the status alone would hide them.
+    if (code !== undefined && code !== 0)
+      metrics.proxyOpenImErrors.inc({ route: counted.route, errcode: String(code) });
     reply
       .status(res.statusCode)
       .header("content-type", res.headers["content-type"] ?? "application/json")
       .header("operationID", operationID);
     return reply.send(raw);
-  });
+  }
 
   // ---- admin routes: admin JWT only, each one a call to OpenIM's admin API
   const groupParams = z.object({ groupID: z.string().min(1) });
