@@ -183,6 +183,126 @@ describe("legacy messaging: REST send → Postgres seq → RabbitMQ → consumer
   });
 });
 
+/** The sum of every series named `name` in a Prometheus exposition (0 when there is none yet). */
+function total(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{.*\})? (\S+)$/.exec(line);
+    if (m?.[1] === name) sum += Number(m[2]);
+  }
+  return sum;
+}
+
+async function scrape(base: string): Promise<string> {
+  const res = await fetch(`${base}/metrics`);
+  expect(res.status, `${base}/metrics`).toBe(200);
+  expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+  return res.text();
+}
+
+describe("the legacy services' books: GET /metrics on each service", () => {
+  const internal = legacy.internal;
+  if (!internal) throw new Error("the test stack names no internal legacy addresses");
+  const services = {
+    chat: internal.chat,
+    consumer: internal.consumer,
+    // The websocket service answers plain HTTP (/healthz, /metrics) on its WebSocket port.
+    websocket: internal.websocket.replace(/^ws/, "http").replace(/\/ws$/, ""),
+  };
+  const BOOKS = {
+    chat: ["legacy_messages_stored_total", "legacy_messages_published_total", "legacy_send_failures_total"],
+    consumer: [
+      "legacy_messages_consumed_total",
+      "legacy_messages_fanned_out_total",
+      "legacy_fanout_no_subscriber_total",
+      "legacy_consume_failures_total",
+      "legacy_messages_redelivered_total",
+    ],
+    websocket: [
+      "legacy_messages_received_total",
+      "legacy_messages_pushed_total",
+      "legacy_push_failures_total",
+      "legacy_online_connections",
+    ],
+  } as const;
+
+  async function books(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const [service, names] of Object.entries(BOOKS)) {
+      const text = await scrape(services[service as keyof typeof services]);
+      for (const name of names) out[name] = total(text, name);
+    }
+    return out;
+  }
+  const minus = (after: Record<string, number>, before: Record<string, number>) =>
+    Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
+
+  test("each service serves its process's CPU, memory, heap, GC and event-loop lag", async () => {
+    for (const [service, base] of Object.entries(services)) {
+      const text = await scrape(base);
+      for (const name of [
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "nodejs_heap_size_used_bytes",
+        "nodejs_eventloop_lag_p99_seconds",
+        "nodejs_gc_duration_seconds_count",
+      ])
+        expect(text, `${service}: ${name}`).toMatch(new RegExp(`^${name}(\\{[^}]*\\})? `, "m"));
+    }
+  });
+
+  test("N sends: stored = published = consumed = N, fanned out once per recipient user, pushed once per recipient socket", {
+    timeout: 60_000,
+  }, async () => {
+    const N = 12;
+    const [a, b] = await driver.createUsers(2, "lbook");
+    // Recipients of a direct message: the receiver (two devices) and the sender's own connection.
+    const alice = await loggedIn(a!);
+    const phone = await loggedIn(b!);
+    const laptop = await loggedIn({ ...b!, platformID: 5 });
+    const before = await books();
+    const acks = await Promise.all(
+      Array.from({ length: N }, (_, i) => alice.session.send({ userID: b!.userID }, `book ${i}`)),
+    );
+    const ids = new Set(acks.map((k) => k.clientMsgID));
+    for (const who of [alice, phone, laptop])
+      expect(await who.box.until(N, (m) => ids.has(m.clientMsgID))).toHaveLength(N);
+
+    const expected = {
+      legacy_messages_stored_total: N,
+      legacy_messages_published_total: N,
+      legacy_send_failures_total: 0,
+      legacy_messages_consumed_total: N,
+      legacy_messages_fanned_out_total: 2 * N, // alice's and bob's channel
+      legacy_fanout_no_subscriber_total: 0,
+      legacy_consume_failures_total: 0,
+      legacy_messages_redelivered_total: 0,
+      legacy_messages_received_total: 2 * N,
+      legacy_messages_pushed_total: 3 * N, // alice's socket, bob's phone and laptop
+      legacy_push_failures_total: 0,
+      legacy_online_connections: 0,
+    };
+    // A counter moves right after the event it counts (a frame's write callback, an ack), which may be
+    // a moment after the client saw the message: read until the books settle, then compare them whole.
+    let delta: Record<string, number> = {};
+    for (let i = 0; i < 100; i++) {
+      delta = minus(await books(), before);
+      if (Object.entries(expected).every(([k, v]) => delta[k] === v)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(delta).toEqual(expected);
+
+    await Promise.all([alice, phone, laptop].map((x) => x.session.disconnect()));
+    let online = 0;
+    for (let i = 0; i < 100; i++) {
+      online = (await books()).legacy_online_connections ?? Number.NaN;
+      if (online === (before.legacy_online_connections ?? 0) - 3) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(online).toBe((before.legacy_online_connections ?? 0) - 3);
+  });
+});
+
 describe("cutover status for the legacy pipeline", () => {
   test("checks Postgres, RabbitMQ (queue has its consumer), each service and a delivery through nginx", async () => {
     const checks = await checkLegacyHealth(endpoints);

@@ -11,6 +11,7 @@ import type { JwtCodec, SessionClaims } from "../../gateway/src/jwt.js";
 import { addHandshakeAndRegistration } from "../../gateway/src/login-routes.js";
 import type { UserStore } from "../../gateway/src/user-store.js";
 import type { LegacyConfig } from "./config.js";
+import type { ChatMetrics } from "./legacy-metrics.js";
 import {
   createGroupBodySchema,
   type DeliveryJob,
@@ -36,6 +37,8 @@ export interface ChatParts {
   publish: (job: DeliveryJob) => Promise<void>;
   /** Is each dependency reachable, for /healthz. */
   health: () => Promise<Record<string, boolean>>;
+  /** The process's registry and the send books, served on GET /metrics. */
+  metrics: ChatMetrics;
 }
 
 /** Hands an upgrade request to the websocket service byte for byte, then splices the two sockets. */
@@ -67,8 +70,21 @@ function passUpgrade(
   upstream.on("close", () => socket.destroy());
 }
 
+/** How far a send got: a failure after the store left a stored message that nobody will be sent. */
+interface SendStep {
+  at: "checks" | "store" | "publish";
+}
+
+function failureReason(err: unknown, at: SendStep["at"]): string {
+  // The caller's mistakes by the code it was answered (bad_request, unauthorized, not_member, not_found).
+  if (err instanceof HttpError) return err.code;
+  if (at === "store") return "store_failed";
+  if (at === "publish") return "publish_failed";
+  return "internal"; // a lookup (group members, account) failed before anything was stored
+}
+
 export function buildChatService(parts: ChatParts): FastifyInstance {
-  const { config, users, sessions, jwt, store, publish } = parts;
+  const { config, users, sessions, jwt, store, publish, metrics } = parts;
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
 
   app.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -106,6 +122,10 @@ export function buildChatService(parts: ChatParts): FastifyInstance {
     const ok = Object.values(deps).every(Boolean);
     return reply.status(ok ? 200 : 503).send({ ok, ...deps });
   });
+
+  app.get("/metrics", async (_req, reply) =>
+    reply.header("content-type", metrics.register.contentType).send(await metrics.register.metrics()),
+  );
 
   // ---- the login the reference gateway also speaks: DH handshake, sealed credentials, HS256 JWT
   const openSealed = addHandshakeAndRegistration(app, sessions, users);
@@ -147,6 +167,16 @@ export function buildChatService(parts: ChatParts): FastifyInstance {
 
   // ---- send: store under the conversation's next seq, publish for delivery, then answer
   app.post("/api/messages", async (req): Promise<SendAckBody> => {
+    const step: SendStep = { at: "checks" };
+    try {
+      return await send(req, step);
+    } catch (err) {
+      metrics.sendFailures.inc({ reason: failureReason(err, step.at) });
+      throw err;
+    }
+  });
+
+  async function send(req: FastifyRequest, step: SendStep): Promise<SendAckBody> {
     const claims = await authenticate(req);
     const body = parse(sendBodySchema, req.body);
     const sendID = claims.userID;
@@ -170,6 +200,7 @@ export function buildChatService(parts: ChatParts): FastifyInstance {
     const clientMsgID = body.clientMsgID ?? newClientMsgID();
     const serverMsgID = randomBytes(16).toString("hex");
     const sendTime = Date.now();
+    step.at = "store";
     const seq = await store.storeMessage({
       conversationID,
       kind: body.groupID ? "group" : "single",
@@ -181,6 +212,9 @@ export function buildChatService(parts: ChatParts): FastifyInstance {
       text: body.text,
       sendTime,
     });
+    // One statement outside any transaction: once it returns, the row is committed.
+    metrics.stored.inc();
+    step.at = "publish";
     const frame: MessageFrame = {
       type: "message",
       conversationID,
@@ -193,8 +227,10 @@ export function buildChatService(parts: ChatParts): FastifyInstance {
       sendTime,
     };
     await publish({ recipients, frame: JSON.stringify(frame) });
+    // publish resolves on RabbitMQ's confirm: the job is the broker's now, persistent on a durable queue.
+    metrics.published.inc();
     return { conversationID, seq, serverMsgID, clientMsgID, sendTime };
-  });
+  }
 
   return app;
 }

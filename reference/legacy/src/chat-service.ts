@@ -2,9 +2,11 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { dhSessions } from "../../gateway/src/dh-sessions.js";
 import { jwtCodec } from "../../gateway/src/jwt.js";
+import { processRegistry } from "../../gateway/src/process-metrics.js";
 import { userStore } from "../../gateway/src/user-store.js";
 import { buildChatService } from "./chat-server.js";
 import { readLegacyConfig } from "./config.js";
+import { chatMetrics } from "./legacy-metrics.js";
 import { deliveryPublisher } from "./publisher.js";
 import { fatal, runService } from "./service.js";
 import { chatStore } from "./store.js";
@@ -28,6 +30,7 @@ runService("legacy-chat", async () => {
     jwt: jwtCodec(config.jwt),
     store,
     publish: publisher.publish,
+    metrics: chatMetrics(processRegistry()),
     health: async () => ({
       redis: await redis.ping().then(
         (r) => r === "PONG",

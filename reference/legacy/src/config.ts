@@ -16,7 +16,7 @@ export const legacyConfigSchema = z
   .object({
     chat: listenSchema,
     websocket: listenSchema,
-    /** The consumer serves only /healthz. */
+    /** The consumer serves only /healthz and /metrics. */
     consumer: listenSchema,
     /** postgres://user:password@host:port/database */
     postgres: z.string().regex(/^postgres(ql)?:\/\//),

@@ -4,13 +4,16 @@ import type { Duplex } from "node:stream";
 import type { Redis } from "ioredis";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import type { JwtCodec, SessionClaims } from "../../gateway/src/jwt.js";
+import { writeMetrics } from "../../gateway/src/process-metrics.js";
+import type { WebsocketMetrics } from "./legacy-metrics.js";
 import { clientFrameSchema, type ServerFrame, USER_CHANNEL_PREFIX, userChannel } from "./protocol.js";
 
 /**
  * messenger-websocket: clients connect with their JWT and receive JSON frames. While a
  * user has at least one connection, this process is subscribed to the user's Redis
  * channel; whatever the consumer publishes there is written to each of the user's
- * sockets as it is (the consumer's bytes, never re-encoded).
+ * sockets as it is (the consumer's bytes, never re-encoded). Plain HTTP on the same port
+ * answers /healthz and /metrics.
  */
 export interface WebsocketParts {
   jwt: JwtCodec;
@@ -18,6 +21,8 @@ export interface WebsocketParts {
   subscriber: Redis;
   /** Server keepalive: a ws ping every this many ms; a socket that missed the previous pong is dropped. */
   pingIntervalMs?: number;
+  /** The process's registry and the push books, served on GET /metrics. */
+  metrics: WebsocketMetrics;
 }
 
 function tokenOf(req: IncomingMessage): string | undefined {
@@ -37,20 +42,30 @@ function refuse(socket: Duplex, status: number, reason: string): void {
 }
 
 export function buildWebsocketServer(parts: WebsocketParts) {
-  const { jwt, subscriber } = parts;
+  const { jwt, subscriber, metrics } = parts;
   const sockets = new Map<string, Set<WebSocket>>();
   const subscriptions = new Map<string, Promise<unknown>>();
   const alive = new WeakSet<WebSocket>();
   const counts = { connections: 0, delivered: 0, refused: 0 };
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
 
+  // Called by ws once the frame is handed to the socket (err: it could not be, the socket closed meanwhile).
+  const written = (err?: Error) => {
+    if (err) metrics.pushFailures.inc({ reason: "write_error" });
+    else metrics.pushed.inc();
+  };
+
   subscriber.on("messageBuffer", (channel: Buffer, message: Buffer) => {
+    metrics.received.inc();
     const userID = channel.toString("utf8").slice(USER_CHANNEL_PREFIX.length);
     const set = sockets.get(userID);
     if (!set) return;
     for (const ws of set) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      ws.send(message, { binary: false });
+      if (ws.readyState !== WebSocket.OPEN) {
+        metrics.pushFailures.inc({ reason: "not_open" });
+        continue;
+      }
+      ws.send(message, { binary: false }, written);
       counts.delivered += 1;
     }
   });
@@ -61,6 +76,7 @@ export function buildWebsocketServer(parts: WebsocketParts) {
     if (!set) {
       set = new Set();
       sockets.set(userID, set);
+      metrics.users.inc();
       subscriptions.set(userID, subscriber.subscribe(userChannel(userID)));
     }
     set.add(ws);
@@ -71,6 +87,7 @@ export function buildWebsocketServer(parts: WebsocketParts) {
     const set = sockets.get(userID);
     if (!set?.delete(ws) || set.size > 0) return;
     sockets.delete(userID);
+    metrics.users.dec();
     subscriptions.delete(userID);
     subscriber.unsubscribe(userChannel(userID)).catch(() => {});
   }
@@ -81,6 +98,7 @@ export function buildWebsocketServer(parts: WebsocketParts) {
 
   function onConnection(ws: WebSocket, claims: SessionClaims): void {
     counts.connections += 1;
+    metrics.connections.inc();
     alive.add(ws);
     ws.on("pong", () => alive.add(ws));
     ws.on("message", (data: RawData, isBinary: boolean) => {
@@ -103,6 +121,7 @@ export function buildWebsocketServer(parts: WebsocketParts) {
     });
     ws.on("close", () => {
       counts.connections -= 1;
+      metrics.connections.dec();
       detach(claims.userID, ws);
     });
     ws.on("error", () => ws.terminate());
@@ -119,6 +138,7 @@ export function buildWebsocketServer(parts: WebsocketParts) {
   }
 
   const server = http.createServer((req, res) => {
+    if (req.url === "/metrics") return writeMetrics(metrics.register, res);
     if (req.url === "/healthz") {
       subscriber.ping().then(
         () =>
@@ -143,12 +163,14 @@ export function buildWebsocketServer(parts: WebsocketParts) {
     const token = tokenOf(req);
     if (!token) {
       counts.refused += 1;
+      metrics.refused.inc();
       return refuse(socket, 401, "missing token (?token=<jwt> or Authorization: Bearer <jwt>)");
     }
     jwt.verify(token).then(
       (claims) => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, claims)),
       (err: unknown) => {
         counts.refused += 1;
+        metrics.refused.inc();
         refuse(socket, 401, `invalid token: ${err instanceof Error ? err.message : String(err)}`);
       },
     );

@@ -1,6 +1,8 @@
 import { Redis } from "ioredis";
 import { jwtCodec } from "../../gateway/src/jwt.js";
+import { processRegistry } from "../../gateway/src/process-metrics.js";
 import { readLegacyConfig } from "./config.js";
+import { websocketMetrics } from "./legacy-metrics.js";
 import { fatal, runService } from "./service.js";
 import { buildWebsocketServer } from "./websocket-server.js";
 
@@ -12,7 +14,11 @@ runService("legacy-websocket", async () => {
   const subscriber = new Redis(config.redis, { maxRetriesPerRequest: 2, autoResubscribe: true });
   subscriber.on("error", () => {});
   subscriber.on("end", fatal("legacy-websocket", "Redis connection ended"));
-  const ws = buildWebsocketServer({ jwt: jwtCodec(config.jwt), subscriber });
+  const ws = buildWebsocketServer({
+    jwt: jwtCodec(config.jwt),
+    subscriber,
+    metrics: websocketMetrics(processRegistry()),
+  });
   await new Promise<void>((resolve, reject) => {
     ws.server.once("error", reject);
     ws.server.listen(config.websocket.port, config.websocket.host, resolve);

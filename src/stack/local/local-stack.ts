@@ -303,7 +303,7 @@ async function startAll(
   const deps = [
     ...dependencyServices({ layout, ports, artifacts, kafka, mongoPersist: local.mongo.persist }),
     gatewayService(gatewayConfigFile),
-    prometheusService(artifacts, layout, ports),
+    prometheusService(artifacts, layout, ports, local.legacy),
   ];
   const byName = (name: string): ServiceSpec => {
     const spec = deps.find((d) => d.name === name);

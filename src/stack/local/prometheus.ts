@@ -6,8 +6,12 @@ import type { RunDirLayout } from "./layout.js";
 import { type LocalPorts, METRICS_SERVICES } from "./ports-plan.js";
 import type { ServiceSpec } from "./services.js";
 
-/** Every OpenIM metrics endpoint of the run, one job per service, message gateways by index. */
-export function localScrapeJobs(ports: LocalPorts): ScrapeJob[] {
+/**
+ * Every metrics endpoint of the run: one job per OpenIM service (message gateways by index),
+ * the reference gateway, Prometheus itself and — when the stack runs the legacy pipeline —
+ * each legacy service (the consumer serves /metrics on its health port).
+ */
+export function localScrapeJobs(ports: LocalPorts, legacy: boolean): ScrapeJob[] {
   const at = (port: number) => `127.0.0.1:${port}`;
   const jobs: ScrapeJob[] = METRICS_SERVICES.filter((s) => s !== "openim-msggateway").map((service) => ({
     job: service,
@@ -17,6 +21,13 @@ export function localScrapeJobs(ports: LocalPorts): ScrapeJob[] {
     job: "openim-msggateway",
     targets: ports.msgGateways.map((g, i) => ({ address: at(g.metrics), labels: { index: String(i) } })),
   });
+  jobs.push({ job: "gateway", targets: [{ address: at(ports.gateway) }] });
+  if (legacy)
+    jobs.push(
+      { job: "legacy-chat", targets: [{ address: at(ports.legacyChat) }] },
+      { job: "legacy-consumer", targets: [{ address: at(ports.legacyConsumer) }] },
+      { job: "legacy-websocket", targets: [{ address: at(ports.legacyWebsocket) }] },
+    );
   jobs.push({ job: "prometheus", targets: [{ address: at(ports.prometheus) }] });
   return jobs;
 }
@@ -26,12 +37,13 @@ export function prometheusService(
   artifacts: Artifacts,
   layout: RunDirLayout,
   ports: LocalPorts,
+  legacy: boolean,
 ): ServiceSpec {
   const configFile = path.join(layout.prometheus, "prometheus.yml");
   writeFileSync(
     configFile,
     renderPrometheusConfig({
-      jobs: localScrapeJobs(ports),
+      jobs: localScrapeJobs(ports, legacy),
       scrapeIntervalSec: 1,
       fileSdDir: layout.prometheusTargets,
     }),
