@@ -7,7 +7,7 @@
  *
  *   node --import tsx bench/peers/run.ts [--run-dir DIR] [--rate 200] [--duration 10s] [--users 100]
  *        [--drain 3s] [--setup-timeout 120s] [--pause 15s] [--targets no-work,openim]
- *        [--tools cutover,bare,artillery,tsung,tsung-parse,rest] [--out FILE]
+ *        [--tools cutover,bare,artillery,tsung,tsung-parse,tsung-fullstats,rest] [--out FILE]
  *
  * Writes bench/results/peers-<time>.json and bench/results/peers-latest.md.
  */
@@ -33,7 +33,7 @@ import { markdownTable, type PeersResults } from "./table.js";
 import { ensureTsung, runTsung } from "./tsung.js";
 import { frameUsers, mintUsers, type Target, type Workload } from "./workload.js";
 
-const TOOLS = ["cutover", "bare", "artillery", "tsung", "tsung-parse", "rest"] as const;
+const TOOLS = ["cutover", "bare", "artillery", "tsung", "tsung-parse", "tsung-fullstats", "rest"] as const;
 type Tool = (typeof TOOLS)[number];
 
 const { values: args } = parseArgs({
@@ -202,14 +202,18 @@ async function runTool(tool: Tool, target: Target): Promise<PeerRow[]> {
       return [await runArtillery({ target, workload, users, dir, setupTimeoutMs, log })];
     }
     case "tsung":
-    case "tsung-parse": {
+    case "tsung-parse":
+    case "tsung-fullstats": {
       const users = frameUsers(
         target,
         workload,
         await mintUsers(target.endpoints, workload.users, "peers_tsung"),
       );
-      const ack = tool === "tsung" ? "no_ack" : "parse";
-      return [await runTsung({ target, workload, users, dir, setupTimeoutMs, ack, log })];
+      const mode = {
+        ack: tool === "tsung" ? "no_ack" : "parse",
+        fullstats: tool === "tsung-fullstats",
+      } as const;
+      return [await runTsung({ target, workload, users, dir, setupTimeoutMs, mode, log })];
     }
     case "rest": {
       if (target.name !== "openim") return [];
@@ -279,7 +283,7 @@ async function main() {
     `bench:peers: ${tools.join(", ")} against ${targetNames.join(", ")}; ${workload.rate}/s for ${workload.durationMs / 1000} s, ${workload.users} users; work folder ${workDir}`,
   );
   if (tools.includes("artillery")) ensureArtillery(log);
-  if (tools.includes("tsung") || tools.includes("tsung-parse")) ensureTsung(log);
+  if (tools.some((t) => t.startsWith("tsung"))) ensureTsung(log);
   const rows: DerivedRow[] = [];
   const skipped: PeersResults["skipped"] = [];
   const targets: Target[] = [];

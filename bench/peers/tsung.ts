@@ -15,9 +15,15 @@ import { type FramedUser, perUser, type Target, type Workload } from "./workload
  *
  * `ack`: "no_ack" sends without waiting (the rate holds; Tsung then times nothing, it counts
  * request_noack); "parse" waits for the next frame on the socket after each send and times that
- * (Tsung's only latency: a mean, stddev, max and min per 10 s and from the start).
+ * (tsung.log: a mean, stddev, max and min per 10 s and from the start, no percentiles).
+ * `fullstats`: Tsung's `backend="fullstats"` also writes every sample to tsung-fullstats.log,
+ * from which its tsung_percentile.pl (and this file) compute percentiles after the run.
  */
 export type TsungAck = "no_ack" | "parse";
+export interface TsungMode {
+  ack: TsungAck;
+  fullstats: boolean;
+}
 
 export function ensureTsung(log: (line: string) => void): string {
   const found = spawnSync("sh", ["-c", "command -v tsung"], { encoding: "utf8" });
@@ -73,7 +79,7 @@ export function tsungConfig(o: {
   goFile: string;
   /** How many 50 ms polls for the start instant before starting anyway. */
   goPolls: number;
-  ack: TsungAck;
+  mode: TsungMode;
 }): string {
   const w = o.workload;
   const { intervalMs, messages } = perUser(w);
@@ -104,7 +110,7 @@ export function tsungConfig(o: {
   ].join(" ");
   return `<?xml version="1.0"?>
 <!DOCTYPE tsung SYSTEM "/usr/share/tsung/tsung-1.0.dtd">
-<tsung loglevel="warning" version="1.0" dumptraffic="false">
+<tsung loglevel="warning" version="1.0" dumptraffic="false"${o.mode.fullstats ? ' backend="fullstats"' : ""}>
   <clients>
     <client host="localhost" use_controller_vm="true" maxusers="${w.users + 10}"/>
   </clients>
@@ -134,7 +140,7 @@ ${Array.from({ length: w.users }, (_, i) => `    <user session="direct-chat" sta
       <transaction name="sends">
       <for from="1" to="${messages}" incr="1" var="k">
         <request subst="true">
-          <websocket type="message"${o.ack === "no_ack" ? ' ack="no_ack"' : ""}>%%_frame%%</websocket>
+          <websocket type="message"${o.mode.ack === "no_ack" ? ' ack="no_ack"' : ""}>%%_frame%%</websocket>
         </request>
         <thinktime value="${(intervalMs / 1000).toFixed(3)}" random="false"/>
       </for>
@@ -209,13 +215,34 @@ export function parseTsungLog(text: string): TsungStats {
   return { counters, samples, ...(firstRequest ? { firstRequest } : {}) };
 }
 
+/**
+ * tsung-fullstats.log (backend="fullstats"): blocks `{sample,request,[v1,v2,…]}` in time order.
+ * The first `skip` request samples are the connects' handshakes (all before any send).
+ */
+export function fullstatsPercentiles(
+  file: string,
+  skip: number,
+): { p50: number; p99: number; max: number; samples: number } | undefined {
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, "utf8");
+  const values: number[] = [];
+  const re = /\{sample,request,\[([^\]]*)\]\}/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text))
+    for (const v of (m[1] as string).split(",")) if (v.trim() !== "") values.push(Number(v));
+  const sends = values.slice(skip).sort((a, b) => a - b);
+  if (sends.length === 0) return undefined;
+  const at = (p: number) =>
+    Math.round((sends[Math.floor((p * (sends.length - 1)) / 100)] as number) * 10) / 10;
+  return { p50: at(50), p99: at(99), max: at(100), samples: sends.length };
+}
+
 export async function runTsung(o: {
   target: Target;
   workload: Workload;
   users: FramedUser[];
   dir: string;
   setupTimeoutMs: number;
-  ack: TsungAck;
+  mode: TsungMode;
   log: (line: string) => void;
 }): Promise<PeerRow> {
   const tsung = ensureTsung(o.log);
@@ -239,7 +266,7 @@ export async function runTsung(o: {
       readyFile,
       goFile,
       goPolls: Math.ceil((o.setupTimeoutMs + 30_000) / 50),
-      ack: o.ack,
+      mode: o.mode,
     }),
   );
   const logDir = path.join(o.dir, "log");
@@ -272,7 +299,8 @@ export async function runTsung(o: {
   let sent = c.request_noack ?? 0;
   let sendMean: number | undefined;
   let handshakesOut = false;
-  if (o.ack === "parse" && request) {
+  const ack = o.mode.ack;
+  if (ack === "parse" && request) {
     sent = Math.max(0, request.count - handshakes);
     const first = stats?.firstRequest;
     if (first && first.count === handshakes && sent > 0) {
@@ -286,8 +314,18 @@ export async function runTsung(o: {
   if (!stats) errors["no tsung.log"] = 1;
   const sends = stats?.samples.tr_sends;
   const { intervalMs } = perUser(w);
+  const runPath = runDirs.length > 0 ? path.join(logDir, runDirs.sort().at(-1) as string) : "";
+  const full =
+    o.mode.fullstats && runPath
+      ? fullstatsPercentiles(path.join(runPath, "tsung-fullstats.log"), handshakes)
+      : undefined;
+  const latencies: PeerRow["latencies"] = {};
+  if (ack === "parse" && request && sendMean !== undefined)
+    latencies["send→next frame"] = full
+      ? { p50: full.p50, p99: full.p99, max: full.max, mean: Math.round(sendMean * 10) / 10 }
+      : { mean: Math.round(sendMean * 10) / 10, max: request.max, min: request.min };
   return {
-    tool: `Tsung 1.7.0 (websocket, ${o.ack})`,
+    tool: `Tsung 1.7.0 (websocket, ${ack}${o.mode.fullstats ? ", fullstats" : ""})`,
     target: o.target.name,
     path: "ws",
     intendedRate: w.rate,
@@ -298,12 +336,10 @@ export async function runTsung(o: {
     windowCpuSeconds: m.windowCpuSeconds,
     totalCpuSeconds: m.totalCpuSeconds,
     peakRssBytes: m.peakRssBytes,
-    latencies:
-      o.ack === "parse" && request && sendMean !== undefined
-        ? { "send→next frame": { mean: Math.round(sendMean * 10) / 10, max: request.max, min: request.min } }
-        : {},
-    latencyNote:
-      o.ack === "parse"
+    latencies,
+    latencyNote: full
+      ? `request time = send → the next frame on that socket (the ack, or a push from the peer); percentiles only from backend="fullstats" (every sample written to tsung-fullstats.log and read after the run as tsung_percentile.pl reads it; it held ${full.samples} of the ${sent} send samples: the samples of the last moments before Tsung exits are not written)`
+      : ack === "parse"
         ? `request time = send → the next frame on that socket (whatever it is: the ack, or a push from the peer); tsung.log gives per 10 s a mean, stddev, max and min, no percentiles${handshakesOut ? "" : " (this mean still includes the connects' handshakes)"}; max/min include the handshakes`
         : "none: with ack=no_ack Tsung times nothing (it counts request_noack); with ack=parse it times send → next frame, as a mean/stddev/max/min only",
     errors,
