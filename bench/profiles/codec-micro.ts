@@ -1,5 +1,5 @@
 import { PbCoder } from "@openim/protocol";
-import { encodeStamp, filler } from "../../src/load/stamp.js";
+import { encodeStamp, filler, parseStamp } from "../../src/load/stamp.js";
 import { decodeText } from "../../src/protocol/content.js";
 import { newClientMsgID, newOperationID } from "../../src/protocol/ids.js";
 import { buildTextMsg, encodeTextMsg } from "../../src/protocol/msg-data.js";
@@ -109,10 +109,34 @@ row(
   () => readSendMsgResp(ackBytes),
 );
 row(
-  "response envelope of a push (receive; zod kept: no gain)",
+  "response envelope of a push (no rest/spread)",
   () => {
-    const parsed = wsResponseSchema.parse(JSON.parse(frame.toString("utf8")));
-    return Buffer.from(parsed.data ?? "", "base64");
+    const { data, ...rest } = wsResponseSchema.parse(JSON.parse(frame.toString("utf8")));
+    return { ...rest, data: data === null ? new Uint8Array(0) : Buffer.from(data, "base64") };
   },
   () => decodeResponseFrame(frame, { gzip: false }),
+);
+
+// The ledger's per-receive lookups: the stamp read, and the stream/order keys.
+function parseStampSplit(t: string) {
+  const end = t.indexOf("~", 4);
+  const [run, sender, target, n, intendedUs] = t.slice(4, end).split("|");
+  return { run, sender: Number(sender), target, n: Number(n), intendedUs: Number(intendedUs) };
+}
+row(
+  "stamp read (split → indexOf/slice)",
+  () => parseStampSplit(text),
+  () => parseStamp(text),
+);
+const flat = new Map<string, number>();
+const nested = new Map<number, Map<string, number>>();
+for (let u = 0; u < 100; u++) {
+  flat.set(`${u}>u${u ^ 1}`, u);
+  nested.set(u, new Map([[`u${u ^ 1}`, u]]));
+}
+const targets = Array.from({ length: 100 }, (_, u) => `u${u ^ 1}`);
+row(
+  "stream lookup (template key → nested maps)",
+  (i) => flat.get(`${i % 100}>${targets[i % 100]}`),
+  (i) => nested.get(i % 100)?.get(targets[i % 100] as string),
 );

@@ -32,8 +32,10 @@ export type LatencySink = (
 ) => void;
 
 export class DeliveryLedger {
-  private readonly streams = new Map<string, Stream>();
-  private readonly lastSeq = new Map<string, number>();
+  /** By sender, then target: nested maps, so the per-message lookups build no key strings. */
+  private readonly streams = new Map<number, Map<string, Stream>>();
+  /** By recipient, then conversation: the last seq delivered. */
+  private readonly lastSeq = new Map<number, Map<string, number>>();
   private pendingMessages = 0;
 
   constructor(
@@ -45,9 +47,13 @@ export class DeliveryLedger {
 
   /** A sender's target and who must receive what it sends there (the sender itself excluded). */
   openStream(sender: number, target: string, recipients: number[]): void {
-    const key = `${sender}>${target}`;
-    if (!this.streams.has(key))
-      this.streams.set(key, { recipients, next: 0, pending: new Map(), seen: new Map() });
+    let bySender = this.streams.get(sender);
+    if (!bySender) {
+      bySender = new Map();
+      this.streams.set(sender, bySender);
+    }
+    if (!bySender.has(target))
+      bySender.set(target, { recipients, next: 0, pending: new Map(), seen: new Map() });
   }
 
   /** Called before the send leaves, so a push that overtakes the ack still finds its entry. */
@@ -74,7 +80,7 @@ export class DeliveryLedger {
     }
     // OpenIM pushes a sender's own messages back to its session; they are not deliveries.
     if (stamp.sender === recipient) return;
-    const stream = this.streams.get(`${stamp.sender}>${stamp.target}`);
+    const stream = this.streams.get(stamp.sender)?.get(stamp.target);
     if (!stream?.recipients.includes(recipient) || stamp.n >= stream.next) {
       this.books().unexpected++;
       return;
@@ -120,24 +126,30 @@ export class DeliveryLedger {
 
   /** End of a phase's drain window: whatever has not arrived is lost. */
   closeBooks(): void {
-    for (const stream of this.streams.values()) {
-      for (const p of stream.pending.values()) this.books().lost += p.remaining;
-      stream.pending.clear();
+    for (const bySender of this.streams.values()) {
+      for (const stream of bySender.values()) {
+        for (const p of stream.pending.values()) this.books().lost += p.remaining;
+        stream.pending.clear();
+      }
     }
     this.pendingMessages = 0;
   }
 
   private stream(sender: number, target: string): Stream {
-    const stream = this.streams.get(`${sender}>${target}`);
+    const stream = this.streams.get(sender)?.get(target);
     if (!stream) throw new Error(`user ${sender} has no stream to ${target}`);
     return stream;
   }
 
   private checkOrder(recipient: number, msg: InboundMessage): void {
     if (msg.seq <= 0) return; // a stack without seqs says nothing about order
-    const key = `${recipient}|${msg.conversationID}`;
-    const last = this.lastSeq.get(key) ?? 0;
+    let byConversation = this.lastSeq.get(recipient);
+    if (!byConversation) {
+      byConversation = new Map();
+      this.lastSeq.set(recipient, byConversation);
+    }
+    const last = byConversation.get(msg.conversationID) ?? 0;
     if (msg.seq < last) this.books().outOfOrder++;
-    else this.lastSeq.set(key, msg.seq);
+    else byConversation.set(msg.conversationID, msg.seq);
   }
 }

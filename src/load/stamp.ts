@@ -20,13 +20,26 @@ export function encodeStamp(s: Stamp): string {
   return `${PREFIX}${s.run}|${s.sender}|${s.target}|${s.n}|${s.intendedUs}~`;
 }
 
+/** Read with indexOf and slice, not split: it runs once per message received. */
 export function parseStamp(text: string | undefined): Stamp | undefined {
   if (!text?.startsWith(PREFIX)) return undefined;
   const end = text.indexOf("~", PREFIX.length);
   if (end < 0) return undefined;
-  const [run, sender, target, n, intendedUs] = text.slice(PREFIX.length, end).split("|");
-  if (run === undefined || target === undefined) return undefined;
-  const s = { run, sender: Number(sender), target, n: Number(n), intendedUs: Number(intendedUs) };
+  const a = text.indexOf("|", PREFIX.length);
+  const b = a < 0 || a > end ? -1 : text.indexOf("|", a + 1);
+  const c = b < 0 || b > end ? -1 : text.indexOf("|", b + 1);
+  const d = c < 0 || c > end ? -1 : text.indexOf("|", c + 1);
+  if (d < 0 || d > end) return undefined;
+  // A fifth field separator inside the stamp means it is not one of ours.
+  const e = text.indexOf("|", d + 1);
+  if (e >= 0 && e < end) return undefined;
+  const s = {
+    run: text.slice(PREFIX.length, a),
+    sender: Number(text.slice(a + 1, b)),
+    target: text.slice(b + 1, c),
+    n: Number(text.slice(c + 1, d)),
+    intendedUs: Number(text.slice(d + 1, end)),
+  };
   return Number.isInteger(s.sender) && Number.isInteger(s.n) && Number.isFinite(s.intendedUs) ? s : undefined;
 }
 

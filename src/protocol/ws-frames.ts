@@ -160,8 +160,16 @@ export function decodeResponseFrame(frame: Uint8Array, opts: FrameCodecOptions):
       msgIncrOf(json),
     );
   }
-  const { data, ...rest } = parsed.data;
-  return { ...rest, data: data === null ? new Uint8Array(0) : Buffer.from(data, "base64") };
+  // Fields spelled out: an object rest/spread here cost more than the JSON.parse (once per frame).
+  const e = parsed.data;
+  return {
+    reqIdentifier: e.reqIdentifier,
+    msgIncr: e.msgIncr,
+    operationID: e.operationID,
+    errCode: e.errCode,
+    errMsg: e.errMsg,
+    data: e.data === null ? new Uint8Array(0) : Buffer.from(e.data, "base64"),
+  };
 }
 
 /** What a test server (or anything that speaks for the gateway) would send. */
