@@ -185,7 +185,7 @@ export function buildGateway(parts: GatewayParts): { app: FastifyInstance; traff
 
   // ---- REST proxy: the caller's JWT becomes their own imToken; OpenIM's answer passes through unchanged
   app.post("/api/im/*", async (req, reply: FastifyReply) => {
-    // The route label is OpenIM's route only once OpenIM has answered it (not with 404), so what a
+    // The route label is OpenIM's route only once OpenIM has answered it as a route it has, so what a
     // caller puts in the path cannot grow the label set; "other" for everything refused or unanswered.
     const counted = { route: "other", status: 502 };
     try {
@@ -230,7 +230,10 @@ export function buildGateway(parts: GatewayParts): { app: FastifyInstance; traff
     }
     traffic.proxied += 1;
     counted.status = res.statusCode;
-    if (res.statusCode !== 404) counted.route = route;
+    // OpenIM checks the token before it looks the route up (internal/api/router.go: GinParseToken is
+    // global middleware): a 404 says the route does not exist, a token error (15xx) says nothing of it.
+    const tokenRefused = code !== undefined && code >= 1500 && code < 1600;
+    if (res.statusCode !== 404 && !tokenRefused) counted.route = route;
     // OpenIM answers its refusals with HTTP 200 and an errCode: the status alone would hide them.
     if (code !== undefined && code !== 0)
       metrics.proxyOpenImErrors.inc({ route: counted.route, errcode: String(code) });
