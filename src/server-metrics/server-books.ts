@@ -249,10 +249,11 @@ export function reconcile(c: ClientBooks, processed: number | null, pushed: numb
           : `push handed ${n(d)} more messages than were accepted (notifications or sends from outside this run)`,
     ),
     {
-      stage: "delivered to clients vs expected",
-      server: pushed,
+      // Per recipient, where the server counts per message: only the clients can say this one.
+      stage: "deliveries arrived vs expected (clients; one per recipient)",
+      server: null,
       clients: c.delivered,
-      difference: c.expectedDeliveries - c.delivered,
+      difference: c.delivered - c.expectedDeliveries,
       ok: deliveredMessagesLost === 0,
       explanation:
         deliveredMessagesLost === 0
