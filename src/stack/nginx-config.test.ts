@@ -62,6 +62,9 @@ describe("nginx routing", () => {
     expect(
       renderNginxServer({ listen: "80", openimWs: "a:1", gateway: "b:2", legacy: "c:3", accessLog: "x" }),
     ).toContain("location /legacy/");
+    expect(
+      renderNginxServer({ listen: "80", openimWs: "a:1", gateway: "b:2", legacy: "c:3", accessLog: "x" }),
+    ).toMatch(/location = \/legacy\/metrics \{\s+return 404;/);
   });
 
   test("a local nginx keeps every file under its prefix", () => {

@@ -24,6 +24,10 @@ export interface NginxRoutes {
 export function renderNginxServer(routes: NginxRoutes): string {
   const legacy = routes.legacy
     ? `
+    # The chat service's books are for the stack's Prometheus, not for apps.
+    location = /legacy/metrics {
+      return 404;
+    }
     location /legacy/ {
       proxy_pass http://${routes.legacy}/;
       proxy_http_version 1.1;

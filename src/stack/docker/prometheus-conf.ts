@@ -29,6 +29,7 @@ export function renderDockerPrometheusConf(): string {
       },
     ],
   }));
+  jobs.push({ job: "gateway", targets: [{ address: "gateway:8000" }] });
   jobs.push({ job: "prometheus", targets: [{ address: "127.0.0.1:9090" }] });
   return `# Rendered by src/stack/docker/prometheus-conf.ts (npx tsx src/stack/docker/write-prometheus-conf.ts).\n${renderPrometheusConfig({ jobs, scrapeIntervalSec: 2 })}`;
 }
