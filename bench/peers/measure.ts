@@ -39,6 +39,8 @@ export interface MeasureOptions {
   goFile: string;
   /** Schedule plus drain: the window's length. */
   windowMs: number;
+  /** A further condition for ready, checked with the count (Tsung: its first stats dump is written). */
+  readyAlso?: () => boolean;
   /** How long start-up and setup may take before the start is given anyway. */
   readyTimeoutMs: number;
   /** After the window, how long the tool may take to finish and exit before it is killed. */
@@ -114,7 +116,8 @@ export function measureChild(o: MeasureOptions): Promise<Measured> {
       );
     };
     const poll = setInterval(() => {
-      if (countLines(o.readyFile) >= o.readyCount || Date.now() - spawnedAt > o.readyTimeoutMs) {
+      const ready = countLines(o.readyFile) >= o.readyCount && (o.readyAlso?.() ?? true);
+      if (ready || Date.now() - spawnedAt > o.readyTimeoutMs) {
         clearInterval(poll);
         go();
       }

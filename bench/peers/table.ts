@@ -27,6 +27,11 @@ function latencyCell(r: DerivedRow): string {
   return parts.length > 0 ? parts.join("; ") : "none";
 }
 
+function errorsCell(r: DerivedRow): string {
+  const e = Object.entries(r.errors);
+  return e.length === 0 ? "0" : e.map(([k, v]) => `${k}: ${v}`).join(", ");
+}
+
 export function markdownTable(res: PeersResults): string {
   const p = res.parameters;
   const lines = [
@@ -34,12 +39,12 @@ export function markdownTable(res: PeersResults): string {
     `Workload: ${p.users} users in pairs, ${p.rate} SendMsg/s in all for ${p.durationMs / 1000} s (+ ${p.drainMs / 1000} s drain), ~${p.textChars}-character texts; REST: OpenIM's admin \`msg/send_msg\` at the same rate.`,
     "CPU is the generator's process tree (/proc utime+stime) from the schedule's start to its end plus the drain: start-up and logins left out. The machine is shared with the stack and other work: timings are noisy; compare rows of one run.",
     "",
-    "| tool | target | path | intended /s | achieved /s | sent | back (as the tool counts) | CPU µs / sent msg | peak RSS MB | latencies it reports (ms) |",
-    "|---|---|---|--:|--:|--:|--:|--:|--:|---|",
+    "| tool | target | path | intended /s | achieved /s | sent | back (as the tool counts) | CPU µs / sent msg | peak RSS MB | latencies it reports (ms) | errors |",
+    "|---|---|---|--:|--:|--:|--:|--:|--:|---|---|",
   ];
   for (const r of res.rows)
     lines.push(
-      `| ${r.tool} | ${r.target} | ${r.path} | ${r.intendedRate} | ${num(r.achievedRate, 1)} | ${r.sent} | ${num(r.received)} | ${num(r.cpuMicrosPerSentMessage)} | ${mb(r.peakRssBytes)} | ${latencyCell(r)} |`,
+      `| ${r.tool} | ${r.target} | ${r.path} | ${r.intendedRate} | ${num(r.achievedRate, 1)} | ${r.sent} | ${num(r.received)} | ${num(r.cpuMicrosPerSentMessage)} | ${mb(r.peakRssBytes)} | ${latencyCell(r)} | ${errorsCell(r)} |`,
     );
   lines.push("", "What each tool could and could not tell:", "");
   const seen = new Set<string>();
