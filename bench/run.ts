@@ -73,6 +73,7 @@ const { values: args } = parseArgs({
     "skip-accuracy": { type: "boolean", default: false },
     "skip-fanout": { type: "boolean", default: false },
     "skip-max": { type: "boolean", default: false },
+    "idle-bare-first": { type: "boolean", default: false },
     /** Profiling: only one generator against the no-work server, at the first of --rates. */
     only: { type: "string" },
     out: { type: "string" },
@@ -363,8 +364,15 @@ async function fanout(nw: NoWorkProcess) {
   };
 }
 
-async function idleRss(endpoints: StackEndpoints, target: string) {
-  if (idle <= 0) return null;
+type Mem = NodeJS.MemoryUsage;
+const memDelta = (a: Mem, b: Mem) => ({
+  rss: (b.rss - a.rss) / idle,
+  heapUsed: (b.heapUsed - a.heapUsed) / idle,
+  heapTotal: (b.heapTotal - a.heapTotal) / idle,
+});
+
+/** `idle` cutover sessions (login + connect, nothing sent): memory growth per connection, after GC. */
+async function idleCutover(endpoints: StackEndpoints) {
   await settle();
   const before = process.memoryUsage();
   const session = await LoadSession.open({
@@ -379,29 +387,47 @@ async function idleRss(endpoints: StackEndpoints, target: string) {
     setupConcurrency: 16,
   });
   await settle();
-  const withCutover = process.memoryUsage();
+  const d = memDelta(before, process.memoryUsage());
   const connected = session.setup.counters.connects;
   await session.close();
   await settle();
-  // Both sides inside their window do the same: accounts and tokens over REST, then connect.
-  const before2 = process.memoryUsage();
+  return { ...d, connected };
+}
+
+/** `idle` bare sockets; the window holds the same REST work (accounts, tokens) as cutover's. */
+async function idleBare(endpoints: StackEndpoints) {
+  await settle();
+  const before = process.memoryUsage();
   const list = await bareUsers(endpoints, idle);
   const sockets = await connectBare(endpoints.openimWs, list, () => {});
   await settle();
-  const withBare = process.memoryUsage();
+  const d = memDelta(before, process.memoryUsage());
   for (const s of sockets) s.terminate();
-  const cutoverBytes = (withCutover.rss - before.rss) / idle;
-  const bareBytes = (withBare.rss - before2.rss) / idle;
+  await settle();
+  return d;
+}
+
+async function idleRss(endpoints: StackEndpoints, target: string) {
+  if (idle <= 0) return null;
+  // Whichever side runs second reuses the native memory the first one freed (the allocator does
+  // not hand it back to the OS), so --idle-bare-first flips the order to show how much that is.
+  const bareFirst = args["idle-bare-first"];
+  const b0 = bareFirst ? await idleBare(endpoints) : undefined;
+  const c = await idleCutover(endpoints);
+  const b = b0 ?? (await idleBare(endpoints));
   return {
     connections: idle,
-    cutoverConnected: connected,
+    cutoverConnected: c.connected,
     target,
-    cutoverBytesPerConnection: Math.round(cutoverBytes),
-    bareWsBytesPerConnection: Math.round(bareBytes),
-    ratioToBareWs: round(cutoverBytes / bareBytes, 2),
-    /** The JS heap alone (objects a session keeps), same windows. */
-    cutoverHeapBytesPerConnection: Math.round((withCutover.heapUsed - before.heapUsed) / idle),
-    bareWsHeapBytesPerConnection: Math.round((withBare.heapUsed - before2.heapUsed) / idle),
+    order: bareFirst ? "bare first" : "cutover first",
+    cutoverBytesPerConnection: Math.round(c.rss),
+    bareWsBytesPerConnection: Math.round(b.rss),
+    ratioToBareWs: round(c.rss / b.rss, 2),
+    /** The JS heap alone (objects a session keeps), and V8's committed heap, same windows. */
+    cutoverHeapBytesPerConnection: Math.round(c.heapUsed),
+    bareWsHeapBytesPerConnection: Math.round(b.heapUsed),
+    cutoverHeapTotalBytesPerConnection: Math.round(c.heapTotal),
+    bareWsHeapTotalBytesPerConnection: Math.round(b.heapTotal),
     note: "process RSS growth over the connections, after GC; each side's window holds the same work (REST accounts and tokens, then connecting) and its sessions' state",
   };
 }
