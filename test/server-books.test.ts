@@ -15,14 +15,18 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-async function chatWithBooks(target: StackEndpoints, rate: number) {
+async function chatWithBooks(
+  target: StackEndpoints,
+  rate: number,
+  driver: "openim-direct" | "legacy" = "openim-direct",
+) {
   const window = await openServerWindow(target.prometheus, undefined, () => {});
   expect(window).not.toHaveProperty("unavailable");
   const { phase } = await LoadSession.once(
     {
       scenario: await loadScenario("direct-chat"),
       endpoints: target,
-      driver: { name: "openim-direct" },
+      driver: { name: driver },
       workers: 1,
       users: 10,
       topology: { kind: "pairs" },
@@ -33,7 +37,12 @@ async function chatWithBooks(target: StackEndpoints, rate: number) {
     { model: normalizeModel({ kind: "constant-arrival-rate", rate, duration: "3s" }), drainMs: 4_000 },
   );
   const c = phase.counters;
-  const server = await closeServerWindow(window, { ...c, connected: 10 }, () => {});
+  const server = await closeServerWindow(
+    window,
+    { ...c, connected: 10 },
+    driver === "legacy" ? "legacy" : "openim",
+    () => {},
+  );
   if ("unavailable" in server) throw new Error(server.unavailable);
   return { c, server };
 }
@@ -71,4 +80,15 @@ test("pushes dropped between the gateway and the clients show as lost after push
   expect(delivered?.ok).toBe(false);
   expect(delivered?.explanation).toContain(`${c.lost} deliveries lost after the gateways`);
   expect(server.summary).toContain(`${c.lost} lost after push`);
+}, 120_000);
+
+test("the legacy pipeline's own books: stored = published = consumed = acked, every stage", async () => {
+  const { c, server } = await chatWithBooks(endpoints, 30, "legacy");
+  expect(c.lost).toBe(0);
+  const counted = (metric: string) => server.counters.find((x) => x.metric === metric)?.value;
+  expect(counted("legacy_messages_stored_total")).toBe(c.acked);
+  expect(counted("legacy_messages_published_total")).toBe(c.acked);
+  expect(counted("legacy_messages_consumed_total")).toBe(c.acked);
+  expect(server.reconciliation.map((l) => l.ok)).toEqual([true, true, true, true]);
+  expect(server.summary).toMatch(/^legacy stored \d/);
 }, 120_000);

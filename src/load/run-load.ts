@@ -8,7 +8,7 @@ import { type ResourceMonitor, startResourceMonitor } from "../metrics/resource-
 import { type LoadResults, loadResultsSchema } from "../report/results-schema.js";
 import { describeEnvironment } from "../run/environment.js";
 import { writeJsonAtomic } from "../run/results-file.js";
-import { closeServerWindow, openServerWindow } from "../server-metrics/server-side.js";
+import { bookKindOf, closeServerWindow, openServerWindow } from "../server-metrics/server-side.js";
 import { isSharded, NO_SHARD, type Shard, shardLabel } from "../shards/shard.js";
 import { shardIdentity } from "../shards/shard-identity.js";
 import { openBarrier, type StartBarrier } from "../shards/start-barrier.js";
@@ -275,13 +275,16 @@ export function startLoad(o: RunLoadOptions): LoadRun {
           results.shard.startAt = new Date(startAtMs).toISOString();
           note("ok", `all ${shard.count} shards ready; the schedule starts at ${results.shard.startAt}`);
         }
+        const books = bookKindOf(settings.driver.name);
         const serverWindow = await openServerWindow(
           e.prometheus,
           o.capacity
             ? "a capacity search has many steps: read the server's metrics per step in Prometheus"
             : isSharded(shard)
               ? "a sharded run: each shard would count every shard's messages; read them in Prometheus over the merged window"
-              : undefined,
+              : books === undefined
+                ? `cutover knows no server books for the stack behind driver ${settings.driver.name}`
+                : undefined,
           (line) => note("info", line),
         );
         phase = o.capacity
@@ -306,6 +309,7 @@ export function startLoad(o: RunLoadOptions): LoadRun {
         results.server = await closeServerWindow(
           serverWindow,
           { ...phase.counters, connected: phase.intervals.at(-1)?.connected ?? 0 },
+          books ?? "openim",
           (line) => note("info", line),
         );
         if ("summary" in results.server) note("ok", `server books: ${results.server.summary}`);

@@ -39,6 +39,32 @@ export const OPENIM_COUNTERS = {
 } as const;
 export type OpenImCounter = keyof typeof OPENIM_COUNTERS;
 
+/** The reference legacy pipeline's own books (reference/legacy/src/legacy-metrics.ts). */
+export const LEGACY_COUNTERS = {
+  stored: { metric: "legacy_messages_stored_total", what: "sends the chat service committed to Postgres" },
+  published: { metric: "legacy_messages_published_total", what: "stored sends RabbitMQ confirmed" },
+  sendFailed: {
+    metric: "legacy_send_failures_total",
+    what: "sends the chat service refused or failed, by reason",
+  },
+  consumed: {
+    metric: "legacy_messages_consumed_total",
+    what: "jobs the consumer took from RabbitMQ and acknowledged",
+  },
+  fannedOut: {
+    metric: "legacy_messages_fanned_out_total",
+    what: "Redis PUBLISHes by the consumer (one per member channel, the sender's included)",
+  },
+  pushed: {
+    metric: "legacy_messages_pushed_total",
+    what: "frames the websocket service wrote (one per recipient socket, the sender's own included)",
+  },
+  pushFailed: { metric: "legacy_push_failures_total", what: "frames the websocket service could not write" },
+} as const;
+
+/** Whose books a run reads: the stack its driver talks to. */
+export type BookKind = "openim" | "legacy";
+
 /** Push hands each message to every message gateway in one RPC (push/onlinepusher.go, DefaultAllNode). */
 const GATEWAY_PUSH = 'rpc_count{path=~".*/SuperGroupOnlineBatchPushOneMsg",code="0"}';
 
@@ -154,19 +180,54 @@ export async function readServerBooks(
   start: ServerWindowStart,
   endMs: number,
   clients: ClientBooks,
+  kind: BookKind,
   onWait?: (line: string) => void,
 ): Promise<ServerBooks> {
   const end = await awaitScrapeAfter(start.prometheus, endMs, onWait);
   const from = start.startSec;
   const to = end.startSec;
   const interval = Math.max(start.intervalSec, end.intervalSec);
-  const counters = await Promise.all(
-    Object.values(OPENIM_COUNTERS).map(async (c) => ({
-      metric: c.metric,
-      what: c.what,
-      value: sumIncrease(await rawSeries(start.prometheus, c.metric, from, to, interval), from, to),
-    })),
-  );
+  const at = to + 2 * interval + 1;
+  const frame = {
+    source: start.prometheus,
+    window: {
+      start: new Date(from * 1000).toISOString(),
+      end: new Date(to * 1000).toISOString(),
+      scrapeIntervalSec: interval,
+    },
+    targetsDown: [...new Set([...start.down, ...end.down])],
+  };
+  const read = (defs: Record<string, { metric: string; what: string }>) =>
+    Promise.all(
+      Object.values(defs).map(async (c) => ({
+        metric: c.metric,
+        what: c.what,
+        value: sumIncrease(await rawSeries(start.prometheus, c.metric, from, to, interval), from, to),
+      })),
+    );
+  const gauge = async (query: string) =>
+    (await promQuery(start.prometheus, query, at).catch(() => []))[0]?.samples[0]?.[1] ?? null;
+
+  if (kind === "legacy") {
+    const counters = await read(LEGACY_COUNTERS);
+    const v = (key: keyof typeof LEGACY_COUNTERS) =>
+      counters.find((c) => c.metric === LEGACY_COUNTERS[key].metric)?.value ?? null;
+    const [stored, published, consumed] = [v("stored"), v("published"), v("consumed")];
+    return {
+      ...frame,
+      counters,
+      gatewayPushes: [],
+      reconciliation: reconcileLegacy(clients, stored, published, consumed),
+      summary: summarizeLegacy(clients, stored, published, consumed),
+      onlineUsers: {
+        server: await gauge("sum(legacy_online_connections)"),
+        clientsConnected: clients.connected,
+        note: "legacy_online_connections: sockets the websocket service holds",
+      },
+    };
+  }
+
+  const counters = await read(OPENIM_COUNTERS);
   const value = (key: OpenImCounter) =>
     counters.find((c) => c.metric === OPENIM_COUNTERS[key].metric)?.value ?? null;
   const pushSeries = await rawSeries(start.prometheus, GATEWAY_PUSH, from, to, interval);
@@ -179,34 +240,22 @@ export async function readServerBooks(
     instance,
     value: sumIncrease(series, from, to),
   }));
-  const online = await promQuery(start.prometheus, "sum(online_user_num)", to + 2 * interval + 1).catch(
-    () => [],
-  );
-  const onlineServer = online[0]?.samples[0]?.[1];
-
   const singleOk = value("singleProcessed");
   const groupOk = value("groupProcessed");
   const processed = singleOk === null || groupOk === null ? null : singleOk + groupOk;
   const pushedValues = gatewayPushes.map((g) => g.value);
   const pushed = pushedValues.includes(null) ? null : Math.max(0, ...(pushedValues as number[]));
-  const reconciliation = reconcile(clients, processed, pushed);
   return {
-    source: start.prometheus,
-    window: {
-      start: new Date(from * 1000).toISOString(),
-      end: new Date(to * 1000).toISOString(),
-      scrapeIntervalSec: interval,
-    },
+    ...frame,
     counters,
     gatewayPushes,
-    reconciliation,
+    reconciliation: reconcile(clients, processed, pushed),
     summary: summarize(clients, processed, pushed, gatewayPushes.length),
     onlineUsers: {
-      server: onlineServer ?? null,
+      server: await gauge("sum(online_user_num)"),
       clientsConnected: clients.connected,
       note: "online_user_num counts users per gateway instance (a user with sockets on two instances counts twice; two sockets on one instance once)",
     },
-    targetsDown: [...new Set([...start.down, ...end.down])],
   };
 }
 
@@ -216,23 +265,6 @@ export async function readServerBooks(
  * gateways (Kafka → msgtransfer → push), or after the gateways (on the way to the client).
  */
 export function reconcile(c: ClientBooks, processed: number | null, pushed: number | null): BookLine[] {
-  const line = (
-    stage: string,
-    server: number | null,
-    clients: number,
-    explain: (d: number) => string,
-  ): BookLine => {
-    const difference = server === null ? null : server - clients;
-    return {
-      stage,
-      server,
-      clients,
-      difference,
-      ok: difference === 0,
-      explanation: server === null ? "not scraped after the run" : explain(difference as number),
-    };
-  };
-  const deliveredMessagesLost = c.lost;
   return [
     line("accepted by the msg service (server) vs acked (clients)", processed, c.acked, (d) =>
       d === 0
@@ -248,21 +280,47 @@ export function reconcile(c: ClientBooks, processed: number | null, pushed: numb
           ? `${n(-d)} accepted messages never reached a gateway: lost between the msg service and the gateways (Kafka → msgtransfer → push)`
           : `push handed ${n(d)} more messages than were accepted (notifications or sends from outside this run)`,
     ),
-    {
-      // Per recipient, where the server counts per message: only the clients can say this one.
-      stage: "deliveries arrived vs expected (clients; one per recipient)",
-      server: null,
-      clients: c.delivered,
-      difference: c.delivered - c.expectedDeliveries,
-      ok: deliveredMessagesLost === 0,
-      explanation:
-        deliveredMessagesLost === 0
-          ? "every expected delivery arrived"
-          : pushed !== null && processed !== null && pushed >= processed
-            ? `${n(deliveredMessagesLost)} deliveries lost after the gateways (between a gateway and the client): the server handed every message on`
-            : `${n(deliveredMessagesLost)} deliveries lost; the server's own books already miss messages before the gateways`,
-    },
+    deliveriesLine(
+      c,
+      pushed !== null && processed !== null && pushed >= processed
+        ? "after the gateways (between a gateway and the client): the server handed every message on"
+        : undefined,
+    ),
   ];
+}
+
+function line(
+  stage: string,
+  server: number | null,
+  clients: number,
+  explain: (d: number) => string,
+): BookLine {
+  const difference = server === null ? null : server - clients;
+  return {
+    stage,
+    server,
+    clients,
+    difference,
+    ok: difference === 0,
+    explanation: server === null ? "not scraped after the run" : explain(difference as number),
+  };
+}
+
+/** The clients' own last line: deliveries are per recipient, which no server counter is. */
+function deliveriesLine(c: ClientBooks, lostAfter: string | undefined): BookLine {
+  return {
+    stage: "deliveries arrived vs expected (clients; one per recipient)",
+    server: null,
+    clients: c.delivered,
+    difference: c.delivered - c.expectedDeliveries,
+    ok: c.lost === 0,
+    explanation:
+      c.lost === 0
+        ? "every expected delivery arrived"
+        : lostAfter
+          ? `${n(c.lost)} deliveries lost ${lostAfter}`
+          : `${n(c.lost)} deliveries lost; the server's own books already miss messages before that`,
+  };
 }
 
 function summarize(
@@ -280,4 +338,49 @@ function summarize(
         ? `${n(c.lost)} lost after push`
         : `${n(processed - pushed)} never reached a gateway`;
   return `server accepted ${n(processed)} (clients saw ${n(c.acked)} acked), pushed ${n(pushed)} to ${gateways === 1 ? "the gateway" : `each of ${gateways} gateways`}; clients saw ${n(c.delivered)} of ${n(c.expectedDeliveries)} deliveries: ${where}`;
+}
+
+/** The legacy pipeline's stages: Postgres → RabbitMQ → consumer (→ Redis pub/sub → websocket). */
+export function reconcileLegacy(
+  c: ClientBooks,
+  stored: number | null,
+  published: number | null,
+  consumed: number | null,
+): BookLine[] {
+  return [
+    line("stored by the chat service (server) vs acked (clients)", stored, c.acked, (d) =>
+      d === 0
+        ? "every acked send was stored, and nothing else"
+        : d > 0
+          ? `${n(d)} more stored than the clients saw acked (acks lost, or sends from outside this run)`
+          : `${n(-d)} acked sends were never counted as stored`,
+    ),
+    line("published to RabbitMQ vs stored (server)", published, stored ?? 0, (d) =>
+      d === 0 ? "every stored message was published" : `${n(-d)} stored messages were never published`,
+    ),
+    line("consumed from RabbitMQ vs published (server)", consumed, published ?? 0, (d) =>
+      d === 0
+        ? "the consumer took every published message"
+        : d < 0
+          ? `${n(-d)} published messages were not consumed by the end of the window (queued, or lost in RabbitMQ)`
+          : `${n(d)} more consumed than published (redeliveries, or messages from before the run)`,
+    ),
+    deliveriesLine(
+      c,
+      consumed !== null && stored !== null && consumed >= stored
+        ? "after the consumer (Redis pub/sub → websocket service → client): every message was consumed"
+        : undefined,
+    ),
+  ];
+}
+
+function summarizeLegacy(
+  c: ClientBooks,
+  stored: number | null,
+  published: number | null,
+  consumed: number | null,
+): string {
+  if (stored === null || published === null || consumed === null)
+    return "the legacy pipeline's books could not be read for the whole window";
+  return `legacy stored ${n(stored)} (clients saw ${n(c.acked)} acked), published ${n(published)}, consumed ${n(consumed)}; clients saw ${n(c.delivered)} of ${n(c.expectedDeliveries)} deliveries: ${c.lost === 0 ? "none lost" : `${n(c.lost)} lost`}`;
 }

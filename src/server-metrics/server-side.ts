@@ -2,6 +2,7 @@ import type { ServerSide } from "../report/results-schema.js";
 import { errorMessage } from "../util/errors.js";
 import {
   awaitScrapeAfter,
+  type BookKind,
   type ClientBooks,
   readServerBooks,
   type ServerWindowStart,
@@ -31,14 +32,22 @@ export async function openServerWindow(
   }
 }
 
+/** Which books a driver's messages are in: OpenIM's for the OpenIM drivers, the legacy pipeline's for `legacy`. */
+export function bookKindOf(driver: string): BookKind | undefined {
+  if (driver === "legacy") return "legacy";
+  if (driver === "openim" || driver === "openim-direct" || driver === "official-sdk") return "openim";
+  return undefined;
+}
+
 export async function closeServerWindow(
   start: ServerWindowStart | { unavailable: string },
   clients: ClientBooks,
+  kind: BookKind,
   onWait: (line: string) => void,
 ): Promise<ServerSideResult> {
   if ("unavailable" in start) return start;
   try {
-    const books = await readServerBooks(start, Date.now(), clients, onWait);
+    const books = await readServerBooks(start, Date.now(), clients, kind, onWait);
     const resources = await readServerResources(
       start.prometheus,
       start.startSec,
