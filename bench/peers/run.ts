@@ -99,6 +99,7 @@ async function nodePeer(
   pathKind: "ws" | "rest",
   job: NodePeerJob,
   latencyNote: string,
+  note?: string,
 ): Promise<PeerRow> {
   const file = path.join(workDir, `${job.tool}-${target.name}`, "job.json");
   writeFileSync(file, JSON.stringify(job));
@@ -138,6 +139,7 @@ async function nodePeer(
     errors: report.errors,
     notes: [
       ...report.notes,
+      ...(note ? [note] : []),
       ...(report.scheduleLateMs > 50
         ? [`schedule started ${report.scheduleLateMs} ms late (setup overran --lead)`]
         : []),
@@ -145,6 +147,9 @@ async function nodePeer(
     selfCpuSeconds: report.selfCpuSeconds,
   };
 }
+
+const REST_CAP =
+  "autocannon's overallRate over the scenario's 10 connections, one request in flight on each (no pipelining): at most 10 ÷ latency requests a second, so an OpenIM answering in ~70–100 ms caps it near 100/s";
 
 async function restPlan(endpoints: StackEndpoints): Promise<HttpPlan> {
   const scenario = await loadScenario("rest-send");
@@ -224,6 +229,7 @@ async function runTool(tool: Tool, target: Target): Promise<PeerRow[]> {
         "rest",
         { tool: "cutover-rest", plan, workload, sync: sync(`cutover-rest-${target.name}`) },
         "per-response time into an HDR histogram (from actual send: autocannon's pacing)",
+        REST_CAP,
       );
       await sleep(2000);
       const bare = await nodePeer(
@@ -232,6 +238,7 @@ async function runTool(tool: Tool, target: Target): Promise<PeerRow[]> {
         "rest",
         { tool: "autocannon", plan, workload, sync: sync(`autocannon-${target.name}`) },
         "autocannon's own histogram: p2.5…p99.9, mean, max (from actual send)",
+        REST_CAP,
       );
       return [cutover, bare];
     }
@@ -364,6 +371,8 @@ async function main() {
     caveats: [
       "every generator shares the machine with the target (and with whatever else runs here): compare the rows of one run, not runs of different days",
       "received frames differ by what each tool counts; every sent message brings the same frames back to every tool (ack, push to the peer), so CPU per sent message is the like-for-like column",
+      "OpenIM on this machine is past its capacity at a few hundred messages a second (see cutover's ack times): what comes back within the drain, and the backlog left for the next tool despite the pause between tools, vary from row to row",
+      "cutover and bare ws keep an open-loop schedule (a late send goes out at once, timed from its intended instant); Artillery and Tsung pace each user by send + think, so a slow send or reply delays the next one",
     ],
     workDir,
   };

@@ -353,7 +353,7 @@ export async function runTsung(o: {
       ? `request time = send → the next frame on that socket (the ack, or a push from the peer); percentiles only from backend="fullstats" (every sample written to tsung-fullstats.log and read after the run as tsung_percentile.pl reads it; it held ${full.samples} of the ${sent} send samples${full.samples < sent ? ": the last ones before Tsung exits were not written" : ""})`
       : ack === "parse"
         ? `request time = send → the next frame on that socket (whatever it is: the ack, or a push from the peer); tsung.log gives per 10 s a mean, stddev, max and min, no percentiles${handshakesOut ? "" : " (this mean still includes the connects' handshakes)"}; max/min include the handshakes`
-        : "none: with ack=no_ack Tsung times nothing (it counts request_noack); with ack=parse it times send → next frame, as a mean/stddev/max/min only",
+        : "none: with ack=no_ack Tsung times nothing (it counts request_noack); with ack=parse it times send → next frame (a mean, stddev, max, min per 10 s; percentiles only with backend=fullstats), and its cadence then waits on the server",
     errors,
     notes: [
       `${m.readyAtStart} of ${w.users} users connected when the start was given; bytes sent ${c.size_sent ?? "?"}, received ${c.size_rcv ?? "?"} (Tsung counts bytes, not frames); websocket handshakes ok ${c.websocket_succ ?? "?"}`,
