@@ -6,7 +6,8 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["src/**/*.test.ts"],
+          // bench/: the no-work server other tools are measured against is an interface too.
+          include: ["src/**/*.test.ts", "bench/**/*.test.ts"],
           testTimeout: 10_000,
           // Vitest's default on 2 cores is one worker: the unit files (no shared stack) take both,
           // then the integration files run one at a time against the stack.
