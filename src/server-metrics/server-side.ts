@@ -24,7 +24,9 @@ export async function openServerWindow(
 ): Promise<ServerWindowStart | { unavailable: string }> {
   if (why) return { unavailable: why };
   if (!prometheus)
-    return { unavailable: "this stack names no Prometheus (an external stack: set stack.external.prometheus)" };
+    return {
+      unavailable: "this stack names no Prometheus (an external stack: set stack.external.prometheus)",
+    };
   try {
     return await awaitScrapeAfter(prometheus, Date.now(), onWait);
   } catch (err) {
