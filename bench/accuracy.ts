@@ -17,6 +17,18 @@ import type { NoWorkProcess } from "./no-work-openim-process.js";
  *  - a known stall: the message gateway is SIGSTOPped for 1 s mid-run; the open model's
  *    tail shows it, the closed model at the same nominal rate shows how much it hides.
  */
+/** Every accuracy run: 20 users in pairs on this thread over openim-direct, the setup left out of the clock. */
+const sessionOptions = (scenario: ResolvedScenario, endpoints: StackEndpoints) => ({
+  scenario,
+  endpoints,
+  driver: { name: "openim-direct" },
+  workers: 0,
+  users: 20,
+  topology: { kind: "pairs" as const },
+  connectAtSetup: true,
+  maxInFlightPerUser: 64,
+});
+
 const chat = (rate: number, durationMs: number): ResolvedScenario => ({
   name: "bench-accuracy",
   options: { model: { kind: "constant-arrival-rate", rate, duration: durationMs }, users: 20 },
@@ -34,16 +46,7 @@ async function runWith(
 ): Promise<PhaseResult> {
   // Only the stall reaches a process here, and it needs no state file or ports.
   const armed = await prepareFaults(faults, endpoints, { processes, ports: {}, stateFile: "" });
-  const session = await LoadSession.open({
-    scenario,
-    endpoints: armed.endpoints,
-    driver: { name: "openim-direct" },
-    workers: 0,
-    users: 20,
-    topology: { kind: "pairs" },
-    connectAtSetup: true,
-    maxInFlightPerUser: 64,
-  });
+  const session = await LoadSession.open(sessionOptions(scenario, armed.endpoints));
   let disarm: (() => void) | undefined;
   try {
     // The stall counts from the instant the schedule starts, as the engine tells it.
@@ -146,19 +149,10 @@ export async function latencyAccuracyNoWork(
     for (let i = 0; i < rounds; i++) {
       for (const latencyMs of [0, 5]) {
         const toxic = latencyMs > 0 ? await addLatency(tp, "no-work", latencyMs) : undefined;
-        const { phase: r } = await LoadSession.once(
-          {
-            scenario,
-            endpoints,
-            driver: { name: "openim-direct" },
-            workers: 0,
-            users: 20,
-            topology: { kind: "pairs" },
-            connectAtSetup: true,
-            maxInFlightPerUser: 64,
-          },
-          { model: normalizeModel(scenario.options.model), drainMs: 2000 },
-        );
+        const { phase: r } = await LoadSession.once(sessionOptions(scenario, endpoints), {
+          model: normalizeModel(scenario.options.model),
+          drainMs: 2000,
+        });
         await toxic?.remove();
         rows.push({ latencyMs, ackP50: p(r, "ack", "p50"), e2eP50: p(r, "e2e", "p50") });
       }
@@ -203,16 +197,7 @@ export async function stallAccuracyNoWork(server: NoWorkProcess, o: { rate?: num
   const scenario = chat(rate, 10_000);
   const endpoints = noWorkEndpoints(server);
   const run = async (model: ReturnType<typeof normalizeModel>) => {
-    const session = await LoadSession.open({
-      scenario,
-      endpoints,
-      driver: { name: "openim-direct" },
-      workers: 0,
-      users: 20,
-      topology: { kind: "pairs" },
-      connectAtSetup: true,
-      maxInFlightPerUser: 64,
-    });
+    const session = await LoadSession.open(sessionOptions(scenario, endpoints));
     let stalled: Promise<void> | undefined;
     let timer: NodeJS.Timeout | undefined;
     try {

@@ -9,6 +9,7 @@ import {
   encodeResponseFrame,
   ReqIdentifier,
   type WsRequest,
+  type WsResponse,
 } from "../src/protocol/ws-frames.js";
 import type { StackEndpoints } from "../src/stack/endpoints.js";
 
@@ -217,14 +218,7 @@ function parseRequest(frame: Buffer): WsRequest {
 }
 
 /** encodeResponseFrame's bytes (same key order), written as a string. */
-function fastEnvelope(r: {
-  reqIdentifier: number;
-  msgIncr: string;
-  operationID: string;
-  errCode: number;
-  errMsg: string;
-  data: Uint8Array;
-}): Buffer {
+function fastEnvelope(r: WsResponse): Buffer {
   const data =
     r.data.length === 0
       ? "null"
